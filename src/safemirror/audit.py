@@ -1,0 +1,167 @@
+"""Append-only, hash-chained JSON-lines audit log.
+
+Each line is a JSON object ``{"seq", "ts", "kind", "data", "prev", "hash"}`` where
+``hash`` is SHA-256 over the canonical JSON of the other fields, and ``prev`` is the
+previous line's hash (``"0" * 64`` for the first). Editing, removing, reordering or
+truncating lines breaks the chain; ``verify`` finds where. A sidecar ``.head`` file keeps
+the last sequence number and hash, so cutting lines off the end is caught too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from safemirror.errors import AuditError
+
+GENESIS = "0" * 64
+
+
+def _digest(seq: int, ts: str, kind: str, data: Any, prev: str) -> str:
+    body = json.dumps(
+        {"seq": seq, "ts": ts, "kind": kind, "data": data, "prev": prev},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: str
+    kind: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    entries: int
+    ok: bool
+    problem: str | None = None
+    line: int | None = None
+
+
+class AuditLog:
+    """An append-only audit log at ``path`` (created on first write, mode 0600)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.head_path = self.path.with_name(self.path.name + ".head")
+
+    def append(self, kind: str, data: Mapping[str, Any]) -> AuditEntry:
+        """Append one entry; safe against concurrent writers through a file lock."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "r+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                seq, prev = self._tail(handle)
+                ts = datetime.now(UTC).isoformat(timespec="microseconds")
+                payload = json.loads(json.dumps(dict(data), default=str))
+                digest = _digest(seq, ts, kind, payload, prev)
+                entry = AuditEntry(seq, ts, kind, payload, prev, digest)
+                line = json.dumps(
+                    {"seq": seq, "ts": ts, "kind": kind, "data": payload,
+                     "prev": prev, "hash": digest},
+                    sort_keys=True,
+                    separators=(",", ":"),
+                )
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+                self._write_head(seq, digest)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return entry
+
+    def _tail(self, handle: Any) -> tuple[int, str]:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size == 0:
+            return 0, GENESIS
+        block = min(size, 65536)
+        while True:
+            handle.seek(size - block)
+            chunk = handle.read(block)
+            lines = [ln for ln in chunk.splitlines() if ln.strip()]
+            if len(lines) >= 2 or block == size:
+                break
+            block = min(size, block * 2)
+        last = json.loads(lines[-1])
+        return int(last["seq"]) + 1, str(last["hash"])
+
+    def _write_head(self, seq: int, digest: str) -> None:
+        tmp = self.head_path.with_name(self.head_path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"seq": seq, "hash": digest}, handle)
+        os.replace(tmp, self.head_path)
+
+    def entries(self) -> Iterator[AuditEntry]:
+        """Yield entries in file order (no verification)."""
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as handle:
+            for raw in handle:
+                if raw.strip():
+                    obj = json.loads(raw)
+                    yield AuditEntry(
+                        obj["seq"], obj["ts"], obj["kind"], obj["data"], obj["prev"], obj["hash"]
+                    )
+
+    def verify(self) -> AuditReport:
+        """Check the whole chain; report the first broken line (1-based)."""
+        if not self.path.exists():
+            if self.head_path.exists():
+                return AuditReport(0, False, "the log file is missing but its head record exists")
+            return AuditReport(0, True)
+        prev, expected_seq, count = GENESIS, 0, 0
+        with self.path.open(encoding="utf-8") as handle:
+            for lineno, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    return AuditReport(count, False, "blank line inside the log", lineno)
+                try:
+                    obj = json.loads(raw)
+                    seq, ts, kind = int(obj["seq"]), str(obj["ts"]), str(obj["kind"])
+                    data, prev_field, digest = obj["data"], str(obj["prev"]), str(obj["hash"])
+                except (ValueError, KeyError, TypeError):
+                    return AuditReport(count, False, "line is not a valid audit entry", lineno)
+                if seq != expected_seq:
+                    return AuditReport(
+                        count, False, f"sequence {seq} where {expected_seq} was expected "
+                        "(a line was removed or reordered)", lineno)
+                if prev_field != prev:
+                    return AuditReport(count, False, "chain broken: previous hash differs", lineno)
+                if _digest(seq, ts, kind, data, prev_field) != digest:
+                    return AuditReport(count, False, "entry was edited (hash mismatch)", lineno)
+                prev, expected_seq, count = digest, seq + 1, count + 1
+        if self.head_path.exists():
+            try:
+                head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            except ValueError:
+                return AuditReport(count, False, "head record is corrupt")
+            if int(head.get("seq", -1)) != expected_seq - 1 or head.get("hash") != prev:
+                return AuditReport(
+                    count, False, "log ends before its recorded head (lines were cut off the end)")
+        elif count:
+            return AuditReport(count, False, "head record is missing")
+        return AuditReport(count, True)
+
+    def require_valid(self) -> None:
+        """Raise ``AuditError`` unless the chain verifies."""
+        report = self.verify()
+        if not report.ok:
+            where = f" at line {report.line}" if report.line else ""
+            raise AuditError(f"audit log {self.path} failed verification{where}: {report.problem}",
+                             hint="restore the log from a backup and investigate who changed it")

@@ -1,0 +1,79 @@
+"""The ``safemirror`` command line: a root app and one sub-app per capability.
+
+Each capability lives in its own package and exposes ``register(root)``, which adds its
+commands to the root app. The list below is the registry; capabilities not built yet are
+simply absent from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+from rich.console import Console
+
+from safemirror import __version__
+from safemirror.errors import ExitCode, SafemirrorError
+
+CAPABILITIES: tuple[str, ...] = (
+    "safemirror.demo.cli",
+    "safemirror.audit_cli",
+)
+
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="safemirror",
+    help="De-identified analytics mirrors, exposure guard and breach response — one policy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks with locals could print secrets
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"safemirror {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """safemirror: copy production safely, serve metrics, guard stores, answer breaches."""
+
+
+for _module in CAPABILITIES:
+    importlib.import_module(_module).register(app)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit code (errors are printed)."""
+    try:
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SafemirrorError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+        if exc.hint:
+            err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+        return exc.exit_code
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return ExitCode.FAILURE
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

@@ -1,0 +1,1 @@
+"""The data policy: which columns move, and how."""

@@ -1,0 +1,155 @@
+"""Policy model: every column of every table carries exactly one action.
+
+A column entry is either a bare action name (``email: secret``) or a mapping with an
+``action`` key, the action's parameters and an optional pinned ``type``::
+
+    id: {action: pseudonymize, domain: user, type: bigint}
+    created_at: {action: generalize, truncate: day, type: timestamp}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LOGICAL_TYPES = ("bigint", "integer", "double", "numeric", "boolean", "text", "timestamp",
+                 "date", "blob")
+LogicalType = Literal["bigint", "integer", "double", "numeric", "boolean", "text", "timestamp",
+                      "date", "blob"]
+Grain = Literal["hour", "day", "week", "month", "year"]
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    DROP = "drop"
+    SECRET = "secret"
+    PSEUDONYMIZE = "pseudonymize"
+    GENERALIZE = "generalize"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnPolicy(_Strict):
+    """One column's classification."""
+
+    action: Action
+    type: LogicalType | None = None
+    domain: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+    truncate: Grain | None = None
+    bucket: Annotated[float, Field(gt=0)] | None = None
+    min_count: Annotated[int, Field(ge=2)] | None = None
+    other: str = "other"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _params_fit_action(self) -> ColumnPolicy:
+        generalizers = [p for p in ("truncate", "bucket", "min_count") if getattr(self, p)]
+        if self.action is Action.PSEUDONYMIZE and not self.domain:
+            raise ValueError("pseudonymize needs a domain, e.g. {action: pseudonymize, "
+                             "domain: user}")
+        if self.action is not Action.PSEUDONYMIZE and self.domain:
+            raise ValueError(f"'domain' only applies to pseudonymize, not {self.action.value}")
+        if self.action is Action.GENERALIZE and len(generalizers) != 1:
+            raise ValueError("generalize needs exactly one of truncate (hour/day/week/month/"
+                             "year), bucket (a width) or min_count (a category frequency)")
+        if self.action is not Action.GENERALIZE and generalizers:
+            raise ValueError(f"{', '.join(generalizers)} only applies to generalize")
+        return self
+
+    @property
+    def moves(self) -> bool:
+        """True when some form of the column reaches the mirror."""
+        return self.action not in (Action.DROP, Action.SECRET)
+
+    @property
+    def sensitive(self) -> bool:
+        """True when raw values must never appear in the mirror."""
+        return self.action in (Action.DROP, Action.SECRET, Action.PSEUDONYMIZE)
+
+
+class TablePolicy(_Strict):
+    """One table: its keys, its change cursor and its columns."""
+
+    skip: bool = False
+    primary_key: list[str] = Field(default_factory=list)
+    cursor: list[str] = Field(default_factory=list)
+    delete_marker: str | None = None
+    access: Literal["sql", "aggregate"] = "sql"
+    columns: dict[str, ColumnPolicy] = Field(default_factory=dict)
+
+    @field_validator("primary_key", "cursor", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: ({"action": spec} if isinstance(spec, str) else spec)
+                for name, spec in value.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TablePolicy:
+        if self.skip:
+            if self.columns or self.primary_key or self.cursor:
+                raise ValueError("a skipped table takes no other settings")
+            return self
+        if not self.columns:
+            raise ValueError("no columns classified (every column needs an action, or "
+                             "'skip: true' for the whole table)")
+        if not self.primary_key:
+            raise ValueError("primary_key is required (the column(s) that identify a row)")
+        for role, names in (("primary_key", self.primary_key), ("cursor", self.cursor),
+                            ("delete_marker", [self.delete_marker] if self.delete_marker else [])):
+            for name in names:
+                if name not in self.columns:
+                    raise ValueError(f"{role} names column '{name}', which is not classified")
+        for name in self.primary_key:
+            if not self.columns[name].moves:
+                raise ValueError(f"primary key column '{name}' must reach the mirror "
+                                 "(keep or pseudonymize it)")
+            if self.columns[name].action is Action.GENERALIZE:
+                raise ValueError(f"primary key column '{name}' cannot be generalized "
+                                 "(rows would collide)")
+        return self
+
+    @property
+    def mirrored_columns(self) -> list[str]:
+        return [n for n, c in self.columns.items() if c.moves]
+
+    @property
+    def selected_columns(self) -> list[str]:
+        """Columns read from the source during a sync (never secrets)."""
+        return [n for n, c in self.columns.items() if c.action is not Action.SECRET
+                and (c.moves or n in self.cursor or n == self.delete_marker)]
+
+
+class Policy(_Strict):
+    """A whole data policy."""
+
+    version: Literal[1] = 1
+    tables: dict[str, TablePolicy]
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _skip_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: ({"skip": True} if spec == "skip" else spec) for name, spec in value.items()}
+
+    @property
+    def mirrored_tables(self) -> dict[str, TablePolicy]:
+        return {name: table for name, table in self.tables.items() if not table.skip}
+
+    def digest(self) -> str:
+        """A stable SHA-256 over the policy's meaning (not its formatting)."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Production sources: PostgreSQL and SQLite, read as Arrow record batches."""

@@ -1,0 +1,71 @@
+"""The source interface: a production database read as Arrow record batches.
+
+Every source yields batches with canonical Arrow types, whatever the database:
+``int64`` (bigint), ``int32`` (integer), ``float64`` (double), ``bool``, ``string`` (text),
+``timestamp[us, UTC]`` (timestamp), ``date32`` (date), ``binary`` (blob),
+``decimal128`` (numeric). So transforms and the mirror see one type system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str  # a policy logical type: bigint, integer, double, numeric, boolean, text, ...
+    nullable: bool
+    source_type: str  # the database's own spelling, for messages
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    primary_key: tuple[str, ...]
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+class Source(Protocol):
+    """A readable production database."""
+
+    display_url: str  # the URL with any password removed; safe to print and log
+
+    def tables(self) -> dict[str, TableInfo]:
+        """Every user table with its columns (in table order) and primary key."""
+        ...
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        since: Any | None = None,
+        cursor: Sequence[str] = (),
+        batch_rows: int = 131_072,
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream ``columns`` of ``table``; with ``since``, only rows where any cursor
+        column is ``>= since``. Batches have the canonical Arrow types; memory is bounded
+        by the batch size, not the table size."""
+        ...
+
+    def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
+        """The greatest value over the cursor columns (the next watermark), or None."""
+        ...
+
+    def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
+        """Values of ``column`` occurring at least ``min_count`` times."""
+        ...
+
+    def sample(self, table: str, columns: Sequence[str], rows: int) -> pa.Table:
+        """Up to ``rows`` rows for detectors (a deterministic spread, not just the first)."""
+        ...
+
+    def close(self) -> None: ...
