@@ -36,7 +36,7 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
             info = path.stat()
         except OSError:
             raise KeyMaterialError(f"key file {path} does not exist or cannot be read",
-                                   hint="create it with 'safemirror keyfile create PATH'") from None
+                                   hint="create it with 'safemirror keyfile PATH'") from None
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyMaterialError(f"key file {path} is readable by other users "
                                    f"(mode {stat.S_IMODE(info.st_mode):04o})",

@@ -69,3 +69,20 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+EMPTY_TYPES: dict[str, pa.DataType] = {
+    "bigint": pa.int64(), "integer": pa.int32(), "double": pa.float64(),
+    "numeric": pa.float64(), "boolean": pa.bool_(), "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(), "blob": pa.binary(),
+}
+
+
+def empty_batch(info: TableInfo, columns: Sequence[str]) -> pa.RecordBatch:
+    """A zero-row batch with the canonical types of ``columns`` (for empty reads)."""
+    fields = []
+    for name in columns:
+        column = info.column(name)
+        fields.append(pa.field(name, EMPTY_TYPES.get(column.type if column else "text",
+                                                     pa.string())))
+    return pa.RecordBatch.from_pylist([], schema=pa.schema(fields))

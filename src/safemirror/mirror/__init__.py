@@ -1,0 +1,1 @@
+"""Mirrors: where de-identified data lands. DuckDB is the embedded default."""

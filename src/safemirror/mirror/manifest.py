@@ -1,0 +1,114 @@
+"""Run manifests and per-table watermarks stored inside the mirror."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from safemirror.errors import SafemirrorError
+
+
+@dataclass
+class RunManifest:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    mode: str
+    policy_hash: str
+    key_fingerprint: str
+    source: str
+    schema_snapshot: dict[str, dict[str, str]]
+    row_counts: dict[str, dict[str, int]]
+    duration_s: float
+
+    def summary(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "mode": self.mode, "policy_hash": self.policy_hash,
+                "key_fingerprint": self.key_fingerprint, "source": self.source,
+                "row_counts": self.row_counts, "duration_s": round(self.duration_s, 3)}
+
+
+@dataclass
+class MirrorState:
+    """What the live mirror says about itself before a run."""
+
+    last_run: RunManifest | None = None
+    watermarks: dict[str, Any] = field(default_factory=dict)
+    table_hashes: dict[str, str] = field(default_factory=dict)
+
+
+def encode_watermark(value: Any) -> str:
+    if isinstance(value, datetime):
+        return json.dumps({"t": "datetime", "v": value.isoformat()})
+    if isinstance(value, date):
+        return json.dumps({"t": "date", "v": value.isoformat()})
+    if isinstance(value, Decimal):
+        return json.dumps({"t": "decimal", "v": str(value)})
+    return json.dumps({"t": "json", "v": value})
+
+
+def decode_watermark(text: str) -> Any:
+    obj = json.loads(text)
+    kind, value = obj["t"], obj["v"]
+    if kind == "datetime":
+        return datetime.fromisoformat(value)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "decimal":
+        return Decimal(value)
+    return value
+
+
+def read_state(path: Path) -> MirrorState:
+    """The live mirror's last manifest and watermarks (empty state if there is no mirror)."""
+    if not path.exists():
+        return MirrorState()
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SafemirrorError(f"the mirror {path} cannot be opened: {exc}",
+                              hint="if it is corrupt, move it away and run 'safemirror sync "
+                                   "--full'") from None
+    try:
+        state = MirrorState()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "_sm_runs" in tables:
+            row = con.execute(
+                "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
+                "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
+                "ORDER BY finished_at DESC LIMIT 1").fetchone()
+            if row:
+                state.last_run = RunManifest(
+                    str(row[0]), row[1], row[2], str(row[3]), str(row[4]), str(row[5]),
+                    str(row[6]), json.loads(row[7]), json.loads(row[8]), float(row[9]))
+        if "_sm_state" in tables:
+            for name, mark, table_hash in con.execute(
+                    "SELECT table_name, watermark, table_policy_hash FROM _sm_state").fetchall():
+                if mark is not None:
+                    state.watermarks[str(name)] = decode_watermark(str(mark))
+                state.table_hashes[str(name)] = str(table_hash)
+        return state
+    finally:
+        con.close()
+
+
+def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
+    con.execute(
+        "INSERT INTO _sm_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [manifest.run_id, manifest.started_at, manifest.finished_at, manifest.mode,
+         manifest.policy_hash, manifest.key_fingerprint, manifest.source,
+         json.dumps(manifest.schema_snapshot), json.dumps(manifest.row_counts),
+         manifest.duration_s])
+
+
+def write_watermark(con: duckdb.DuckDBPyConnection, table: str, watermark: Any,
+                    table_hash: str, fingerprint: str, at: datetime) -> None:
+    con.execute("DELETE FROM _sm_state WHERE table_name = ?", [table])
+    con.execute("INSERT INTO _sm_state VALUES (?, ?, ?, ?, ?)",
+                [table, None if watermark is None else encode_watermark(watermark),
+                 table_hash, fingerprint, at])

@@ -1,0 +1,30 @@
+"""The mirror's system tables and column names (everything prefixed ``_sm_``)."""
+
+from __future__ import annotations
+
+SYSTEM_PREFIX = "_sm_"
+ENTERED = "_sm_entered_at"
+DELETED = "_sm_deleted"  # only in the stream: a row the source has soft-deleted
+STAGE = "_sm_stage"
+
+SYSTEM_DDL = (
+    """CREATE TABLE IF NOT EXISTS _sm_runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,
+        mode VARCHAR, policy_hash VARCHAR, key_fingerprint VARCHAR, source VARCHAR,
+        schema_snapshot JSON, row_counts JSON, duration_s DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS _sm_state (
+        table_name VARCHAR PRIMARY KEY, watermark JSON, table_policy_hash VARCHAR,
+        key_fingerprint VARCHAR, updated_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS _sm_history (
+        table_name VARCHAR, row_key VARCHAR, entered_at TIMESTAMP, left_at TIMESTAMP,
+        key_fingerprint VARCHAR)""",
+)
+
+
+def quote(identifier: str) -> str:
+    """Quote an SQL identifier for DuckDB."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def is_system(name: str) -> bool:
+    return name.startswith(SYSTEM_PREFIX)

@@ -1,0 +1,70 @@
+"""``safemirror policy``: draft a policy from a live schema, check one against it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from safemirror.config import load_config, resolve_env, source_url
+from safemirror.errors import ConflictError, PolicyError
+from safemirror.keys import create_key_file
+from safemirror.policy.check import check_policy
+from safemirror.policy.suggest import suggest_policy
+from safemirror.sources.registry import open_source
+
+policy_app = typer.Typer(help="Draft and check the data policy.", no_args_is_help=True)
+console = Console()
+
+
+@policy_app.command("suggest")
+def suggest_cmd(
+    source: str = typer.Option(..., "--source", help="Source URL (or env:VAR holding it)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+    sample_rows: int = typer.Option(2000, "--sample-rows", min=10, max=1_000_000),
+) -> None:
+    """Draft a complete policy from the live schema and sampled values (errs toward drop)."""
+    src = open_source(resolve_env(source, "--source"))
+    try:
+        text = suggest_policy(src, sample_rows=sample_rows)
+    finally:
+        src.close()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    if output.exists():
+        raise ConflictError(f"{output} already exists", hint="choose another --output path")
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}: review every line before the first sync")
+
+
+@policy_app.command("check")
+def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> None:
+    """Compare the live schema with the policy; exit 3 listing every mismatch."""
+    project = load_config(config)
+    src = open_source(source_url(project))
+    try:
+        problems = check_policy(project.policy, src.tables())
+    finally:
+        src.close()
+    if problems:
+        lines = [f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}"
+                 for p in problems]
+        raise PolicyError(f"{project.policy_origin}: {len(problems)} problem(s)\n"
+                          + "\n".join(lines), hint="classify or remove the columns above")
+    console.print(f"{project.policy_origin}: every table and column of the source is classified")
+
+
+def keyfile_command(path: Path = typer.Argument(..., help="Where to write the new key.")) -> None:
+    """Create a random pseudonymization key file (mode 0600); never overwrites."""
+    if path.exists():
+        raise ConflictError(f"{path} already exists", hint="keys are never overwritten; "
+                            "choose another path")
+    create_key_file(path)
+    console.print(f"wrote {path} (mode 0600); reference it as 'key: file:{path}'")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(policy_app, name="policy")
+    root.command("keyfile")(keyfile_command)

@@ -1,0 +1,1 @@
+"""The sync: source → plan → transform → mirror → verify, recorded in the audit log."""

@@ -1,0 +1,59 @@
+"""``generalize``: coarsen a quasi-identifier.
+
+- ``truncate: hour|day|week|month|year`` floors timestamps and dates (weeks start Monday);
+- ``bucket: W`` floors numbers to a multiple of ``W`` (the type is kept);
+- ``min_count: N`` keeps a category only if at least ``N`` rows of the whole table hold it,
+  anything rarer becomes ``other`` (the common values are counted on the source first).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safemirror.policy.model import Action, ColumnPolicy
+from safemirror.transforms.keep import naive_utc
+from safemirror.transforms.registry import ColumnOp, TransformContext, operator
+
+
+def truncate(values: pa.Array, grain: str) -> pa.Array:
+    if not (pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)):
+        raise TypeError(f"truncate applies to timestamps and dates, not {values.type}")
+    values = naive_utc(values)
+    floored = pc.floor_temporal(values, unit=grain, week_starts_monday=True)
+    return floored.cast(values.type)
+
+
+def bucket(values: pa.Array, width: float) -> pa.Array:
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
+            or pa.types.is_decimal(values.type)):
+        raise TypeError(f"bucket applies to numbers, not {values.type}")
+    as_float = values.cast(pa.float64())
+    floored = pc.multiply(pc.floor(pc.divide(as_float, width)), width)
+    return floored.cast(values.type, safe=False)
+
+
+def keep_common(values: pa.Array, allowed: frozenset[object], other: str) -> pa.Array:
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    allowed_set = pa.array(sorted(str(v) for v in allowed if v is not None), pa.string())
+    common = pc.is_in(values, value_set=allowed_set)
+    replaced = pc.if_else(common, values, pa.scalar(other, values.type))
+    return pc.if_else(values.is_valid(), replaced, pa.scalar(None, values.type))
+
+
+@operator(Action.GENERALIZE)
+def build_generalize(
+    table: str, column: str, spec: ColumnPolicy, ctx: TransformContext
+) -> ColumnOp:
+    if spec.truncate:
+        grain = spec.truncate
+        return lambda values: truncate(values, grain)
+    if spec.bucket:
+        width = spec.bucket
+        return lambda values: bucket(values, width)
+    allowed = ctx.allowed_values.get((table, column))
+    if allowed is None:
+        raise ValueError(f"{table}.{column}: the common values were not counted before the run")
+    other = spec.other
+    return lambda values: keep_common(values, allowed, other)
