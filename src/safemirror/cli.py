@@ -19,7 +19,6 @@ from safemirror import __version__
 from safemirror.errors import ExitCode, SafemirrorError
 
 CAPABILITIES: tuple[str, ...] = (
-    "safemirror.demo.cli",
     "safemirror.audit_cli",
 )
 

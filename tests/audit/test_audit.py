@@ -1,0 +1,76 @@
+"""The audit log's chain catches every kind of tampering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from safemirror.audit import AuditLog
+from safemirror.cli import run
+from safemirror.errors import AuditError, ExitCode
+
+
+def make_log(tmp_path: Path, n: int = 5) -> AuditLog:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    for i in range(n):
+        log.append("test", {"i": i, "note": f"entry {i}"})
+    return log
+
+
+def lines(log: AuditLog) -> list[str]:
+    return log.path.read_text().splitlines(keepends=True)
+
+
+def test_intact_log_verifies_and_file_is_private(tmp_path: Path) -> None:
+    log = make_log(tmp_path)
+    report = log.verify()
+    assert report.ok and report.entries == 5
+    assert (log.path.stat().st_mode & 0o077) == 0
+    assert [e.data["i"] for e in log.entries()] == [0, 1, 2, 3, 4]
+
+
+def test_edited_entry_is_caught(tmp_path: Path) -> None:
+    log = make_log(tmp_path)
+    content = lines(log)
+    obj = json.loads(content[2])
+    obj["data"]["note"] = "nothing happened"
+    content[2] = json.dumps(obj, sort_keys=True, separators=(",", ":")) + "\n"
+    log.path.write_text("".join(content))
+    report = log.verify()
+    assert not report.ok and report.line == 3 and "edited" in (report.problem or "")
+
+
+@pytest.mark.parametrize("mutation", ["remove", "reorder", "truncate", "garbage"])
+def test_structural_tampering_is_caught(tmp_path: Path, mutation: str) -> None:
+    log = make_log(tmp_path)
+    content = lines(log)
+    if mutation == "remove":
+        del content[1]
+    elif mutation == "reorder":
+        content[1], content[2] = content[2], content[1]
+    elif mutation == "truncate":
+        content = content[:-2]
+    else:
+        content[3] = "{not json\n"
+    log.path.write_text("".join(content))
+    assert not log.verify().ok
+    with pytest.raises(AuditError):
+        log.require_valid()
+
+
+def test_appends_continue_the_chain_after_reopen(tmp_path: Path) -> None:
+    make_log(tmp_path, 3)
+    again = AuditLog(tmp_path / "audit.jsonl")
+    entry = again.append("more", {"x": 1})
+    assert entry.seq == 3
+    assert again.verify().ok
+
+
+def test_cli_audit_verify_exit_codes(tmp_path: Path) -> None:
+    log = make_log(tmp_path)
+    assert run(["audit", "verify", "--log", str(log.path)]) == ExitCode.OK
+    content = lines(log)
+    log.path.write_text("".join(content[:2] + content[3:]))
+    assert run(["audit", "verify", "--log", str(log.path)]) == ExitCode.AUDIT
