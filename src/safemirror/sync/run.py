@@ -23,7 +23,7 @@ from safemirror.policy.model import Action
 from safemirror.sources.base import Source, empty_batch
 from safemirror.sources.registry import open_source
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
-from safemirror.sync.stream import as_reader, prefetch
+from safemirror.sync.stream import as_reader, prefetch, with_schema
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
 from safemirror.verify import VerifyReport, verify_connection
@@ -60,10 +60,10 @@ def _mirror_batches(source: Source, plan: TablePlan, transform: TableTransform,
             deleted = pa.array([False] * batch.num_rows, pa.bool_())
         return out.append_column(DELETED, deleted)
 
-    schema = shape(empty_batch(plan.info, plan.select)).schema
     raw = source.read(plan.name, plan.select, since=plan.since, cursor=plan.policy.cursor,
                       batch_rows=batch_rows)
-    return schema, (shape(b) for b in prefetch(raw))
+    fallback = shape(empty_batch(plan.info, plan.select)).schema
+    return with_schema((shape(b) for b in prefetch(raw)), fallback)
 
 
 def run_sync(config: ProjectConfig, *, full: bool = False, progress: Progress | None = None,

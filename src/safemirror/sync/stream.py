@@ -57,3 +57,18 @@ def as_reader(schema: pa.Schema, batches: Iterable[pa.RecordBatch],
             yield batch
 
     return pa.RecordBatchReader.from_batches(schema, counted())
+
+
+def with_schema(batches: Iterable[pa.RecordBatch],
+                fallback: pa.Schema) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The schema of the first batch (``fallback`` when there is none) and all batches."""
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if first is None:
+        return fallback, iter(())
+
+    def chained() -> Iterator[pa.RecordBatch]:
+        yield first
+        yield from iterator
+
+    return first.schema, chained()

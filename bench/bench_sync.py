@@ -1,0 +1,218 @@
+"""Sync benchmark, side by side in one run on the same PostgreSQL data.
+
+    .venv/bin/python bench/bench_sync.py --scale 0.1 --small-scale 0.01
+
+Measures, each step in its own process (time and peak RSS):
+  raw     — a raw copy of the same tables into DuckDB: same reader, no transforms, no verify
+  sync    — safemirror's de-identified full sync, verify included
+  dlt     — the same job in dlt (sql_table, pyarrow backend, our operators via add_map)
+  incr    — an incremental sync after ~1 % of rows changed
+and the sync's peak memory at a second, smaller scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+POLICY = Path(__file__).resolve().parents[1] / "src/safemirror/policy/demo_policy.yaml"
+
+
+def database(scale: float) -> str:
+    name = f"sm_bench_{str(scale).replace('.', '_')}"
+    with psycopg.connect(ADMIN, autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def project(workdir: Path, url: str) -> Path:
+    from safemirror.keys import create_key_file
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    key = workdir / "bench.key"
+    if not key.exists():
+        create_key_file(key)
+    cfg = workdir / "safemirror.yaml"
+    cfg.write_text(yaml.safe_dump({"source": url, "mirror": "mirror.duckdb", "key": f"file:{key}",
+                                   "audit_log": "audit.jsonl", "policy": str(POLICY)}))
+    return cfg
+
+
+def step(name: str, cfg: Path) -> dict[str, Any]:
+    """Run one measured step in a child process; return its seconds, rows and peak RSS."""
+    out = subprocess.run([sys.executable, __file__, "--step", name, str(cfg)], check=True,
+                         capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _raw(cfg: Path) -> int:
+    import duckdb
+
+    from safemirror.config import load_config, source_url
+    from safemirror.sources.registry import open_source
+    from safemirror.sync.stream import as_reader, prefetch, with_schema
+
+    config = load_config(cfg)
+    target = cfg.parent / "raw.duckdb"
+    target.unlink(missing_ok=True)
+    source = open_source(source_url(config))
+    con = duckdb.connect(str(target))
+    rows = 0
+    for name, info in source.tables().items():
+        cols = [c.name for c in info.columns]
+        schema, batches = with_schema(prefetch(source.read(name, cols)),
+                                      _schema(source, name, cols))
+        reader = as_reader(schema, batches)
+        con.register("src", reader)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM src')
+        con.unregister("src")
+        rows += int(con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+    con.execute("CHECKPOINT")
+    con.close()
+    source.close()
+    return rows
+
+
+def _schema(source: Any, name: str, cols: list[str]) -> Any:
+    from safemirror.sources.base import empty_batch
+
+    return empty_batch(source.tables()[name], cols).schema
+
+
+def _sync(cfg: Path, full: bool) -> int:
+    from safemirror.config import load_config
+    from safemirror.sync.run import run_sync
+
+    result = run_sync(load_config(cfg), full=full)
+    return sum(o.rows_read for o in result.tables.values())
+
+
+def _dlt(cfg: Path) -> int:
+    import dlt
+    import pyarrow as pa
+    from dlt.sources.sql_database import sql_table
+
+    from safemirror.config import load_config, source_url
+    from safemirror.keys import load_key
+    from safemirror.sources.registry import open_source
+    from safemirror.sync.run import _allowed_values
+    from safemirror.sync.plan import make_plan
+    from safemirror.mirror.manifest import MirrorState
+    from safemirror.keys import fingerprint
+    from safemirror.transforms.apply import TableTransform
+    from safemirror.transforms.registry import TransformContext
+
+    config = load_config(cfg)
+    url = source_url(config)
+    source = open_source(url)
+    key = load_key(config.key, config.base_dir)
+    plans = make_plan(config.policy, source.tables(), MirrorState(), full=True,
+                      key_fingerprint=fingerprint(key), origin="bench")
+    ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
+    source.close()
+    rows = 0
+    resources = []
+    for plan in plans:
+        transform = TableTransform(plan.name, plan.policy, ctx)
+
+        def apply(table: pa.Table, transform: TableTransform = transform) -> pa.Table:
+            return pa.Table.from_batches([transform(b) for b in table.to_batches()])
+
+        resource_ = sql_table(credentials=url.replace("postgresql://", "postgresql+psycopg://"),
+                              table=plan.name, backend="pyarrow", chunk_size=131_072,
+                              included_columns=plan.select).add_map(apply)
+        resources.append(resource_)
+    workdir = cfg.parent / "dlt"
+    shutil.rmtree(workdir, ignore_errors=True)
+    pipeline = dlt.pipeline(pipeline_name="bench", pipelines_dir=str(workdir / "state"),
+                            destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")),
+                            dataset_name="mirror", progress=None)
+    info = pipeline.run(resources, write_disposition="replace")
+    del info
+    import duckdb
+
+    con = duckdb.connect(str(workdir / "dlt.duckdb"), read_only=True)
+    for plan in plans:
+        rows += int(con.execute(f'SELECT count(*) FROM mirror."{plan.name}"').fetchone()[0])
+    con.close()
+    return rows
+
+
+def child(name: str, cfg: Path) -> None:
+    start = time.perf_counter()
+    if name == "raw":
+        rows = _raw(cfg)
+    elif name == "sync":
+        rows = _sync(cfg, full=True)
+    elif name == "incr":
+        rows = _sync(cfg, full=False)
+    else:
+        rows = _dlt(cfg)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"step": name, "seconds": seconds, "rows": rows, "peak_mb": peak_mb}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--small-scale", type=float, default=0.01)
+    parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument("--step", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        child(args.step[0], Path(args.step[1]))
+        return
+    from safemirror.demo.generate import generate
+    from safemirror.demo.mutate import mutate
+
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="sm-bench-") as tmp:
+        for scale, tag in ((args.small_scale, "small"), (args.scale, "main")):
+            url = database(scale)
+            print(f"generating scale {scale} into PostgreSQL …", flush=True)
+            generate(url, scale=scale, seed=7)
+            cfg = project(Path(tmp) / tag, url)
+            if tag == "small":
+                results["sync_small"] = step("sync", cfg)
+                continue
+            results["raw"] = step("raw", cfg)
+            results["sync"] = step("sync", cfg)
+            if not args.skip_dlt:
+                results["dlt"] = step("dlt", cfg)
+            changed = mutate(url, fraction=0.01, seed=11, at=datetime.now(UTC))
+            print(f"changed rows: {changed}", flush=True)
+            results["incr"] = step("incr", cfg)
+    print()
+    print(f"{'step':<12}{'seconds':>10}{'rows':>14}{'rows/s':>14}{'peak MB':>10}")
+    for name, r in results.items():
+        print(f"{name:<12}{r['seconds']:>10.2f}{r['rows']:>14,}"
+              f"{r['rows'] / r['seconds']:>14,.0f}{r['peak_mb']:>10.0f}")
+    raw, sync = results["raw"], results["sync"]
+    print(f"\nde-identified sync throughput / raw copy throughput: "
+          f"{(raw['seconds'] / sync['seconds']):.2f}  (target >= 0.8; same source rows)")
+    if "dlt" in results:
+        print(f"dlt time / safemirror time: {results['dlt']['seconds'] / sync['seconds']:.1f}x"
+              "  (target >= 5)")
+    print(f"incremental (1 % changed) / full: {results['incr']['seconds'] / sync['seconds']:.1%}"
+          "  (target <= 5 %)")
+    print(f"peak memory: scale {args.small_scale}: {results['sync_small']['peak_mb']:.0f} MB, "
+          f"scale {args.scale}: {sync['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
