@@ -80,7 +80,7 @@ def _raw(cfg: Path) -> int:
         con.register("src", reader)
         con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM src')
         con.unregister("src")
-        rows += int(con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        rows += int(con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
     con.execute("CHECKPOINT")
     con.close()
     source.close()
@@ -147,7 +147,7 @@ def _dlt(cfg: Path) -> int:
 
     con = duckdb.connect(str(workdir / "dlt.duckdb"), read_only=True)
     for plan in plans:
-        rows += int(con.execute(f'SELECT count(*) FROM mirror."{plan.name}"').fetchone()[0])
+        rows += int(con.execute(f'SELECT count(*) FROM mirror."{plan.name}"').fetchall()[0][0])
     con.close()
     return rows
 

@@ -101,8 +101,8 @@ def verify_connection(con: duckdb.DuckDBPyConnection, source: Source, policy: Po
     report.mirror_columns = len(text_columns)
     distinct: dict[tuple[str, str], pa.Array] = {}
     for table, column in text_columns:
-        values = con.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "
-                             f"WHERE {quote(column)} IS NOT NULL").to_arrow_table().column(0)
+        values = con.sql(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "
+                         f"WHERE {quote(column)} IS NOT NULL").to_arrow_table().column(0)
         distinct[(table, column)] = values.combine_chunks()
         report.mirror_values += len(values)
     folded = {k: pc.unique(pc.utf8_lower(v)) for k, v in distinct.items()}

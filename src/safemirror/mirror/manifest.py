@@ -78,11 +78,12 @@ def read_state(path: Path) -> MirrorState:
         state = MirrorState()
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "_sm_runs" in tables:
-            row = con.execute(
+            row: Any = con.execute(
                 "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
                 "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
-                "ORDER BY finished_at DESC LIMIT 1").fetchone()
+                "ORDER BY finished_at DESC LIMIT 1").fetchall()
             if row:
+                row = row[0]
                 state.last_run = RunManifest(
                     str(row[0]), row[1], row[2], str(row[3]), str(row[4]), str(row[5]),
                     str(row[6]), json.loads(row[7]), json.loads(row[8]), float(row[9]))

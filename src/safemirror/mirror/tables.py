@@ -26,10 +26,8 @@ class TableOutcome:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-        [table]).fetchone()
-    return bool(found and found[0])
+    return _count(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                       "AND table_name = ?", [table]) > 0
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -73,14 +71,12 @@ def write_table(
             con.execute(
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
                 f"FROM _sm_stream WHERE NOT {DELETED}", [run_ts])
-            counted = con.execute(f"SELECT count(*) FROM {q}").fetchone()
-            n = int(counted[0]) if counted else 0
+            n = _count(con, f"SELECT count(*) FROM {q}")
             return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
     finally:
         con.unregister("_sm_stream")
-    read = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()
-    rows_read = int(read[0]) if read else 0
+    rows_read = _count(con, f"SELECT count(*) FROM {STAGE}")
     same_shape = [c for c, _ in _columns(con, table) if c != ENTERED] == data_cols
     if incremental and same_shape:
         outcome = _upsert(con, table, key, data_cols, run_ts, old_fingerprint, rows_read)
@@ -91,8 +87,8 @@ def write_table(
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
-    return int(row[0]) if row else 0
+    found = con.execute(sql, params or []).fetchall()
+    return int(found[0][0]) if found else 0
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, key: list[str], data_cols: list[str],
