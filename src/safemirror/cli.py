@@ -15,10 +15,18 @@ import click
 import typer
 from rich.console import Console
 
+try:  # Typer >= 0.29 vendors its own copy of click
+    from typer._click.exceptions import ClickException as _VendoredClickException
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    _VendoredClickException = click.ClickException
+
 from safemirror import __version__
 from safemirror.errors import ExitCode, SafemirrorError
 
 CAPABILITIES: tuple[str, ...] = (
+    "safemirror.demo.cli",
+    "safemirror.policy.cli",
+    "safemirror.sync.cli",
     "safemirror.audit_cli",
 )
 
@@ -61,10 +69,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
         return exc.exit_code
-    except click.exceptions.ClickException as exc:
+    except (click.ClickException, _VendoredClickException) as exc:
         exc.show()
         return ExitCode.USAGE
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("aborted")
         return ExitCode.FAILURE
     except KeyboardInterrupt:

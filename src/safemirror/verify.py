@@ -6,6 +6,10 @@
    every text column of the mirror (one hash set, probed by vectorized Arrow kernels).
 3. The detectors (emails, IPs, MACs, tokens, …) run over the mirror's text values.
 
+A value that at least ``COMMON`` rows of its mirror column share is a category, not a
+person's data ("lock" as a device category also being somebody's nickname for a lock):
+step 2 skips such values; the detectors still see them.
+
 A finding names the mirror table and column, where the value came from, and how many
 distinct values matched — never a value.
 """
@@ -25,6 +29,7 @@ from safemirror.policy.model import Policy
 from safemirror.sources.base import Source, TableInfo
 
 DETECTOR_SAMPLE = 200_000  # distinct values per column given to the detectors
+COMMON = 11  # rows sharing a mirror value that make it a category
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,16 @@ def verify_connection(con: duckdb.DuckDBPyConnection, source: Source, policy: Po
                     if d == "VARCHAR"]
     report.mirror_columns = len(text_columns)
     distinct: dict[tuple[str, str], pa.Array] = {}
+    folded: dict[tuple[str, str], pa.Array] = {}
     for table, column in text_columns:
-        values = con.sql(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "
-                         f"WHERE {quote(column)} IS NOT NULL").to_arrow_table().column(0)
-        distinct[(table, column)] = values.combine_chunks()
+        counted = con.sql(f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
+                          f"WHERE {quote(column)} IS NOT NULL GROUP BY 1").to_arrow_table()
+        values = counted.column("v").combine_chunks()
+        distinct[(table, column)] = values
+        rare = pc.filter(values, pc.less(counted.column("n"), COMMON))
+        folded[(table, column)] = pc.unique(pc.utf8_lower(rare))
         report.mirror_values += len(values)
-    folded = {k: pc.unique(pc.utf8_lower(v)) for k, v in distinct.items()}
-    if folded:
+    if any(len(v) for v in folded.values()):
         value_set = pc.unique(pa.concat_arrays([v.cast(pa.string()) for v in folded.values()]))
         _match_production(source, policy, live, folded, value_set, report)
     for (table, column), values in distinct.items():

@@ -1,0 +1,96 @@
+"""Fail closed: compare a policy with the live schema and list every mismatch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from safemirror.policy.model import Policy
+from safemirror.sources.base import TableInfo
+
+ProblemKind = Literal[
+    "unclassified table", "unclassified column", "vanished table", "vanished column", "type changed"
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mismatch between the policy and the live schema, with the fix."""
+
+    table: str
+    column: str | None  # None for a whole table
+    kind: ProblemKind
+    fix: str
+
+    def describe(self) -> str:
+        where = self.table + (f".{self.column}" if self.column else "")
+        return f"{where}: {self.kind} — {self.fix}"
+
+
+def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
+    """Every unclassified or vanished table and column, and every column whose pinned
+    ``type`` differs from the live one; empty when the policy covers the schema exactly."""
+    problems: list[Problem] = []
+    for name in sorted(set(tables) | set(policy.tables)):
+        info, table_policy = tables.get(name), policy.tables.get(name)
+        if table_policy is None:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    "unclassified table",
+                    f"add table '{name}' to the policy: classify each of its "
+                    f"columns, or write '{name}: skip' to leave it in production",
+                )
+            )
+            continue
+        if info is None:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    "vanished table",
+                    f"table '{name}' is no longer in the source; remove it from "
+                    "the policy (or fix the source URL/schema)",
+                )
+            )
+            continue
+        if table_policy.skip:
+            continue
+        live = {c.name: c for c in info.columns}
+        for column in info.columns:
+            if column.name not in table_policy.columns:
+                problems.append(
+                    Problem(
+                        name,
+                        column.name,
+                        "unclassified column",
+                        f"classify it in the policy, e.g. '{column.name}: drop' (a new "
+                        f"{column.type} column; choose keep, drop, secret, pseudonymize or "
+                        "generalize)",
+                    )
+                )
+        for column_name, spec in table_policy.columns.items():
+            col = live.get(column_name)
+            if col is None:
+                problems.append(
+                    Problem(
+                        name,
+                        column_name,
+                        "vanished column",
+                        f"column '{column_name}' is no longer in table '{name}'; "
+                        "remove it from the policy (and from primary_key/cursor)",
+                    )
+                )
+            elif spec.type is not None and spec.type != col.type:
+                problems.append(
+                    Problem(
+                        name,
+                        column_name,
+                        "type changed",
+                        f"the policy pins type {spec.type} but the source now has {col.type} "
+                        f"({col.source_type}); review the column's classification, then set "
+                        f"'type: {col.type}'",
+                    )
+                )
+    return problems

@@ -1,0 +1,236 @@
+"""Classify one column for ``policy suggest``: a first-match rule list, erring toward drop.
+
+Each column gets one action and a ``# why`` comment. The rules, first match wins:
+
+1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``,
+   the domain named after the referenced table (``users.id``, ``devices.user_id`` -> user);
+2. credential names (password, token, secret, hash, api_key, …) -> ``secret``;
+3. detector hits on sampled values -> the detector's action (the strictest hit wins);
+4. personal names (email, phone, ip, mac, ssid, nickname, name, address, photo, url, birth
+   dates, locations, notes) -> ``drop``; body measures (weight, bmi, …) -> ``generalize``
+   by bucket, coordinates -> ``drop``;
+5. by type: booleans and plain numbers ``keep``, timestamps ``generalize: {truncate: day}``,
+   low-cardinality text ``keep``, common-but-long-tailed text ``generalize: {min_count}``;
+   anything else — varied text, blobs, unsampled text, numbers that look like identifiers —
+   ``drop``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safemirror.policy.detectors import Hit, detect_column, get_detector
+from safemirror.sources.base import ColumnInfo, TableInfo
+
+MIN_FRACTION = 0.02  # a detector hit on at least this share of sampled values counts
+CATEGORY_MAX = 50  # at most this many distinct sampled values: a category, kept
+COMMON_MIN_COUNT = 10  # long-tailed categories keep only values seen this often
+
+# fmt: off
+_SECRET_WORDS = frozenset({
+    "password", "passwd", "pwd", "token", "tokens", "secret", "secrets", "hash", "hashed",
+    "salt", "apikey", "credential", "credentials", "otp", "mfa", "totp", "private",
+})
+_SECRET_PHRASES = ("api_key", "access_key", "private_key", "session_key", "auth_key")
+_PERSONAL_WORDS = frozenset({
+    "email", "mail", "phone", "mobile", "tel", "telephone", "fax", "ip", "ipaddr", "mac",
+    "ssid", "bssid", "nickname", "nick", "name", "username", "firstname", "lastname",
+    "surname", "address", "street", "zip", "zipcode", "postal", "postcode", "photo",
+    "avatar", "picture", "image", "url", "uri", "link", "dob", "birthday", "birthdate", "ssn",
+    "passport", "license", "iban", "card", "note", "notes", "comment", "comments", "message",
+    "bio", "description", "lat", "lon", "lng", "latitude", "longitude", "altitude", "gps",
+    "geo", "location", "coordinates", "serial", "imei",
+})
+_LOCATION_WORDS = frozenset({
+    "lat", "lon", "lng", "latitude", "longitude", "altitude", "gps", "geo", "location",
+    "coordinates",
+})
+_BODY_WORDS = frozenset({
+    "weight", "height", "bmi", "fat", "body", "heart", "pulse", "blood", "glucose", "bp",
+    "sleep", "steps", "calories", "age", "birth", "waist", "muscle", "bone",
+})
+# fmt: on
+_SEVERITY = {"secret": 0, "drop": 1, "pseudonymize": 2}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One column's suggested classification."""
+
+    action: str
+    why: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def singular(table: str) -> str:
+    """``users`` -> ``user``, ``categories`` -> ``category``, ``addresses`` -> ``address``."""
+    if table.endswith("ies") and len(table) > 3:
+        return table[:-3] + "y"
+    if table.endswith(("sses", "xes", "zes", "ches", "shes", "uses")):
+        return table[:-2]
+    if table.endswith("s") and not table.endswith("ss"):
+        return table[:-1]
+    return table
+
+
+def domain_name(text: str) -> str:
+    """A valid pseudonymization domain (``^[a-z][a-z0-9_]*$``) made from ``text``."""
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "value"
+    return cleaned if cleaned[0].isalpha() else f"d_{cleaned}"
+
+
+def _words(name: str) -> set[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+
+
+def _id_domain(column: str, fk: tuple[str, str] | None, tables: dict[str, TableInfo]) -> str:
+    """The domain of an id column: the referenced table, else the best-matching name stem."""
+    if fk is not None:
+        return domain_name(singular(fk[0]))
+    stem = re.sub(r"_?(id|uuid|guid)$", "", column.lower()) or column.lower()
+    known = sorted({singular(t).lower() for t in tables}, key=len, reverse=True)
+    for name in known:  # owner_user -> user, device -> device
+        if stem == name or stem.endswith(f"_{name}"):
+            return domain_name(name)
+    return domain_name(singular(stem))
+
+
+def _nice(width: float) -> float:
+    """A round bucket width near ``width``: 1, 2 or 5 times a power of ten."""
+    if width <= 0 or not math.isfinite(width):
+        return 10.0
+    power = 10 ** math.floor(math.log10(width))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= width))
+
+
+def _bucket(values: pa.ChunkedArray, words: set[str]) -> float:
+    if "year" in words or "age" in words:
+        return 10.0
+    present = pc.drop_null(values)
+    if not len(present):
+        return 10.0
+    low, high = pc.quantile(present.cast(pa.float64()), q=[0.05, 0.95]).to_pylist()
+    return _nice((high - low) / 8)
+
+
+def _percent(hit: Hit) -> str:
+    return f"{max(1, round(hit.fraction * 100))}%"
+
+
+def _detected(values: pa.ChunkedArray) -> Choice | None:
+    hits = [h for h in detect_column(values) if h.fraction >= MIN_FRACTION]
+    if not hits:
+        return None
+    hit = min(
+        hits,
+        key=lambda h: (
+            _SEVERITY[get_detector(h.detector).suggested_action],
+            get_detector(h.detector).generic,
+            -h.fraction,
+        ),
+    )
+    detector = get_detector(hit.detector)
+    label = detector.description.split(" (")[0]
+    why = f"{_percent(hit)} of sampled values look like {label}"
+    if detector.suggested_action == "pseudonymize":
+        return Choice("pseudonymize", why, {"domain": domain_name(hit.detector)})
+    return Choice(detector.suggested_action, why)
+
+
+def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choice:
+    present = pc.drop_null(values)
+    n = len(present)
+    if col.type == "boolean":
+        return Choice("keep", "a boolean flag")
+    if col.type == "timestamp":
+        return Choice("generalize", "a timestamp, coarsened to the day", {"truncate": "day"})
+    if col.type == "date":
+        return Choice("generalize", "a date, kept at day grain", {"truncate": "day"})
+    if col.type == "blob":
+        return Choice("drop", "binary data cannot be reviewed")
+    if col.type in ("bigint", "integer", "double", "numeric"):
+        if col.type in ("bigint", "integer") and n >= 50:
+            distinct = pc.count_distinct(present).as_py()
+            largest = pc.max(pc.abs(present)).as_py() or 0
+            if distinct >= 0.9 * n and largest >= 1_000_000:
+                return Choice(
+                    "drop",
+                    "nearly every value distinct with 7+ digits: may be an "
+                    "identifier (phone, account number)",
+                )
+        return Choice("keep", "a numeric measurement")
+    if not n:
+        return Choice("drop", "no sampled values to judge; uncertain")
+    distinct = pc.count_distinct(present).as_py()
+    longest = pc.max(pc.utf8_length(present.cast(pa.string()))).as_py() or 0
+    if distinct <= CATEGORY_MAX and distinct <= 0.2 * n and longest <= 64:
+        return Choice("keep", f"{distinct} distinct values in {n} sampled: a category")
+    if distinct <= 10 * CATEGORY_MAX and distinct <= 0.1 * n and longest <= 64:
+        return Choice(
+            "generalize",
+            f"{distinct} distinct values in {n} sampled, some rare: "
+            f"only values seen {COMMON_MIN_COUNT}+ times are kept",
+            {"min_count": COMMON_MIN_COUNT},
+        )
+    return Choice(
+        "drop", f"varied text ({distinct} distinct of {n} sampled): not a category; uncertain"
+    )
+
+
+def classify(
+    table: str,
+    info: TableInfo,
+    col: ColumnInfo,
+    values: pa.ChunkedArray,
+    *,
+    fk: tuple[str, str] | None,
+    tables: dict[str, TableInfo],
+) -> Choice:
+    """The suggested classification of one column (see the module docstring)."""
+    words, lowered = _words(col.name), col.name.lower()
+    if col.name in info.primary_key:
+        if len(info.primary_key) == 1:
+            return Choice(
+                "pseudonymize",
+                f"primary key of {table}; pseudonymized so joins still work",
+                {"domain": domain_name(singular(table))},
+            )
+        domain = _id_domain(col.name, fk, tables)
+        return Choice("pseudonymize", "part of the primary key", {"domain": domain})
+    if fk is not None:
+        return Choice(
+            "pseudonymize",
+            f"references {fk[0]}.{fk[1]}",
+            {"domain": _id_domain(col.name, fk, tables)},
+        )
+    if re.search(r"(^|_)(id|uuid|guid)$", lowered):
+        return Choice(
+            "pseudonymize",
+            "an identifier (by its name)",
+            {"domain": _id_domain(col.name, None, tables)},
+        )
+    if words & _SECRET_WORDS or any(p in lowered for p in _SECRET_PHRASES):
+        return Choice("secret", "the name suggests a credential")
+    detected = _detected(values) if col.type == "text" else None
+    if detected is not None:
+        return detected
+    numeric = col.type in ("bigint", "integer", "double", "numeric")
+    if numeric and words & _LOCATION_WORDS:
+        return Choice("drop", "a location coordinate")
+    if numeric and words & _BODY_WORDS:
+        what = (
+            "an age or birth year"
+            if words & {"age", "year", "birth"}
+            else "a body or health measure"
+        )
+        return Choice("generalize", f"{what}, bucketed", {"bucket": _bucket(values, words)})
+    if words & (_PERSONAL_WORDS | _BODY_WORDS) or "birth" in lowered:
+        return Choice("drop", "the name suggests personal data")
+    return _by_type(col, values, words)

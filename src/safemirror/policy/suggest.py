@@ -1,0 +1,123 @@
+"""Draft a complete data policy (YAML text) from a live schema and sampled values: every
+table with its primary key, cursor and delete marker, every column classified by
+``policy.classify`` with a ``# why`` comment. The draft errs toward drop."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safemirror.policy.classify import Choice, classify
+from safemirror.sources.base import ColumnInfo, Source, TableInfo
+
+
+@runtime_checkable
+class _HasForeignKeys(Protocol):
+    def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]: ...
+
+
+def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
+    names = {c.name: c for c in info.columns}
+    marker = "deleted_at" if getattr(names.get("deleted_at"), "type", None) == "timestamp" else None
+    if getattr(names.get("updated_at"), "type", None) == "timestamp":
+        return ["updated_at", *([marker] if marker else [])], marker
+    soon = datetime.now(UTC) + timedelta(days=1)
+    cursor = []
+    for col in info.columns:
+        if col.type != "timestamp" or "birth" in col.name.lower():
+            continue
+        latest = (
+            pc.max(sample.column(col.name)).as_py() if col.name in sample.column_names else None
+        )
+        if latest is None or latest <= soon:  # expires_at lies in the future: not a change
+            cursor.append(col.name)
+    return cursor, marker
+
+
+def _key(name: str) -> str:
+    """``name`` as a YAML mapping key (quoted unless plainly safe)."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and name.lower() not in {
+        "y",
+        "yes",
+        "n",
+        "no",
+        "true",
+        "false",
+        "on",
+        "off",
+        "null",
+    }
+    return name if plain else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _flow(choice: Choice, col: ColumnInfo) -> str:
+    items = [f"action: {choice.action}"]
+    items += [f"{k}: {_key(v) if isinstance(v, str) else v}" for k, v in choice.params.items()]
+    items.append(f"type: {col.type}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _table_lines(
+    name: str,
+    info: TableInfo,
+    sample: pa.Table,
+    fks: dict[str, tuple[str, str]],
+    tables: dict[str, TableInfo],
+) -> list[str]:
+    key = primary = list(info.primary_key)
+    note = ""
+    if not primary and info.column("id") is not None:
+        key, note = ["id"], "  # no primary key declared; 'id' assumed"
+        info = TableInfo(info.name, info.columns, ("id",))
+    if not key:
+        return [
+            f"  {_key(name)}: skip  # no primary key: a mirror row could not be "
+            "identified; declare one, then classify this table"
+        ]
+    cursor, marker = _cursor(info, sample)
+    lines = [f"  {_key(name)}:", f"    primary_key: [{', '.join(map(_key, key))}]{note}"]
+    if cursor:
+        lines.append(f"    cursor: [{', '.join(map(_key, cursor))}]")
+    else:
+        lines.append("    # no change-time column: every sync re-reads the whole table")
+    if marker:
+        lines.append(f"    delete_marker: {_key(marker)}")
+    lines.append("    columns:")
+    for col in info.columns:
+        values = (
+            sample.column(col.name)
+            if col.name in sample.column_names
+            else pa.chunked_array([], pa.null())
+        )
+        choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
+        why = " ".join(choice.why.split())
+        lines.append(f"      {_key(col.name)}: {_flow(choice, col)}  # {why}")
+    return lines
+
+
+def suggest_policy(source: Source, sample_rows: int = 2000) -> str:
+    """A complete policy (YAML text with a ``# why`` comment on every column) drafted from
+    ``source``'s live schema and up to ``sample_rows`` sampled rows per table."""
+    tables = source.tables()
+    fks = source.foreign_keys() if isinstance(source, _HasForeignKeys) else {}
+    lines = [
+        "# safemirror data policy, drafted by 'safemirror policy suggest' from",
+        f"# {source.display_url} (up to {sample_rows} sampled rows per table).",
+        "# It errs toward drop. Review every line before the first sync: the comment after",
+        "# each column says why it was chosen. Actions: keep, drop, secret,",
+        "# pseudonymize (domain), generalize (truncate | bucket | min_count).",
+        "version: 1",
+        "tables:",
+    ]
+    if not tables:
+        lines[-1] = "tables: {}  # the source has no tables"
+    for name in sorted(tables):
+        info = tables[name]
+        columns = [c.name for c in info.columns]
+        sample = source.sample(name, columns, sample_rows) if columns else pa.table({})
+        lines += _table_lines(name, info, sample, fks.get(name, {}), tables)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,217 @@
+"""Helpers shared by the source adapters: URL redaction, identifier checks, canonical
+Arrow types, cursor values and batch sizing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pyarrow as pa
+
+from safemirror.errors import SourceError
+from safemirror.sources.base import ColumnInfo, TableInfo
+
+_SECRET_PARAMS = {"password", "pass", "passwd", "sslpassword", "secret", "token"}
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password (in the authority or the query string) removed."""
+    try:
+        parts = urlsplit(url)
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        if parts.password is None and not any(k.lower() in _SECRET_PARAMS for k, _ in params):
+            return url
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}@{hostport}" if user else hostport
+        query = urlencode([(k, v) for k, v in params if k.lower() not in _SECRET_PARAMS], safe="/:")
+        return (
+            f"{parts.scheme}://{netloc}{parts.path}"
+            + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else "")
+        )
+    except ValueError:
+        return "<unparseable URL>"
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret strings inside ``url`` (to scrub from driver error messages)."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+        found += [v for k, v in parse_qsl(parts.query) if k.lower() in _SECRET_PARAMS and v]
+    except ValueError:
+        return []
+    return [s for s in found if s]
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    """``message`` with every secret replaced by ``***``."""
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
+
+
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier (PostgreSQL and SQLite agree on this form)."""
+    if "\x00" in name:
+        raise SourceError(f"identifier {name!r} contains a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_info(tables: dict[str, TableInfo], table: str, where: str) -> TableInfo:
+    """The live table named ``table``, or a SourceError naming it."""
+    info = tables.get(table)
+    if info is None:
+        raise SourceError(
+            f"table {table!r} does not exist in {where}",
+            hint="check the table name in the policy; 'safemirror policy check' "
+            "lists the live tables",
+        )
+    return info
+
+
+def columns_of(info: TableInfo, columns: Sequence[str]) -> list[ColumnInfo]:
+    """The live columns named ``columns`` (in that order), or a SourceError naming one."""
+    found = []
+    for name in columns:
+        col = info.column(name)
+        if col is None:
+            raise SourceError(
+                f"column {name!r} does not exist in table {info.name!r}",
+                hint="check the column name in the policy; 'safemirror policy "
+                "check' lists vanished columns",
+            )
+        found.append(col)
+    if len(set(columns)) != len(columns):
+        raise SourceError(f"a column is requested twice from table {info.name!r}: {list(columns)}")
+    return found
+
+
+_DECIMAL = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+
+
+def decimal_params(source_type: str) -> tuple[int, int] | None:
+    """``(precision, scale)`` of a ``numeric(p,s)`` spelling that fits decimal128, else None."""
+    match = _DECIMAL.search(source_type)
+    if not match:
+        return None
+    precision, scale = int(match.group(1)), int(match.group(2) or 0)
+    return (precision, scale) if 0 < precision <= 38 and scale <= precision else None
+
+
+def arrow_type(col: ColumnInfo) -> pa.DataType:
+    """The canonical Arrow type of a column (see ``sources.base``)."""
+    if col.type == "numeric":
+        params = decimal_params(col.source_type)
+        if params is None:  # adapters only report 'numeric' when the precision fits
+            raise SourceError(
+                f"column {col.name!r}: numeric type {col.source_type!r} has no "
+                "precision that fits 38 digits"
+            )
+        return pa.decimal128(*params)
+    return _ARROW[col.type]
+
+
+_ARROW: dict[str, pa.DataType] = {
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "blob": pa.binary(),
+}
+
+
+def arrow_schema(cols: Sequence[ColumnInfo]) -> pa.Schema:
+    """The canonical schema of the batches ``read`` yields for ``cols`` (all fields nullable,
+    so every source gives the same schema; ``ColumnInfo.nullable`` carries the constraint)."""
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in cols])
+
+
+def cursor_type(cols: Sequence[ColumnInfo], table: str) -> str:
+    """The one logical type all cursor columns share."""
+    kinds = {c.type for c in cols}
+    if len(kinds) != 1:
+        raise SourceError(
+            f"cursor columns of table {table!r} mix types "
+            f"({', '.join(f'{c.name}: {c.type}' for c in cols)})",
+            hint="use cursor columns of one type, e.g. only timestamps",
+        )
+    kind = kinds.pop()
+    if kind in ("boolean", "blob"):
+        raise SourceError(
+            f"cursor column {cols[0].name!r} of table {table!r} is {kind}",
+            hint="use a timestamp or an increasing number as cursor",
+        )
+    return kind
+
+
+def coerce_since(value: Any, kind: str) -> Any:
+    """``value`` as the Python value of logical type ``kind`` (timestamps: aware, UTC)."""
+    try:
+        if kind == "timestamp":
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            elif isinstance(value, date) and not isinstance(value, datetime):
+                value = datetime.combine(value, time())
+            if isinstance(value, datetime):
+                aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+                return aware.astimezone(UTC)
+        elif kind == "date":
+            if isinstance(value, datetime):
+                return value.date()
+            if isinstance(value, date):
+                return value
+            if isinstance(value, str):
+                return date.fromisoformat(value.strip()[:10])
+        elif kind in ("bigint", "integer"):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                return int(value)
+        elif kind in ("double", "numeric"):
+            if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                return Decimal(str(value))
+            if isinstance(value, str):
+                return Decimal(value.strip())
+        elif kind == "text" and isinstance(value, str):
+            return value
+    except (ValueError, ArithmeticError):
+        pass
+    raise SourceError(
+        f"the cursor value {value!r} does not fit a {kind} cursor",
+        hint="pass the watermark that max_cursor returned, or run with --full",
+    )
+
+
+def since_text(value: Any) -> str:
+    """A coerced cursor value as unambiguous text (timestamps in UTC with offset)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def rechunk(batches: Iterable[pa.RecordBatch], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Batches of at most ``batch_rows`` rows (zero-copy slices); empty ones dropped."""
+    if batch_rows < 1:
+        raise SourceError(f"batch_rows must be positive, not {batch_rows}")
+    for batch in batches:
+        for start in range(0, batch.num_rows, batch_rows):
+            yield batch.slice(start, batch_rows)
+
+
+def estimated_row_bytes(cols: Sequence[ColumnInfo]) -> int:
+    """A rough Arrow row width, to turn a row budget into a driver byte hint."""
+    wide = {"text": 32, "blob": 64, "numeric": 16}
+    return sum(wide.get(c.type, 8) for c in cols) or 8

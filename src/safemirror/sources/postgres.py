@@ -1,0 +1,380 @@
+"""PostgreSQL source: ADBC's libpq driver, which streams ``COPY ... TO STDOUT (FORMAT
+binary)`` straight into Arrow record batches.
+
+Measured on 3 M rows (bigint, int, timestamptz, 3 text, int, double; 2 shared cores,
+PostgreSQL 15 on loopback), rows/s and peak RSS of the reading process:
+
+=================================================  ==========  ========
+ADBC ``fetch_record_batch`` (COPY binary)           1.04 M/s   155 MB   <- kept
+ADBC, ``since`` bound as a query parameter          0.56 M/s   981 MB   (one batch: buffers)
+ADBC, ``DECLARE`` cursor + ``FETCH 131072``         0.55 M/s   170 MB
+psycopg 3 COPY CSV -> ``pyarrow.csv`` streaming     0.35 M/s   205 MB
+DuckDB ``read_csv`` over the same COPY stream       0.21 M/s   915 MB
+psycopg 3 server-side cursor -> ``pa.array``        0.19 M/s   190 MB
+=================================================  ==========  ========
+
+A query with bind parameters makes the driver leave COPY and buffer the whole result, so
+``since`` is bound to a session setting (``set_config('safemirror.since', $1)``) and the
+query reads it through a one-time sub-select: still a bound value, never SQL text, and
+the read keeps streaming at full speed. The session is read-only and in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi as pgdbapi
+import pyarrow as pa
+
+from safemirror.errors import SourceError
+from safemirror.sources.base import ColumnInfo, TableInfo
+from safemirror.sources.common import (
+    arrow_schema,
+    columns_of,
+    estimated_row_bytes,
+    quote_ident,
+    rechunk,
+    redact_url,
+    scrub,
+    since_text,
+    table_info,
+    url_secrets,
+)
+from safemirror.sources.common import (
+    coerce_since as _coerce_since,
+)
+from safemirror.sources.common import (
+    cursor_type as _cursor_type,
+)
+
+_NATIVE = {
+    "int8": "bigint",
+    "int4": "integer",
+    "int2": "integer",
+    "float8": "double",
+    "float4": "double",
+    "bool": "boolean",
+    "text": "text",
+    "varchar": "text",
+    "bpchar": "text",
+    "timestamptz": "timestamp",
+    "timestamp": "timestamp",
+    "date": "date",
+    "bytea": "blob",
+}
+# Types the driver returns in their canonical Arrow form already (others go through SQL).
+_AS_IS = {
+    "int8",
+    "int4",
+    "float8",
+    "bool",
+    "text",
+    "varchar",
+    "timestamptz",
+    "timestamp",
+    "date",
+    "bytea",
+}
+_SINCE_CAST = {
+    "timestamp": "timestamptz",
+    "timestamp_naive": "timestamptz AT TIME ZONE 'UTC'",
+    "date": "date",
+    "bigint": "bigint",
+    "integer": "bigint",
+    "double": "float8",
+    "numeric": "numeric",
+    "text": "text",
+}
+_SETTING = "safemirror.since"
+
+_COLUMNS_SQL = """
+SELECT c.relname, a.attname, a.attnotnull, bt.typname,
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
+       format_type(a.atttypid, a.atttypmod) AS spelled
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+WHERE n.nspname = $1::name AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY c.relname, a.attnum"""
+
+_PRIMARY_KEYS_SQL = """
+SELECT c.relname, a.attname
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+WHERE i.indisprimary AND n.nspname = $1::name
+ORDER BY c.relname, k.ord"""
+
+_FOREIGN_KEYS_SQL = """
+SELECT c.relname, a.attname, rc.relname, ra.attname
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid
+CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, refcol)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.col
+JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = u.refcol
+WHERE k.contype = 'f' AND n.nspname = $1::name AND array_length(k.conkey, 1) = 1
+ORDER BY 1, 2"""
+
+
+def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+
+
+def _logical(typname: str, typmod: int, spelled: str) -> tuple[str, str]:
+    """(policy logical type, source spelling) of a PostgreSQL column."""
+    if typname == "numeric":
+        if typmod >= 4:
+            precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
+            if precision <= 38:
+                return "numeric", f"numeric({precision},{scale})"
+        return "double", spelled  # unconstrained numeric -> float64, like DuckDB's scanner
+    return _NATIVE.get(typname, "text"), spelled  # anything else: its text form
+
+
+def _select_expr(sql: str, typname: str, logical: str) -> str:
+    """``sql`` converted so that the driver returns (or Arrow casts to) the canonical type."""
+    if typname in _AS_IS:
+        return sql
+    casts = {"int2": "int4", "float4": "float8"}
+    if typname in casts:
+        return f"({sql})::{casts[typname]}"
+    if typname == "numeric":
+        return f"({sql})::{'text' if logical == 'numeric' else 'float8'}"
+    if typname == "inet":
+        return f"abbrev({sql})"  # '10.0.0.1', not text()'s '10.0.0.1/32'
+    return f"({sql})::text"
+
+
+class PostgresSource:
+    """A PostgreSQL database schema (default ``public``) read as canonical Arrow batches."""
+
+    def __init__(self, url: str, *, schema: str = "public", connect_timeout: int = 10) -> None:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.schema = query.pop("schema", schema)
+        query.setdefault("connect_timeout", str(connect_timeout))
+        self._uri = urlunsplit(parts._replace(query=urlencode(query)))
+        self._secrets = url_secrets(url)
+        self.display_url = redact_url(url)
+        self._tables: dict[str, TableInfo] | None = None
+        self._pgtypes: dict[str, dict[str, str]] = {}
+        self._conn = self._connect()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _error(self, doing: str, exc: BaseException, hint: str | None = None) -> SourceError:
+        message = scrub(str(exc).strip(), self._secrets)
+        return SourceError(f"{doing} ({self.display_url}): {message}", hint=hint)
+
+    def _connect(self) -> Any:
+        try:
+            conn = pgdbapi.connect(self._uri, autocommit=True)
+        except adbc_driver_manager.Error as exc:
+            raise self._error(
+                "cannot connect to the PostgreSQL source",
+                exc,
+                hint="check that the server runs and that host, port, database "
+                "and user in the source URL are right",
+            ) from None
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                cur.execute("SET TIME ZONE 'UTC'")
+        except adbc_driver_manager.Error as exc:
+            conn.close()
+            raise self._error("cannot prepare the PostgreSQL session", exc) from None
+        return conn
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(sql, parameters=params or None)
+                return cur.fetch_arrow_table()
+        except adbc_driver_manager.Error as exc:
+            raise self._error("query failed", exc) from None
+
+    def _qualified(self, table: str) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(table)}"
+
+    def _expr(self, sql: str, table: str, col: ColumnInfo) -> str:
+        return _select_expr(sql, self._pgtypes[table][col.name], col.type)
+
+    def _select_list(self, table: str, cols: Sequence[ColumnInfo]) -> str:
+        return ", ".join(
+            f"{self._expr(quote_ident(c.name), table, c)} AS {quote_ident(c.name)}" for c in cols
+        )
+
+    def _resolve(self, table: str, columns: Sequence[str]) -> tuple[TableInfo, list[ColumnInfo]]:
+        info = table_info(self.tables(), table, f"schema {self.schema!r} of {self.display_url}")
+        if not columns:
+            raise SourceError(f"no columns requested from table {table!r}")
+        return info, columns_of(info, columns)
+
+    # -- the Source protocol --------------------------------------------------------------
+
+    def tables(self) -> dict[str, TableInfo]:
+        """Every ordinary or partitioned table of the schema (partitions excluded)."""
+        if self._tables is not None:
+            return self._tables
+        cols: dict[str, list[ColumnInfo]] = {}
+        for rel, att, notnull, typname, typmod, spelled in _rows(
+            self._query(_COLUMNS_SQL, (self.schema,))
+        ):
+            logical, source_type = _logical(typname, typmod, spelled)
+            cols.setdefault(rel, []).append(ColumnInfo(att, logical, not notnull, source_type))
+            self._pgtypes.setdefault(rel, {})[att] = typname
+        keys: dict[str, list[str]] = {}
+        for rel, att in _rows(self._query(_PRIMARY_KEYS_SQL, (self.schema,))):
+            keys.setdefault(rel, []).append(att)
+        self._tables = {
+            name: TableInfo(name, tuple(c), tuple(keys.get(name, ()))) for name, c in cols.items()
+        }
+        return self._tables
+
+    def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Single-column foreign keys: table -> column -> (referenced table, column)."""
+        found: dict[str, dict[str, tuple[str, str]]] = {}
+        for rel, att, ref, ref_att in _rows(self._query(_FOREIGN_KEYS_SQL, (self.schema,))):
+            found.setdefault(rel, {})[att] = (ref, ref_att)
+        return found
+
+    def schema_of(self, table: str, columns: Sequence[str]) -> pa.Schema:
+        """The Arrow schema ``read`` yields for these columns (also for an empty table)."""
+        return arrow_schema(self._resolve(table, columns)[1])
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        since: Any | None = None,
+        cursor: Sequence[str] = (),
+        batch_rows: int = 131_072,
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream ``columns``; with ``since``, rows where any cursor column is >= since."""
+        info, cols = self._resolve(table, columns)
+        sql = f"SELECT {self._select_list(table, cols)} FROM {self._qualified(table)}"
+        setting = None
+        if since is not None:
+            if not cursor:
+                raise SourceError(f"reading {table!r} since {since!r} needs cursor columns")
+            ccols = columns_of(info, cursor)
+            kind = _cursor_type(ccols, table)
+            setting = since_text(_coerce_since(since, kind))
+            conds = []
+            for c in ccols:
+                cast = _SINCE_CAST[kind]
+                if kind == "timestamp" and self._pgtypes[table][c.name] == "timestamp":
+                    cast = _SINCE_CAST["timestamp_naive"]
+                conds.append(
+                    f"{quote_ident(c.name)} >= (SELECT current_setting('{_SETTING}')::{cast})"
+                )
+            sql += " WHERE " + " OR ".join(conds)
+        hint = max(64 * 1024, min(256 * 1024 * 1024, batch_rows * estimated_row_bytes(cols)))
+        return self._stream(
+            sql, setting, arrow_schema(cols), batch_rows=batch_rows, hint_bytes=hint, table=table
+        )
+
+    def _stream(
+        self,
+        sql: str,
+        setting: str | None,
+        schema: pa.Schema,
+        *,
+        batch_rows: int,
+        hint_bytes: int,
+        table: str,
+    ) -> Iterator[pa.RecordBatch]:
+        conn = self._connect()  # one connection per stream: others may query meanwhile
+        try:
+            with conn.cursor() as cur:
+                if setting is not None:
+                    cur.execute("SELECT set_config($1, $2, false)", parameters=(_SETTING, setting))
+                    cur.fetchall()
+            with conn.cursor() as cur:
+                cur.adbc_statement.set_options(
+                    **{"adbc.postgresql.batch_size_hint_bytes": str(hint_bytes)}
+                )
+                cur.execute(sql)
+                reader = cur.fetch_record_batch()
+                try:
+                    for batch in rechunk(reader, batch_rows):
+                        yield batch.cast(schema)
+                finally:
+                    reader.close()
+        except (adbc_driver_manager.Error, pa.ArrowException) as exc:
+            raise self._error(f"reading table {table!r} failed", exc) from None
+        finally:
+            conn.close()
+
+    def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
+        """The greatest value over the cursor columns (timestamps: aware UTC), or None."""
+        _, ccols = self._resolve(table, cursor)
+        _cursor_type(ccols, table)
+        greatest = ", ".join(quote_ident(c.name) for c in ccols)
+        expr = self._expr(f"max(GREATEST({greatest}))", table, ccols[0])
+        result = self._query(f"SELECT {expr} AS m FROM {self._qualified(table)}")
+        value = result.cast(
+            arrow_schema([ColumnInfo("m", ccols[0].type, True, ccols[0].source_type)])
+        )
+        found = value.column(0)[0].as_py()
+        return found.astimezone(UTC) if isinstance(found, datetime) else found
+
+    def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
+        """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""
+        _, (col,) = self._resolve(table, [column])
+        q = quote_ident(col.name)
+        sql = (
+            f"SELECT {self._expr('v', table, col)} AS {q} FROM (SELECT {q} AS v, count(*) AS n "
+            f"FROM {self._qualified(table)} WHERE {q} IS NOT NULL GROUP BY {q} "
+            f"HAVING count(*) >= $1) AS counted ORDER BY n DESC, v"
+        )
+        result = self._query(sql, (int(min_count),)).cast(arrow_schema([col]))
+        values: list[Any] = result.column(0).to_pylist()
+        return values
+
+    def sample(self, table: str, columns: Sequence[str], rows: int) -> pa.Table:
+        """Up to ``rows`` rows, a repeatable random spread (or the whole small table)."""
+        _, cols = self._resolve(table, columns)
+        select = f"SELECT {self._select_list(table, cols)} FROM {self._qualified(table)}"
+        estimate = self._query(
+            "SELECT reltuples::float8 FROM pg_catalog.pg_class WHERE oid = $1::regclass",
+            (self._qualified(table),),
+        )
+        total = estimate.column(0)[0].as_py() if estimate.num_rows else -1.0
+        if total is None or total <= 0:
+            total = (
+                self._query(f"SELECT count(*) FROM {self._qualified(table)}").column(0)[0].as_py()
+            )
+        if total <= rows:
+            found = self._query(f"{select} LIMIT $1", (rows,))  # LIMIT: the estimate may be old
+        else:
+            # row-level sampling scans the table: fine up to a million rows; beyond, pages
+            method = "BERNOULLI" if total <= 1_000_000 else "SYSTEM"
+            pct = min(100.0, 100.0 * rows * 2 / total)
+            found = self._query(f"{select} TABLESAMPLE {method} ($1) REPEATABLE (7)", (pct,))
+            if found.num_rows < rows // 2 and method == "SYSTEM":
+                found = self._query(f"{select} TABLESAMPLE BERNOULLI ($1) REPEATABLE (7)", (pct,))
+            if found.num_rows > rows:  # an even spread over the sampled rows
+                step = found.num_rows / rows
+                found = found.take(pa.array([int(i * step) for i in range(rows)], pa.int64()))
+        return found.cast(arrow_schema(cols))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> PostgresSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

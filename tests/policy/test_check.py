@@ -1,0 +1,90 @@
+"""``check_policy``: each kind of mismatch between a policy and the live schema."""
+
+from __future__ import annotations
+
+from safemirror.policy.check import Problem, check_policy
+from safemirror.policy.load import policy_from_data
+from safemirror.sources.base import ColumnInfo, TableInfo
+
+LIVE = {
+    "users": TableInfo(
+        "users",
+        (
+            ColumnInfo("id", "bigint", False, "bigint"),
+            ColumnInfo("email", "text", True, "text"),
+            ColumnInfo("age", "integer", True, "integer"),
+        ),
+        ("id",),
+    ),
+    "logs": TableInfo("logs", (ColumnInfo("id", "bigint", False, "bigint"),), ("id",)),
+}
+
+
+def policy(tables: dict[str, object]) -> object:
+    return policy_from_data({"tables": tables}, "test")
+
+
+def problems(tables: dict[str, object]) -> list[tuple[str, str | None, str]]:
+    return [(p.table, p.column, p.kind) for p in check_policy(policy(tables), LIVE)]
+
+
+USERS = {
+    "primary_key": "id",
+    "columns": {
+        "id": {"action": "pseudonymize", "domain": "user", "type": "bigint"},
+        "email": "drop",
+        "age": {"action": "keep", "type": "integer"},
+    },
+}
+
+
+def test_a_matching_policy_has_no_problems() -> None:
+    assert problems({"users": USERS, "logs": "skip"}) == []
+
+
+def test_unclassified_table() -> None:
+    assert problems({"users": USERS}) == [("logs", None, "unclassified table")]
+
+
+def test_vanished_table() -> None:
+    assert problems({"users": USERS, "logs": "skip", "gone": "skip"}) == [
+        ("gone", None, "vanished table")
+    ]
+
+
+def test_unclassified_column() -> None:
+    users = {**USERS, "columns": {k: v for k, v in USERS["columns"].items() if k != "email"}}
+    assert problems({"users": users, "logs": "skip"}) == [("users", "email", "unclassified column")]
+
+
+def test_vanished_column() -> None:
+    users = {**USERS, "columns": {**USERS["columns"], "phone": "drop"}}
+    assert problems({"users": users, "logs": "skip"}) == [("users", "phone", "vanished column")]
+
+
+def test_type_changed_only_when_pinned() -> None:
+    users = {
+        **USERS,
+        "columns": {
+            **USERS["columns"],
+            "age": {"action": "keep", "type": "text"},
+            "email": {"action": "drop"},
+        },
+    }
+    found = check_policy(policy({"users": users, "logs": "skip"}), LIVE)
+    assert [(p.table, p.column, p.kind) for p in found] == [("users", "age", "type changed")]
+    assert "set 'type: integer'" in found[0].fix
+
+
+def test_every_problem_names_its_fix() -> None:
+    users = {**USERS, "columns": {"id": USERS["columns"]["id"], "ghost": "drop"}}
+    found = check_policy(policy({"users": users, "gone": "skip"}), LIVE)
+    kinds = {p.kind for p in found}
+    assert kinds == {
+        "unclassified table",
+        "vanished table",
+        "unclassified column",
+        "vanished column",
+    }
+    for p in found:
+        assert isinstance(p, Problem) and p.fix and p.table in p.describe()

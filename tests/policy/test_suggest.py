@@ -1,0 +1,164 @@
+"""``suggest_policy`` over a small realistic production, in SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from safemirror.policy.check import check_policy
+from safemirror.policy.classify import domain_name, singular
+from safemirror.policy.load import policy_from_data
+from safemirror.policy.model import Action, Policy
+from safemirror.policy.suggest import suggest_policy
+from safemirror.sources.base import Source
+from safemirror.sources.registry import open_source
+from tests.policy.smallprod import SENSITIVE, TABLES, write_postgres, write_sqlite
+
+
+@pytest.fixture(scope="module")
+def small_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_sqlite(tmp_path_factory.mktemp("suggest") / "prod.db")
+
+
+@pytest.fixture(scope="module")
+def small_postgres(pg_module_url: str) -> str:
+    return write_postgres(pg_module_url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def drafted(request: pytest.FixtureRequest) -> Iterator[tuple[str, Policy, Source]]:
+    url = request.getfixturevalue(f"small_{request.param}")
+    source = open_source(url)
+    text = suggest_policy(source, sample_rows=500)
+    try:
+        yield text, policy_from_data(yaml.safe_load(text), "suggested"), source
+    finally:
+        source.close()
+
+
+def action(policy: Policy, table: str, column: str) -> tuple[str, dict[str, Any]]:
+    spec = policy.tables[table].columns[column]
+    return spec.action.value, spec.model_dump(exclude_none=True, exclude={"action", "other"})
+
+
+def test_the_draft_is_a_valid_complete_policy(drafted: tuple[str, Policy, Source]) -> None:
+    _, policy, source = drafted
+    assert check_policy(policy, source.tables()) == []
+    assert policy.tables["legacy_import"].skip  # no primary key
+    for name, table in policy.mirrored_tables.items():
+        assert table.primary_key == ["id"]
+        for column, spec in table.columns.items():
+            assert spec.type == source.tables()[name].column(column).type
+
+
+def test_every_column_says_why(drafted: tuple[str, Policy, Source]) -> None:
+    text = drafted[0]
+    column_lines = [line for line in text.splitlines() if line.startswith("      ")]
+    assert len(column_lines) == sum(len(c) for t, c in TABLES.items() if t != "legacy_import")
+    assert all("  # " in line and len(line.split("  # ", 1)[1]) > 8 for line in column_lines)
+    assert "% of sampled values look like email addresses" in text
+
+
+def test_nothing_sensitive_is_kept(drafted: tuple[str, Policy, Source]) -> None:
+    policy = drafted[1]
+    for table, column in SENSITIVE:
+        assert action(policy, table, column)[0] in {"drop", "secret"}, (table, column)
+
+
+def test_credentials_are_secret(drafted: tuple[str, Policy, Source]) -> None:
+    policy = drafted[1]
+    for table, column in [
+        ("users", "password_hash"),
+        ("api_tokens", "access_token"),
+        ("api_tokens", "session_jwt"),
+    ]:
+        assert action(policy, table, column)[0] == "secret"
+
+
+def test_ids_are_pseudonymized_in_consistent_domains(drafted: tuple[str, Policy, Source]) -> None:
+    policy = drafted[1]
+    assert action(policy, "users", "id") == ("pseudonymize", {"domain": "user", "type": "bigint"})
+    for table, column, domain in [
+        ("devices", "user_id", "user"),
+        ("api_tokens", "owner_user_id", "user"),
+        ("devices", "id", "device"),
+        ("connection_events", "device_id", "device"),
+        ("connection_events", "id", "connection_event"),
+    ]:
+        assert action(policy, table, column)[1]["domain"] == domain, (table, column)
+        assert action(policy, table, column)[0] == "pseudonymize"
+
+
+def test_analytics_columns_are_kept_or_coarsened(drafted: tuple[str, Policy, Source]) -> None:
+    policy = drafted[1]
+    for table, column in [
+        ("users", "country"),
+        ("users", "timezone"),
+        ("devices", "model"),
+        ("connection_events", "outcome"),
+        ("connection_events", "rssi_dbm"),
+        ("api_tokens", "platform"),
+        ("users", "two_factor_enabled"),
+    ]:
+        assert action(policy, table, column)[0] == "keep", (table, column)
+    assert action(policy, "connection_events", "ts")[1]["truncate"] == "day"
+    assert action(policy, "users", "birth_year")[1]["bucket"] == 10
+    assert action(policy, "users", "weight_kg")[0] == "generalize"
+
+
+def test_cursor_and_delete_marker(drafted: tuple[str, Policy, Source]) -> None:
+    policy = drafted[1]
+    assert policy.tables["users"].cursor == ["updated_at", "deleted_at"]
+    assert policy.tables["users"].delete_marker == "deleted_at"
+    assert policy.tables["connection_events"].cursor == ["ts"]
+    assert policy.tables["api_tokens"].cursor == ["created_at"]  # expires_at is in the future
+    assert policy.tables["devices"].delete_marker is None
+
+
+def test_awkward_names_are_quoted(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "odd.db")
+    db.execute(
+        'CREATE TABLE "on" (id INTEGER PRIMARY KEY, "yes" TEXT, "a b: c" INTEGER, "#x" BOOLEAN)'
+    )
+    db.execute("INSERT INTO \"on\" VALUES (1, 'x', 2, 1)")
+    db.commit()
+    db.close()
+    with open_source(f"sqlite:///{tmp_path / 'odd.db'}") as source:  # type: ignore[attr-defined]
+        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "odd")
+        assert set(policy.tables["on"].columns) == {"id", "yes", "a b: c", "#x"}
+        assert check_policy(policy, source.tables()) == []
+
+
+def test_an_empty_source(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "empty.db").close()
+    with open_source(f"sqlite:///{tmp_path / 'empty.db'}") as source:  # type: ignore[attr-defined]
+        assert yaml.safe_load(suggest_policy(source))["tables"] == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("users", "user"),
+        ("devices", "device"),
+        ("categories", "category"),
+        ("addresses", "address"),
+        ("statuses", "status"),
+        ("body_metrics", "body_metric"),
+        ("staff", "staff"),
+        ("glass", "glass"),
+    ],
+)
+def test_singular(table: str, expected: str) -> None:
+    assert singular(table) == expected
+
+
+def test_domain_names_are_valid() -> None:
+    assert domain_name("User Accounts") == "user_accounts"
+    assert domain_name("2fa") == "d_2fa"
+    assert domain_name("***") == "value"
+    assert Action.PSEUDONYMIZE.value == "pseudonymize"

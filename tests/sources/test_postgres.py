@@ -1,0 +1,159 @@
+"""PostgreSQL specifics: type mapping, schemas, the bound cursor, a read-only session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import psycopg
+import pyarrow as pa
+import pytest
+
+from safemirror.errors import SourceError
+from safemirror.sources.postgres import PostgresSource
+from safemirror.sources.registry import open_source
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def typed_url(pg_module_url: str) -> str:
+    with psycopg.connect(pg_module_url, autocommit=True) as conn:
+        conn.execute("CREATE TYPE mood AS ENUM ('calm', 'angry')")
+        conn.execute("""CREATE TABLE typed (id int2 PRIMARY KEY, f4 real, n numeric,
+            n2 numeric(10, 2), big numeric(50, 2), u uuid, ip inet, m macaddr, j jsonb,
+            e mood, arr text[], iv interval, c char(4), v varchar(8), naive timestamp,
+            d date, b bytea)""")
+        conn.execute("""INSERT INTO typed VALUES (1, 1.5, 3.25, 12.34, 1.5,
+            'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '10.0.0.1', '08:00:2b:01:02:03',
+            '{"a": 1}', 'calm', '{x,y}', '1 day', 'ab', 'vv', '2024-01-02 03:04:05.123456',
+            '2024-01-02', '\\x0102'), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+            NULL, NULL, NULL, NULL, NULL, '2024-06-01 00:00:00', NULL, NULL)""")
+        conn.execute("CREATE SCHEMA app")
+        conn.execute("CREATE TABLE app.hidden (id bigint PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO app.hidden VALUES (1, 'in app')")
+    return pg_module_url
+
+
+@pytest.fixture
+def typed(typed_url: str) -> PostgresSource:
+    src = PostgresSource(typed_url)
+    yield src  # type: ignore[misc]
+    src.close()
+
+
+def test_types_map_to_canonical_arrow(typed: PostgresSource) -> None:
+    info = typed.tables()["typed"]
+    assert {c.name: c.type for c in info.columns} == {
+        "id": "integer",
+        "f4": "double",
+        "n": "double",
+        "n2": "numeric",
+        "big": "double",
+        "u": "text",
+        "ip": "text",
+        "m": "text",
+        "j": "text",
+        "e": "text",
+        "arr": "text",
+        "iv": "text",
+        "c": "text",
+        "v": "text",
+        "naive": "timestamp",
+        "d": "date",
+        "b": "blob",
+    }
+    columns = [c.name for c in info.columns]
+    table = pa.Table.from_batches(list(typed.read("typed", columns))).sort_by("id")
+    assert table.schema == typed.schema_of("typed", columns)
+    assert table.schema.field("n2").type == pa.decimal128(10, 2)
+    assert table.schema.field("naive").type == pa.timestamp("us", tz="UTC")
+    assert table.to_pylist()[0] == {
+        "id": 1,
+        "f4": 1.5,
+        "n": 3.25,
+        "n2": Decimal("12.34"),
+        "big": 1.5,
+        "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "ip": "10.0.0.1",
+        "m": "08:00:2b:01:02:03",
+        "j": '{"a": 1}',
+        "e": "calm",
+        "arr": "{x,y}",
+        "iv": "1 day",
+        "c": "ab",
+        "v": "vv",
+        "naive": datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        "d": datetime(2024, 1, 2).date(),
+        "b": b"\x01\x02",
+    }
+
+
+def test_naive_timestamps_are_utc_for_cursors(typed: PostgresSource) -> None:
+    assert typed.max_cursor("typed", ["naive"]) == datetime(2024, 6, 1, tzinfo=UTC)
+    rows = list(
+        typed.read("typed", ["id"], since=datetime(2024, 6, 1, tzinfo=UTC), cursor=["naive"])
+    )
+    assert pa.Table.from_batches(rows).column("id").to_pylist() == [2]
+
+
+def test_schema_is_a_parameter(typed_url: str) -> None:
+    with open_source(typed_url) as default:  # type: ignore[attr-defined]
+        assert "hidden" not in default.tables()
+    with open_source(f"{typed_url}?schema=app") as app:  # type: ignore[attr-defined]
+        assert set(app.tables()) == {"hidden"}
+        assert next(app.read("hidden", ["note"])).to_pylist() == [{"note": "in app"}]
+    assert set(PostgresSource(typed_url, schema="app").tables()) == {"hidden"}
+
+
+def test_since_is_a_bound_value_not_sql(postgres_url: str) -> None:
+    hostile = "z'; DROP TABLE events; --"
+    with PostgresSource(postgres_url) as src:
+        assert list(src.read("events", ["id"], since=hostile, cursor=["outcome"])) == []
+        assert src.max_cursor("events", ["id"]) == 5_000
+
+
+def test_the_session_is_read_only(postgres_url: str) -> None:
+    with PostgresSource(postgres_url) as src:
+        setting = src._query("SELECT current_setting('default_transaction_read_only')")
+        assert setting.column(0).to_pylist() == ["on"]
+        with pytest.raises(SourceError, match="read-only"):
+            src._query("CREATE TABLE intruder (a int)")
+
+
+def test_foreign_keys(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id bigint PRIMARY KEY)")
+        conn.execute(
+            "CREATE TABLE devices (id bigint PRIMARY KEY, owner bigint REFERENCES users (id))"
+        )
+    with PostgresSource(pg_url) as src:
+        assert src.foreign_keys() == {"devices": {"owner": ("users", "id")}}
+
+
+def test_unreachable_server_names_url_without_password() -> None:
+    url = f"postgresql://admin:hunter2@127.0.0.1:{free_port()}/prod"
+    with pytest.raises(SourceError) as err:
+        open_source(url)
+    text = str(err.value)
+    assert "hunter2" not in text
+    assert "postgresql://admin@127.0.0.1" in text
+    assert "check that the server runs" in text
+
+
+def test_unknown_database(pg_admin_url: str) -> None:
+    url = pg_admin_url.rsplit("/", 1)[0].replace(
+        "postgresql://postgres@", "postgresql://postgres:s3cret@"
+    )
+    with pytest.raises(SourceError, match="does not exist") as err:
+        open_source(f"{url}/no_such_database_here")
+    assert "s3cret" not in str(err.value)
+
+
+def test_display_url_has_no_password(postgres_url: str) -> None:
+    url = postgres_url.replace("postgresql://postgres@", "postgres://postgres:pa55word@")
+    with open_source(url) as src:  # type: ignore[attr-defined]
+        assert "pa55word" not in src.display_url
+        assert src.display_url.startswith("postgres://postgres@")
+        assert src.max_cursor("events", ["id"]) == 5_000

@@ -1,0 +1,147 @@
+"""SQLite specifics: read-only, paths, declared types, stored values that do not fit."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from safemirror.errors import SourceError
+from safemirror.sources.registry import open_source
+from safemirror.sources.sqlite import SqliteSource, parse_timestamps
+
+
+def make_db(path: Path, *statements: str) -> str:
+    db = sqlite3.connect(path)
+    for sql in statements:
+        db.execute(sql)
+    db.commit()
+    db.close()
+    return f"sqlite:///{path}"
+
+
+def test_the_file_is_never_written(sqlite_url: str) -> None:
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    before = hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns
+    with SqliteSource(sqlite_url) as src:
+        list(src.read("events", ["id", "ts"], since="2024-02-01", cursor=["updated_at"]))
+        src.sample("events", ["outcome"], 50)
+        src.value_counts("events", "outcome", 2)
+        src.max_cursor("events", ["ts"])
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            src._db.execute("CREATE TABLE intruder (a)")
+    assert (hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns) == before
+    assert not Path(f"{path}-journal").exists() and not Path(f"{path}-wal").exists()
+
+
+def test_a_missing_file_is_an_error_and_not_created(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no SQLite database"):
+        open_source(f"sqlite:///{tmp_path}/absent.db")
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_db(tmp_path / "rel.db", "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    assert "t" in open_source("sqlite:///rel.db", base_dir=tmp_path).tables()
+    monkeypatch.chdir(tmp_path)
+    assert "t" in open_source("sqlite:///rel.db").tables()
+
+
+def test_declared_types(tmp_path: Path) -> None:
+    url = make_db(
+        tmp_path / "t.db",
+        """CREATE TABLE t (id INTEGER PRIMARY KEY, a INT8,
+        b SMALLINT, c FLOAT, d NUMERIC, e DECIMAL(5,1), f VARCHAR(10), g DATETIME,
+        h BOOL, i BLOB, j, k UUID, l INTEGER)""",
+        "CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b))",
+    )
+    with SqliteSource(url) as src:
+        info = src.tables()["t"]
+        assert {c.name: c.type for c in info.columns} == {
+            "id": "bigint",
+            "a": "bigint",
+            "b": "integer",
+            "c": "double",
+            "d": "double",
+            "e": "numeric",
+            "f": "text",
+            "g": "timestamp",
+            "h": "boolean",
+            "i": "blob",
+            "j": "text",
+            "k": "text",
+            "l": "integer",
+        }
+        assert not info.column("id").nullable
+        pair = src.tables()["pair"]
+        assert pair.primary_key == ("a", "b")
+        assert [c.type for c in pair.columns] == ["integer", "integer"]  # not rowid aliases
+        assert src.schema_of("t", ["e", "g"]) == pa.schema(
+            [("e", pa.decimal128(5, 1)), ("g", pa.timestamp("us", tz="UTC"))]
+        )
+
+
+def test_timestamp_text_styles() -> None:
+    parsed = parse_timestamps(
+        pa.array(
+            [
+                "2024-01-02 03:04:05",
+                "2024-01-02T03:04:05.123456",
+                "2024-01-02 03:04:05+00:00",
+                "2024-01-02T05:04:05+02:00",
+                "2024-01-02 03:04:05Z",
+                "2024-01-02",
+                None,
+            ]
+        )
+    )
+    assert parsed.to_pylist() == [
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 1, 2, 3, 4, 5, 123456, UTC),
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 1, 2, tzinfo=UTC),
+        None,
+    ]
+
+
+def test_values_that_do_not_fit_name_the_column(tmp_path: Path) -> None:
+    url = make_db(
+        tmp_path / "bad.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, ts TIMESTAMP)",
+        "INSERT INTO t VALUES (1, 5, '2024-01-01 00:00:00'), (2, 'five', 'soon')",
+    )
+    with SqliteSource(url) as src:
+        with pytest.raises(SourceError, match="column 'n'"):
+            list(src.read("t", ["id", "n"]))
+        with pytest.raises(SourceError, match="column 'ts'"):
+            list(src.read("t", ["ts"]))
+
+
+def test_without_rowid_tables_can_be_sampled(tmp_path: Path) -> None:
+    url = make_db(
+        tmp_path / "w.db",
+        "CREATE TABLE w (k TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT INTO w VALUES ('a'), ('b'), ('c')",
+    )
+    with SqliteSource(url) as src:
+        assert src.sample("w", ["k"], 2).num_rows == 2
+
+
+def test_foreign_keys(tmp_path: Path) -> None:
+    url = make_db(
+        tmp_path / "fk.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE devices (id INTEGER PRIMARY KEY, "
+        "owner INTEGER REFERENCES users, user_id INTEGER REFERENCES users (id))",
+    )
+    with SqliteSource(url) as src:
+        assert src.foreign_keys() == {
+            "devices": {"owner": ("users", "id"), "user_id": ("users", "id")}
+        }

@@ -1,0 +1,109 @@
+"""The sync over the generated demo production: PostgreSQL and SQLite, kill -9, the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from safemirror.cli import run
+from safemirror.config import ProjectConfig
+from safemirror.demo.generate import generate
+from safemirror.demo.mutate import mutate
+from safemirror.errors import ExitCode
+from safemirror.policy.load import load_policy
+from safemirror.sync.run import run_sync
+from tests.sync.tiny import file_digest
+
+MakeProject = Callable[..., ProjectConfig]
+DEMO_POLICY = Path(__file__).resolve().parents[2] / "src/safemirror/policy/demo_policy.yaml"
+
+
+def demo_policy() -> dict[str, object]:
+    return load_policy(DEMO_POLICY).model_dump(mode="json", exclude_none=True)
+
+
+def mirror_scalar(config: ProjectConfig, sql: str) -> object:
+    con = duckdb.connect(str(config.mirror), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@pytest.mark.postgres
+def test_postgres_sync_full_then_incremental(pg_url: str, make_project: MakeProject) -> None:
+    generate(pg_url, scale=0.001, seed=3)
+    project = make_project(pg_url, demo_policy())
+    result = run_sync(project)
+    with psycopg.connect(pg_url) as con:
+        live_users = con.execute("SELECT count(*) FROM users WHERE deleted_at IS NULL").fetchone()
+        live_devices_of_live_users = con.execute(
+            "SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id "
+            "WHERE d.deleted_at IS NULL AND u.deleted_at IS NULL").fetchone()
+        events = con.execute("SELECT count(*) FROM connection_events").fetchone()
+    assert live_users and live_devices_of_live_users and events
+    assert result.tables["users"].rows_in_mirror == live_users[0]
+    assert result.tables["connection_events"].rows_in_mirror == events[0]
+    assert mirror_scalar(project, "SELECT count(*) FROM devices d JOIN users u "
+                                  "ON u.id = d.user_id") == live_devices_of_live_users[0]
+    assert result.verify.production_values > 0 and result.verify.ok
+
+    changed = mutate(pg_url, fraction=0.05, seed=5, at=datetime.now(UTC))
+    again = run_sync(project)
+    assert again.manifest.mode == "incremental"
+    assert again.tables["connection_events"].rows_read <= changed["connection_events.inserted"] + 5
+    with psycopg.connect(pg_url) as con:
+        live_after = con.execute("SELECT count(*) FROM users WHERE deleted_at IS NULL").fetchone()
+    assert live_after and again.tables["users"].rows_in_mirror == live_after[0]
+    third = run_sync(project)
+    assert third.tables["users"].rows_written <= again.tables["users"].rows_written
+
+
+def test_cli_sync_and_verify_exit_codes(tmp_path: Path, make_project: MakeProject) -> None:
+    db = tmp_path / "production.db"
+    generate(f"sqlite:///{db}", scale=0.001, seed=4)
+    project = make_project(f"sqlite:///{db}", demo_policy())
+    config = str(project.base_dir / "safemirror.yaml")
+    assert run(["verify", "--config", config]) == ExitCode.USAGE  # no mirror yet
+    assert run(["sync", "--quiet", "--config", config]) == ExitCode.OK
+    assert run(["verify", "--config", config]) == ExitCode.OK
+    assert run(["policy", "check", "--config", config]) == ExitCode.OK
+    assert run(["audit", "verify", "--log", str(project.audit_log)]) == ExitCode.OK
+
+
+def test_sigkill_mid_sync_leaves_the_previous_mirror(tmp_path: Path,
+                                                     make_project: MakeProject) -> None:
+    db = tmp_path / "production.db"
+    generate(f"sqlite:///{db}", scale=0.01, seed=6)
+    project = make_project(f"sqlite:///{db}", demo_policy())
+    run_sync(project)
+    before = file_digest(project.mirror)
+    config = str(project.base_dir / "safemirror.yaml")
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from safemirror.cli import main; main()", "sync", "--full",
+         "--quiet", "--config", config],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
+    deadline = time.monotonic() + 60
+    while not work and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.02)
+        work = list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
+    time.sleep(0.3)  # well inside the copy of 600 k events
+    assert child.poll() is None, "the sync finished before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert file_digest(project.mirror) == before
+    assert mirror_scalar(project, "SELECT count(*) FROM users") > 0  # still queryable
+    result = run_sync(project, full=True)
+    assert result.verify.ok
+    assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
