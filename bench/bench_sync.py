@@ -31,12 +31,16 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POLICY = Path(__file__).resolve().parents[1] / "src/safemirror/policy/demo_policy.yaml"
 
 
-def database(scale: float) -> str:
+def database(scale: float, reuse: bool) -> tuple[str, bool]:
+    """The benchmark database for ``scale``; True when it must be (re)generated."""
     name = f"sm_bench_{str(scale).replace('.', '_')}"
     with psycopg.connect(ADMIN, autocommit=True) as con:
+        exists = con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and reuse:
+            return f"postgresql://postgres@127.0.0.1:5432/{name}", False
         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         con.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+    return f"postgresql://postgres@127.0.0.1:5432/{name}", True
 
 
 def project(workdir: Path, url: str) -> Path:
@@ -47,15 +51,30 @@ def project(workdir: Path, url: str) -> Path:
     if not key.exists():
         create_key_file(key)
     cfg = workdir / "safemirror.yaml"
-    cfg.write_text(yaml.safe_dump({"source": url, "mirror": "mirror.duckdb", "key": f"file:{key}",
-                                   "audit_log": "audit.jsonl", "policy": str(POLICY)}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "source": url,
+                "mirror": "mirror.duckdb",
+                "key": f"file:{key}",
+                "audit_log": "audit.jsonl",
+                "policy": str(POLICY),
+            }
+        )
+    )
     return cfg
 
 
 def step(name: str, cfg: Path) -> dict[str, Any]:
     """Run one measured step in a child process; return its seconds, rows and peak RSS."""
-    out = subprocess.run([sys.executable, __file__, "--step", name, str(cfg)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", name, str(cfg)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        sys.exit(f"step {name} failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -74,8 +93,9 @@ def _raw(cfg: Path) -> int:
     rows = 0
     for name, info in source.tables().items():
         cols = [c.name for c in info.columns]
-        schema, batches = with_schema(prefetch(source.read(name, cols)),
-                                      _schema(source, name, cols))
+        schema, batches = with_schema(
+            prefetch(source.read(name, cols)), _schema(source, name, cols)
+        )
         reader = as_reader(schema, batches)
         con.register("src", reader)
         con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM src')
@@ -107,12 +127,11 @@ def _dlt(cfg: Path) -> int:
     from dlt.sources.sql_database import sql_table
 
     from safemirror.config import load_config, source_url
-    from safemirror.keys import load_key
-    from safemirror.sources.registry import open_source
-    from safemirror.sync.run import _allowed_values
-    from safemirror.sync.plan import make_plan
+    from safemirror.keys import fingerprint, load_key
     from safemirror.mirror.manifest import MirrorState
-    from safemirror.keys import fingerprint
+    from safemirror.sources.registry import open_source
+    from safemirror.sync.plan import make_plan
+    from safemirror.sync.run import _allowed_values
     from safemirror.transforms.apply import TableTransform
     from safemirror.transforms.registry import TransformContext
 
@@ -120,8 +139,14 @@ def _dlt(cfg: Path) -> int:
     url = source_url(config)
     source = open_source(url)
     key = load_key(config.key, config.base_dir)
-    plans = make_plan(config.policy, source.tables(), MirrorState(), full=True,
-                      key_fingerprint=fingerprint(key), origin="bench")
+    plans = make_plan(
+        config.policy,
+        source.tables(),
+        MirrorState(),
+        full=True,
+        key_fingerprint=fingerprint(key),
+        origin="bench",
+    )
     ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
     source.close()
     rows = 0
@@ -129,18 +154,29 @@ def _dlt(cfg: Path) -> int:
     for plan in plans:
         transform = TableTransform(plan.name, plan.policy, ctx)
 
-        def apply(table: pa.Table, transform: TableTransform = transform) -> pa.Table:
-            return pa.Table.from_batches([transform(b) for b in table.to_batches()])
+        def make_apply(transform: TableTransform) -> Any:
+            def apply(item: Any, meta: Any = None) -> Any:
+                return pa.Table.from_batches([transform(b) for b in item.to_batches()])
 
-        resource_ = sql_table(credentials=url.replace("postgresql://", "postgresql+psycopg://"),
-                              table=plan.name, backend="pyarrow", chunk_size=131_072,
-                              included_columns=plan.select).add_map(apply)
+            return apply
+
+        resource_ = sql_table(
+            credentials=url.replace("postgresql://", "postgresql+psycopg://"),
+            table=plan.name,
+            backend="pyarrow",
+            chunk_size=131_072,
+            included_columns=plan.select,
+        ).add_map(make_apply(transform))
         resources.append(resource_)
     workdir = cfg.parent / "dlt"
     shutil.rmtree(workdir, ignore_errors=True)
-    pipeline = dlt.pipeline(pipeline_name="bench", pipelines_dir=str(workdir / "state"),
-                            destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")),
-                            dataset_name="mirror", progress=None)
+    pipeline = dlt.pipeline(
+        pipeline_name="bench",
+        pipelines_dir=str(workdir / "state"),
+        destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")),
+        dataset_name="mirror",
+        progress=None,
+    )
     info = pipeline.run(resources, write_disposition="replace")
     del info
     import duckdb
@@ -172,6 +208,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--small-scale", type=float, default=0.01)
     parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the generated databases of an earlier run (mutated!)",
+    )
     parser.add_argument("--step", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -183,9 +224,10 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="sm-bench-") as tmp:
         for scale, tag in ((args.small_scale, "small"), (args.scale, "main")):
-            url = database(scale)
-            print(f"generating scale {scale} into PostgreSQL …", flush=True)
-            generate(url, scale=scale, seed=7)
+            url, fresh = database(scale, args.reuse)
+            if fresh:
+                print(f"generating scale {scale} into PostgreSQL …", flush=True)
+                generate(url, scale=scale, seed=7)
             cfg = project(Path(tmp) / tag, url)
             if tag == "small":
                 results["sync_small"] = step("sync", cfg)
@@ -200,18 +242,28 @@ def main() -> None:
     print()
     print(f"{'step':<12}{'seconds':>10}{'rows':>14}{'rows/s':>14}{'peak MB':>10}")
     for name, r in results.items():
-        print(f"{name:<12}{r['seconds']:>10.2f}{r['rows']:>14,}"
-              f"{r['rows'] / r['seconds']:>14,.0f}{r['peak_mb']:>10.0f}")
+        print(
+            f"{name:<12}{r['seconds']:>10.2f}{r['rows']:>14,}"
+            f"{r['rows'] / r['seconds']:>14,.0f}{r['peak_mb']:>10.0f}"
+        )
     raw, sync = results["raw"], results["sync"]
-    print(f"\nde-identified sync throughput / raw copy throughput: "
-          f"{(raw['seconds'] / sync['seconds']):.2f}  (target >= 0.8; same source rows)")
+    print(
+        f"\nde-identified sync throughput / raw copy throughput: "
+        f"{(raw['seconds'] / sync['seconds']):.2f}  (target >= 0.8; same source rows)"
+    )
     if "dlt" in results:
-        print(f"dlt time / safemirror time: {results['dlt']['seconds'] / sync['seconds']:.1f}x"
-              "  (target >= 5)")
-    print(f"incremental (1 % changed) / full: {results['incr']['seconds'] / sync['seconds']:.1%}"
-          "  (target <= 5 %)")
-    print(f"peak memory: scale {args.small_scale}: {results['sync_small']['peak_mb']:.0f} MB, "
-          f"scale {args.scale}: {sync['peak_mb']:.0f} MB")
+        print(
+            f"dlt time / safemirror time: {results['dlt']['seconds'] / sync['seconds']:.1f}x"
+            "  (target >= 5)"
+        )
+    print(
+        f"incremental (1 % changed) / full: {results['incr']['seconds'] / sync['seconds']:.1%}"
+        "  (target <= 5 %)"
+    )
+    print(
+        f"peak memory: scale {args.small_scale}: {results['sync_small']['peak_mb']:.0f} MB, "
+        f"scale {args.scale}: {sync['peak_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,14 @@ class AuditLog:
                 digest = _digest(seq, ts, kind, payload, prev)
                 entry = AuditEntry(seq, ts, kind, payload, prev, digest)
                 line = json.dumps(
-                    {"seq": seq, "ts": ts, "kind": kind, "data": payload,
-                     "prev": prev, "hash": digest},
+                    {
+                        "seq": seq,
+                        "ts": ts,
+                        "kind": kind,
+                        "data": payload,
+                        "prev": prev,
+                        "hash": digest,
+                    },
                     sort_keys=True,
                     separators=(",", ":"),
                 )
@@ -139,8 +145,12 @@ class AuditLog:
                     return AuditReport(count, False, "line is not a valid audit entry", lineno)
                 if seq != expected_seq:
                     return AuditReport(
-                        count, False, f"sequence {seq} where {expected_seq} was expected "
-                        "(a line was removed or reordered)", lineno)
+                        count,
+                        False,
+                        f"sequence {seq} where {expected_seq} was expected "
+                        "(a line was removed or reordered)",
+                        lineno,
+                    )
                 if prev_field != prev:
                     return AuditReport(count, False, "chain broken: previous hash differs", lineno)
                 if _digest(seq, ts, kind, data, prev_field) != digest:
@@ -153,7 +163,8 @@ class AuditLog:
                 return AuditReport(count, False, "head record is corrupt")
             if int(head.get("seq", -1)) != expected_seq - 1 or head.get("hash") != prev:
                 return AuditReport(
-                    count, False, "log ends before its recorded head (lines were cut off the end)")
+                    count, False, "log ends before its recorded head (lines were cut off the end)"
+                )
         elif count:
             return AuditReport(count, False, "head record is missing")
         return AuditReport(count, True)
@@ -163,5 +174,7 @@ class AuditLog:
         report = self.verify()
         if not report.ok:
             where = f" at line {report.line}" if report.line else ""
-            raise AuditError(f"audit log {self.path} failed verification{where}: {report.problem}",
-                             hint="restore the log from a backup and investigate who changed it")
+            raise AuditError(
+                f"audit log {self.path} failed verification{where}: {report.problem}",
+                hint="restore the log from a backup and investigate who changed it",
+            )

@@ -11,7 +11,9 @@ from rich.console import Console
 from safemirror.audit import AuditLog
 from safemirror.errors import AuditError
 
-audit_app = typer.Typer(help="Inspect and verify the tamper-evident audit log.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Inspect and verify the tamper-evident audit log.", no_args_is_help=True
+)
 console = Console()
 
 DEFAULT_LOG = Path("safemirror-audit.jsonl")
@@ -27,29 +29,39 @@ def _log_path(path: Path | None) -> Path:
 
 @audit_app.command("verify")
 def verify_cmd(
-    log: Path | None = typer.Option(None, "--log", help="Audit log file (default: from the config)."),
+    log: Path | None = typer.Option(
+        None, "--log", help="Audit log file (default: from the config)."
+    ),
 ) -> None:
     """Verify the hash chain; exit 7 if any line was edited, removed, reordered or cut off."""
     audit = AuditLog(_log_path(log))
     report = audit.verify()
     if not report.ok:
         where = f" at line {report.line}" if report.line else ""
-        raise AuditError(f"audit log {audit.path} is NOT intact{where}: {report.problem}",
-                         hint="restore it from a backup and investigate who changed it")
+        raise AuditError(
+            f"audit log {audit.path} is NOT intact{where}: {report.problem}",
+            hint="restore it from a backup and investigate who changed it",
+        )
     console.print(f"audit log {audit.path}: {report.entries} entries, chain intact")
 
 
 @audit_app.command("show")
 def show_cmd(
-    log: Path | None = typer.Option(None, "--log", help="Audit log file (default: from the config)."),
+    log: Path | None = typer.Option(
+        None, "--log", help="Audit log file (default: from the config)."
+    ),
     last: int = typer.Option(20, "--last", min=1, help="How many of the newest entries."),
     kind: str | None = typer.Option(None, "--kind", help="Only entries of this kind."),
 ) -> None:
     """Print the newest entries as JSON lines."""
     entries = [e for e in AuditLog(_log_path(log)).entries() if kind is None or e.kind == kind]
     for entry in entries[-last:]:
-        typer.echo(json.dumps({"seq": entry.seq, "ts": entry.ts, "kind": entry.kind,
-                               "data": entry.data}, sort_keys=True))
+        typer.echo(
+            json.dumps(
+                {"seq": entry.seq, "ts": entry.ts, "kind": entry.kind, "data": entry.data},
+                sort_keys=True,
+            )
+        )
 
 
 def register(root: typer.Typer) -> None:

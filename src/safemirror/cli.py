@@ -15,13 +15,17 @@ import click
 import typer
 from rich.console import Console
 
-try:  # Typer >= 0.29 vendors its own copy of click
-    from typer._click.exceptions import ClickException as _VendoredClickException
-except ImportError:  # pragma: no cover - older Typer uses click itself
-    _VendoredClickException = click.ClickException
-
 from safemirror import __version__
 from safemirror.errors import ExitCode, SafemirrorError
+
+CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
+try:  # Typer >= 0.29 vendors its own copy of click
+    from typer._click.exceptions import ClickException as _VendoredClickException
+
+    CLICK_ERRORS += (_VendoredClickException,)
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    pass
+
 
 CAPABILITIES: tuple[str, ...] = (
     "safemirror.demo.cli",
@@ -69,8 +73,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
         return exc.exit_code
-    except (click.ClickException, _VendoredClickException) as exc:
-        exc.show()
+    except CLICK_ERRORS as exc:
+        exc.show()  # type: ignore[attr-defined]
         return ExitCode.USAGE
     except (click.exceptions.Abort, typer.Abort):
         err_console.print("aborted")

@@ -59,8 +59,10 @@ def resolve_env(value: str, what: str) -> str:
         name = value[4:]
         found = os.environ.get(name)
         if not found:
-            raise ConfigError(f"{what} refers to environment variable {name}, which is not set",
-                              hint=f"export {name}=... before running")
+            raise ConfigError(
+                f"{what} refers to environment variable {name}, which is not set",
+                hint=f"export {name}=... before running",
+            )
         return found
     return value
 
@@ -77,9 +79,11 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"no project file at {path}",
-                          hint="run from a project directory, pass --config, or try "
-                               "'safemirror demo' to create one") from None
+        raise ConfigError(
+            f"no project file at {path}",
+            hint="run from a project directory, pass --config, or try "
+            "'safemirror demo' to create one",
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read project file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -94,12 +98,15 @@ def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
     known = {"source", "mirror", "key", "audit_log", "policy", "server"}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}",
-                          hint=f"allowed: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}",
+            hint=f"allowed: {', '.join(sorted(known))}",
+        )
     for required in ("source", "key", "policy"):
         if required not in raw:
-            raise ConfigError(f"{path}: '{required}' is missing",
-                              hint="see README, 'The project file'")
+            raise ConfigError(
+                f"{path}: '{required}' is missing", hint="see README, 'The project file'"
+            )
     policy_raw = raw["policy"]
     if isinstance(policy_raw, str):
         policy_path = Path(policy_raw)
@@ -119,8 +126,14 @@ def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
     mirror = Path(str(raw.get("mirror", "mirror.duckdb")))
     audit = Path(str(raw.get("audit_log", "safemirror-audit.jsonl")))
     config = ProjectConfig(
-        base_dir=base, source=raw["source"], mirror=mirror, key=raw["key"], audit_log=audit,
-        policy=policy, policy_origin=origin, server=server,
+        base_dir=base,
+        source=raw["source"],
+        mirror=mirror,
+        key=raw["key"],
+        audit_log=audit,
+        policy=policy,
+        policy_origin=origin,
+        server=server,
     )
     config.mirror = config.resolve(config.mirror)
     config.audit_log = config.resolve(config.audit_log)
@@ -132,8 +145,8 @@ def source_url(config: ProjectConfig) -> str:
     """The source URL with ``env:`` expanded and relative SQLite paths resolved."""
     url = resolve_env(config.source, "source")
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
-        url = prefix + str(config.base_dir / url[len(prefix):])
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+        url = prefix + str(config.base_dir / url[len(prefix) :])
     return url
 
 

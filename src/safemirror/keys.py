@@ -24,9 +24,11 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
         name = reference[4:]
         value = os.environ.get(name)
         if not value:
-            raise KeyMaterialError(f"key variable {name} is not set",
-                                   hint=f"export {name} with at least {MIN_KEY_BYTES} random "
-                                        "characters (e.g. from 'openssl rand -hex 32')")
+            raise KeyMaterialError(
+                f"key variable {name} is not set",
+                hint=f"export {name} with at least {MIN_KEY_BYTES} random "
+                "characters (e.g. from 'openssl rand -hex 32')",
+            )
         key = value.strip().encode()
     elif reference.startswith("file:"):
         path = Path(reference[5:])
@@ -35,22 +37,30 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
         try:
             info = path.stat()
         except OSError:
-            raise KeyMaterialError(f"key file {path} does not exist or cannot be read",
-                                   hint="create it with 'safemirror keyfile PATH'") from None
+            raise KeyMaterialError(
+                f"key file {path} does not exist or cannot be read",
+                hint="create it with 'safemirror keyfile PATH'",
+            ) from None
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise KeyMaterialError(f"key file {path} is readable by other users "
-                                   f"(mode {stat.S_IMODE(info.st_mode):04o})",
-                                   hint=f"chmod 600 {path}")
+            raise KeyMaterialError(
+                f"key file {path} is readable by other users "
+                f"(mode {stat.S_IMODE(info.st_mode):04o})",
+                hint=f"chmod 600 {path}",
+            )
         try:
             key = path.read_bytes().strip()
         except OSError as exc:
             raise KeyMaterialError(f"cannot read key file {path}: {exc.strerror}") from None
     else:
-        raise KeyMaterialError("the key reference must be 'env:NAME' or 'file:PATH'",
-                               hint="set 'key:' in safemirror.yaml accordingly")
+        raise KeyMaterialError(
+            "the key reference must be 'env:NAME' or 'file:PATH'",
+            hint="set 'key:' in safemirror.yaml accordingly",
+        )
     if len(key) < MIN_KEY_BYTES:
-        raise KeyMaterialError(f"the key is too short ({len(key)} bytes; need {MIN_KEY_BYTES})",
-                               hint="use 32 or more random bytes, e.g. 'openssl rand -hex 32'")
+        raise KeyMaterialError(
+            f"the key is too short ({len(key)} bytes; need {MIN_KEY_BYTES})",
+            hint="use 32 or more random bytes, e.g. 'openssl rand -hex 32'",
+        )
     return key
 
 

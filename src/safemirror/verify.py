@@ -3,7 +3,8 @@
 1. The mirror holds exactly the tables and columns the policy lets through.
 2. Every raw value of the production text columns classified ``drop``, ``secret`` or
    ``pseudonymize`` is matched — exactly and case-folded — against the distinct values of
-   every text column of the mirror (one hash set, probed by vectorized Arrow kernels).
+   every text column of the mirror: the source runs the semi-join in the database, so only
+   matches travel (``Source.matching``).
 3. The detectors (emails, IPs, MACs, tokens, …) run over the mirror's text values.
 
 A value that at least ``COMMON`` rows of its mirror column share is a category, not a
@@ -42,15 +43,15 @@ class Finding:
     def describe(self) -> str:
         if self.origin == "schema":
             return f"  {self.table}.{self.column}: not allowed by the policy"
-        return (f"  {self.table}.{self.column}: {self.count} distinct value(s) matching "
-                f"{self.origin}")
+        return (
+            f"  {self.table}.{self.column}: {self.count} distinct value(s) matching {self.origin}"
+        )
 
 
 @dataclass
 class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
     production_columns: int = 0
-    production_values: int = 0
     mirror_columns: int = 0
     mirror_values: int = 0
 
@@ -65,8 +66,8 @@ class VerifyReport:
 def _mirror_layout(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     layout: dict[str, dict[str, str]] = defaultdict(dict)
     for table, column, dtype in con.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
     ).fetchall():
         if not is_system(str(table)) and not str(table).endswith("__sm_new"):
             layout[str(table)][str(column)] = str(dtype)
@@ -78,8 +79,9 @@ def _schema_findings(layout: dict[str, dict[str, str]], policy: Policy) -> list[
     mirrored = policy.mirrored_tables
     for table, columns in layout.items():
         allowed = set(mirrored[table].mirrored_columns) if table in mirrored else set()
-        findings += [Finding(table, c, "schema", 0) for c in columns
-                     if c != ENTERED and c not in allowed]
+        findings += [
+            Finding(table, c, "schema", 0) for c in columns if c != ENTERED and c not in allowed
+        ]
     return findings
 
 
@@ -89,26 +91,31 @@ def _sensitive_text(policy: Policy, live: dict[str, TableInfo]) -> dict[str, lis
         info = live.get(table)
         if info is None:
             continue
-        names = [c for c, spec in table_policy.columns.items() if spec.sensitive
-                 and (col := info.column(c)) is not None and col.type == "text"]
+        names = [
+            c
+            for c, spec in table_policy.columns.items()
+            if spec.sensitive and (col := info.column(c)) is not None and col.type == "text"
+        ]
         if names:
             out[table] = names
     return out
 
 
-def verify_connection(con: duckdb.DuckDBPyConnection, source: Source, policy: Policy,
-                      live: dict[str, TableInfo]) -> VerifyReport:
+def verify_connection(
+    con: duckdb.DuckDBPyConnection, source: Source, policy: Policy, live: dict[str, TableInfo]
+) -> VerifyReport:
     """Verify the mirror behind ``con`` against ``source``."""
     layout = _mirror_layout(con)
     report = VerifyReport(findings=_schema_findings(layout, policy))
-    text_columns = [(t, c) for t, cols in layout.items() for c, d in cols.items()
-                    if d == "VARCHAR"]
+    text_columns = [(t, c) for t, cols in layout.items() for c, d in cols.items() if d == "VARCHAR"]
     report.mirror_columns = len(text_columns)
     distinct: dict[tuple[str, str], pa.Array] = {}
     folded: dict[tuple[str, str], pa.Array] = {}
     for table, column in text_columns:
-        counted = con.sql(f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
-                          f"WHERE {quote(column)} IS NOT NULL GROUP BY 1").to_arrow_table()
+        counted = con.sql(
+            f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
+            f"WHERE {quote(column)} IS NOT NULL GROUP BY 1"
+        ).to_arrow_table()
         values = counted.column("v").combine_chunks()
         distinct[(table, column)] = values
         rare = pc.filter(values, pc.less(counted.column("n"), COMMON))
@@ -126,23 +133,26 @@ def verify_connection(con: duckdb.DuckDBPyConnection, source: Source, policy: Po
     return report
 
 
-def _match_production(source: Source, policy: Policy, live: dict[str, TableInfo],
-                      folded: dict[tuple[str, str], pa.Array], value_set: pa.Array,
-                      report: VerifyReport) -> None:
+def _match_production(
+    source: Source,
+    policy: Policy,
+    live: dict[str, TableInfo],
+    folded: dict[tuple[str, str], pa.Array],
+    value_set: pa.Array,
+    report: VerifyReport,
+) -> None:
+    """Ask the source which rare mirror values its sensitive columns hold (in-database)."""
+    candidates = [str(v) for v in value_set.to_pylist()]
     for table, columns in _sensitive_text(policy, live).items():
         report.production_columns += len(columns)
-        leaked: dict[str, set[str]] = defaultdict(set)
-        for batch in source.read(table, columns):
-            report.production_values += batch.num_rows * len(columns)
-            for column in columns:
-                lowered = pc.utf8_lower(batch.column(batch.schema.get_field_index(column)))
-                mask = pc.is_in(lowered, value_set=value_set)
-                if pc.any(mask).as_py():
-                    leaked[column].update(str(v) for v in pc.filter(lowered, mask).to_pylist())
-        for column, values in leaked.items():
-            hits = pa.array(sorted(values), pa.string())
+        for column in columns:
+            found = source.matching(table, column, candidates)
+            if not found:
+                continue
+            hits = pa.array(sorted(found), pa.string())
             for (m_table, m_column), mirror_values in folded.items():
                 count = pc.sum(pc.is_in(mirror_values.cast(pa.string()), value_set=hits)).as_py()
                 if count:
-                    report.findings.append(Finding(m_table, m_column, f"{table}.{column}",
-                                                   int(count)))
+                    report.findings.append(
+                        Finding(m_table, m_column, f"{table}.{column}", int(count))
+                    )

@@ -33,6 +33,7 @@ PG_DDL = [
     f"""CREATE TABLE "{WEIRD_TABLE.replace('"', '""')}" (id bigint PRIMARY KEY,
        "select" text, "{WEIRD_COLUMN.replace('"', '""')}" integer)""",
     "CREATE TABLE empty (id bigint PRIMARY KEY, ts timestamptz)",
+    "CREATE TABLE people (id bigint PRIMARY KEY, email text)",
 ]
 SQLITE_DDL = [
     """CREATE TABLE events (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,
@@ -41,6 +42,14 @@ SQLITE_DDL = [
     f"""CREATE TABLE "{WEIRD_TABLE.replace('"', '""')}" (id BIGINT PRIMARY KEY,
        "select" TEXT, "{WEIRD_COLUMN.replace('"', '""')}" INTEGER)""",
     "CREATE TABLE empty (id INTEGER PRIMARY KEY, ts TIMESTAMP)",
+    "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT)",
+]
+PEOPLE = [
+    (1, "Élodie@Example.com"),
+    (2, "BOB@x.com"),
+    (3, None),
+    (4, "carol@x.com"),
+    (5, "bob@X.com"),
 ]
 
 
@@ -105,6 +114,7 @@ def write_sqlite(path: Path) -> str:
         f'INSERT INTO "{WEIRD_TABLE.replace(chr(34), chr(34) * 2)}" VALUES (?,?,?)',
         [(1, "a", 10), (2, "b", 20)],
     )
+    db.executemany("INSERT INTO people VALUES (?, ?)", PEOPLE)
     db.commit()
     db.close()
     return f"sqlite:///{path}"
@@ -124,4 +134,6 @@ def write_postgres(url: str) -> str:
                 copy.write_row(row)
         weird = WEIRD_TABLE.replace('"', '""')
         conn.execute(f'INSERT INTO "{weird}" VALUES (1, %s, 10), (2, %s, 20)', ("a", "b"))
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO people VALUES (%s, %s)", PEOPLE)
     return url

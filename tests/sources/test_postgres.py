@@ -157,3 +157,11 @@ def test_display_url_has_no_password(postgres_url: str) -> None:
         assert "pa55word" not in src.display_url
         assert src.display_url.startswith("postgres://postgres@")
         assert src.max_cursor("events", ["id"]) == 5_000
+
+
+def test_matching_without_a_unicode_lower(postgres_url: str) -> None:
+    with PostgresSource(postgres_url) as src:
+        folded = ["élodie@example.com", "bob@x.com"]
+        server = src.matching("people", "email", folded)
+        src._unicode_lower = False  # a C-locale server: Arrow folds instead
+        assert src.matching("people", "email", folded) == server == sorted(folded)

@@ -58,7 +58,7 @@ def test_tables_report_logical_types_and_keys(source: Source) -> None:
     ]
     assert info.primary_key == ("id",)
     assert not info.column("device_id").nullable and info.column("outcome").nullable
-    assert set(source.tables()) == {"events", WEIRD_TABLE, "empty"}
+    assert set(source.tables()) == {"events", WEIRD_TABLE, "empty", "people"}
 
 
 def test_read_yields_canonical_types_and_every_value(source: Source) -> None:
@@ -210,3 +210,13 @@ def test_bad_cursor_values_are_refused(source: Source) -> None:
         list(source.read("events", ["id"], since=1, cursor=["id", "ts"]))
     with pytest.raises(SourceError, match="needs cursor"):
         list(source.read("events", ["id"], since=1))
+
+
+def test_matching_folds_case_in_the_source(source: Source) -> None:
+    folded = ["élodie@example.com", "bob@x.com", "dave@x.com", "BOB@X.COM"]
+    assert source.matching("people", "email", folded) == ["bob@x.com", "élodie@example.com"]
+    assert source.matching("people", "email", []) == []
+    assert source.matching("events", "outcome", ["ok", "nope"]) == ["ok"]
+    assert source.matching(WEIRD_TABLE, "select", ["a", "'; --"]) == ["a"]
+    with pytest.raises(SourceError, match="does not exist"):
+        source.matching("people", "email; --", ["x"])

@@ -26,8 +26,14 @@ def make_project(tmp_path: Path) -> Callable[..., ProjectConfig]:
     create_key_file(key_path)
 
     def make(source: str, policy: dict[str, Any] | None = None, **extra: Any) -> ProjectConfig:
-        body = {"source": source, "mirror": "mirror.duckdb", "key": f"file:{key_path}",
-                "audit_log": "audit.jsonl", "policy": policy or TINY_POLICY, **extra}
+        body = {
+            "source": source,
+            "mirror": "mirror.duckdb",
+            "key": f"file:{key_path}",
+            "audit_log": "audit.jsonl",
+            "policy": policy or TINY_POLICY,
+            **extra,
+        }
         path = tmp_path / "safemirror.yaml"
         path.write_text(yaml.safe_dump(body, sort_keys=False))
         return load_config(path)

@@ -49,14 +49,17 @@ def test_postgres_sync_full_then_incremental(pg_url: str, make_project: MakeProj
         live_users = con.execute("SELECT count(*) FROM users WHERE deleted_at IS NULL").fetchone()
         live_devices_of_live_users = con.execute(
             "SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id "
-            "WHERE d.deleted_at IS NULL AND u.deleted_at IS NULL").fetchone()
+            "WHERE d.deleted_at IS NULL AND u.deleted_at IS NULL"
+        ).fetchone()
         events = con.execute("SELECT count(*) FROM connection_events").fetchone()
     assert live_users and live_devices_of_live_users and events
     assert result.tables["users"].rows_in_mirror == live_users[0]
     assert result.tables["connection_events"].rows_in_mirror == events[0]
-    assert mirror_scalar(project, "SELECT count(*) FROM devices d JOIN users u "
-                                  "ON u.id = d.user_id") == live_devices_of_live_users[0]
-    assert result.verify.production_values > 0 and result.verify.ok
+    assert (
+        mirror_scalar(project, "SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id")
+        == live_devices_of_live_users[0]
+    )
+    assert result.verify.production_columns > 0 and result.verify.ok
 
     changed = mutate(pg_url, fraction=0.05, seed=5, at=datetime.now(UTC))
     again = run_sync(project)
@@ -81,8 +84,9 @@ def test_cli_sync_and_verify_exit_codes(tmp_path: Path, make_project: MakeProjec
     assert run(["audit", "verify", "--log", str(project.audit_log)]) == ExitCode.OK
 
 
-def test_sigkill_mid_sync_leaves_the_previous_mirror(tmp_path: Path,
-                                                     make_project: MakeProject) -> None:
+def test_sigkill_mid_sync_leaves_the_previous_mirror(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
     db = tmp_path / "production.db"
     generate(f"sqlite:///{db}", scale=0.01, seed=6)
     project = make_project(f"sqlite:///{db}", demo_policy())
@@ -90,9 +94,19 @@ def test_sigkill_mid_sync_leaves_the_previous_mirror(tmp_path: Path,
     before = file_digest(project.mirror)
     config = str(project.base_dir / "safemirror.yaml")
     child = subprocess.Popen(
-        [sys.executable, "-c", "from safemirror.cli import main; main()", "sync", "--full",
-         "--quiet", "--config", config],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from safemirror.cli import main; main()",
+            "sync",
+            "--full",
+            "--quiet",
+            "--config",
+            config,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     work = list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
     deadline = time.monotonic() + 60
     while not work and time.monotonic() < deadline and child.poll() is None:

@@ -31,8 +31,10 @@ def rows(config: ProjectConfig, sql: str) -> list[tuple[object, ...]]:
 
 
 def content(config: ProjectConfig) -> dict[str, list[tuple[object, ...]]]:
-    return {t: rows(config, f"SELECT * EXCLUDE (_sm_entered_at) FROM {t} ORDER BY ALL")
-            for t in ("users", "devices")}
+    return {
+        t: rows(config, f"SELECT * EXCLUDE (_sm_entered_at) FROM {t} ORDER BY ALL")
+        for t in ("users", "devices")
+    }
 
 
 @pytest.fixture
@@ -44,15 +46,22 @@ def test_first_sync_applies_every_action(project: ProjectConfig) -> None:
     result = run_sync(project)
     assert result.manifest.mode == "full"
     assert rows(project, "SELECT count(*) FROM users") == [(20,)]
-    columns = [r[0] for r in rows(project, "SELECT column_name FROM duckdb_columns() "
-                                           "WHERE table_name = 'users' ORDER BY column_index")]
+    columns = [
+        r[0]
+        for r in rows(
+            project,
+            "SELECT column_name FROM duckdb_columns() "
+            "WHERE table_name = 'users' ORDER BY column_index",
+        )
+    ]
     assert columns == ["id", "country", "created_at", "updated_at", "_sm_entered_at"]
     ids = {r[0] for r in rows(project, "SELECT id FROM users")}
     assert ids.isdisjoint(range(1, 21))
     assert rows(project, "SELECT DISTINCT hour(created_at) FROM users") == [(0,)]
     # joins are preserved: each device's pseudonymous owner is a mirrored user
-    assert rows(project, "SELECT count(*) FROM devices d JOIN users u ON d.user_id = u.id") \
-        == [(20,)]
+    assert rows(project, "SELECT count(*) FROM devices d JOIN users u ON d.user_id = u.id") == [
+        (20,)
+    ]
     assert result.manifest.key_fingerprint and len(result.manifest.policy_hash) == 64
 
 
@@ -64,18 +73,21 @@ def test_pseudonyms_are_stable_across_runs_and_rebuilds(project: ProjectConfig) 
 
 
 def test_incremental_inserts_updates_deletes_and_idempotence(
-        project: ProjectConfig, tiny: TinyProduction) -> None:
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
     run_sync(project)
     before = content(project)
     again = run_sync(project)
     assert again.manifest.mode == "incremental"
     assert content(project) == before  # running twice in a row changes nothing
 
-    tiny.execute("INSERT INTO users VALUES (21, 'new@example.org', 'FR', ?, ?, NULL)",
-                 (stamp(20), stamp(20)))
+    tiny.execute(
+        "INSERT INTO users VALUES (21, 'new@example.org', 'FR', ?, ?, NULL)", (stamp(20), stamp(20))
+    )
     tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
-    tiny.execute("UPDATE users SET deleted_at = ?, updated_at = ? WHERE id = 3",
-                 (stamp(20), stamp(20)))
+    tiny.execute(
+        "UPDATE users SET deleted_at = ?, updated_at = ? WHERE id = 3", (stamp(20), stamp(20))
+    )
     result = run_sync(project)
     assert result.tables["users"].rows_left == 1
     countries = rows(project, "SELECT country, count(*) FROM users GROUP BY 1 ORDER BY 1")
@@ -84,24 +96,32 @@ def test_incremental_inserts_updates_deletes_and_idempotence(
     assert result.tables["users"].rows_read < 20  # only the changed rows were read
 
 
-def test_history_answers_which_rows_were_present(project: ProjectConfig,
-                                                 tiny: TinyProduction) -> None:
+def test_history_answers_which_rows_were_present(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
     run_sync(project)
     time.sleep(0.05)
     between = datetime.now(UTC).replace(tzinfo=None)
     time.sleep(0.05)
-    tiny.execute("UPDATE users SET deleted_at = ?, updated_at = ? WHERE id IN (4, 5)",
-                 (stamp(21), stamp(21)))
-    tiny.execute("INSERT INTO users VALUES (30, 'late@example.org', 'US', ?, ?, NULL)",
-                 (stamp(21), stamp(21)))
+    tiny.execute(
+        "UPDATE users SET deleted_at = ?, updated_at = ? WHERE id IN (4, 5)", (stamp(21), stamp(21))
+    )
+    tiny.execute(
+        "INSERT INTO users VALUES (30, 'late@example.org', 'US', ?, ?, NULL)",
+        (stamp(21), stamp(21)),
+    )
     run_sync(project)
     after = datetime.now(UTC).replace(tzinfo=None)
     con = duckdb.connect(str(project.mirror), read_only=True)
     try:
         then = set(present_at(con, "users", ["id"], between))
         now = set(present_at(con, "users", ["id"], after))
-        left = {str(r[0]) for r in con.execute(
-            "SELECT row_key FROM _sm_history WHERE table_name = 'users'").fetchall()}
+        left = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT row_key FROM _sm_history WHERE table_name = 'users'"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert len(then) == 20 and len(now) == 19
@@ -109,8 +129,9 @@ def test_history_answers_which_rows_were_present(project: ProjectConfig,
     assert len(now - then) == 1
 
 
-def test_key_change_is_refused_unless_full(project: ProjectConfig, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_change_is_refused_unless_full(
+    project: ProjectConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_sync(project)
     digest = file_digest(project.mirror)
     monkeypatch.setenv("OTHER_KEY", "z" * 40)
@@ -133,10 +154,20 @@ def _policy_with(**changes: object) -> dict[str, object]:
     return policy
 
 
-@pytest.mark.parametrize("case", ["unclassified column", "unclassified table", "vanished column",
-                                  "type changed", "missing key", "open key file"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unclassified column",
+        "unclassified table",
+        "vanished column",
+        "type changed",
+        "missing key",
+        "open key file",
+    ],
+)
 def test_fail_closed_leaves_mirror_byte_for_byte(
-        case: str, tiny: TinyProduction, make_project: MakeProject, tmp_path: Path) -> None:
+    case: str, tiny: TinyProduction, make_project: MakeProject, tmp_path: Path
+) -> None:
     project = make_project(f"sqlite:///{tiny.path}")
     run_sync(project)
     digest = file_digest(project.mirror)
@@ -145,11 +176,13 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
     elif case == "unclassified table":
         tiny.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT)")
     elif case == "vanished column":
-        project = make_project(f"sqlite:///{tiny.path}",
-                               _policy_with(nickname={"action": "drop", "type": "text"}))
+        project = make_project(
+            f"sqlite:///{tiny.path}", _policy_with(nickname={"action": "drop", "type": "text"})
+        )
     elif case == "type changed":
-        project = make_project(f"sqlite:///{tiny.path}",
-                               _policy_with(country={"action": "keep", "type": "integer"}))
+        project = make_project(
+            f"sqlite:///{tiny.path}", _policy_with(country={"action": "keep", "type": "integer"})
+        )
     elif case == "missing key":
         project.key = "env:SAFEMIRROR_TEST_NO_SUCH_KEY"
     else:
@@ -165,8 +198,9 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
     assert len(failures) == 1 and failures[0].data["exit_code"] == caught.value.exit_code
 
 
-def test_verify_blocks_a_policy_that_keeps_emails(tiny: TinyProduction,
-                                                   make_project: MakeProject) -> None:
+def test_verify_blocks_a_policy_that_keeps_emails(
+    tiny: TinyProduction, make_project: MakeProject
+) -> None:
     leaky = _policy_with(email={"action": "keep", "type": "text"})
     project = make_project(f"sqlite:///{tiny.path}", leaky)
     with pytest.raises(LeakError) as caught:
@@ -176,8 +210,7 @@ def test_verify_blocks_a_policy_that_keeps_emails(tiny: TinyProduction,
     assert not project.mirror.exists()  # nothing was published
 
 
-def test_verify_catches_case_folded_copies(tiny: TinyProduction,
-                                           make_project: MakeProject) -> None:
+def test_verify_catches_case_folded_copies(tiny: TinyProduction, make_project: MakeProject) -> None:
     tiny.execute("UPDATE devices SET model = upper(nickname) WHERE id = 101")
     leaky = copy.deepcopy(TINY_POLICY)
     project = make_project(f"sqlite:///{tiny.path}", leaky)

@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-
 TINY_SCHEMA = """
 CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL, country TEXT,
                     created_at TIMESTAMP, updated_at TIMESTAMP, deleted_at TIMESTAMP);
@@ -19,7 +18,9 @@ TINY_POLICY: dict[str, Any] = {
     "version": 1,
     "tables": {
         "users": {
-            "primary_key": "id", "cursor": "updated_at", "delete_marker": "deleted_at",
+            "primary_key": "id",
+            "cursor": "updated_at",
+            "delete_marker": "deleted_at",
             "columns": {
                 "id": {"action": "pseudonymize", "domain": "user", "type": "bigint"},
                 "email": {"action": "secret", "type": "text"},
@@ -30,7 +31,9 @@ TINY_POLICY: dict[str, Any] = {
             },
         },
         "devices": {
-            "primary_key": "id", "cursor": "updated_at", "delete_marker": "deleted_at",
+            "primary_key": "id",
+            "cursor": "updated_at",
+            "delete_marker": "deleted_at",
             "columns": {
                 "id": {"action": "pseudonymize", "domain": "device", "type": "bigint"},
                 "user_id": {"action": "pseudonymize", "domain": "user", "type": "bigint"},
@@ -56,11 +59,20 @@ class TinyProduction:
         with self.connect() as con:
             con.executescript(TINY_SCHEMA)
             for i in range(1, 21):
-                con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, NULL)",
-                            (i, f"person{i}@example.org", "US" if i % 3 else "DE",
-                             stamp(1 + i % 9, 8), stamp(1 + i % 9, 8)))
-                con.execute("INSERT INTO devices VALUES (?, ?, ?, ?, ?, NULL)",
-                            (100 + i, i, f"Nursery of person {i}", "Cam Pro 2", stamp(2)))
+                con.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, NULL)",
+                    (
+                        i,
+                        f"person{i}@example.org",
+                        "US" if i % 3 else "DE",
+                        stamp(1 + i % 9, 8),
+                        stamp(1 + i % 9, 8),
+                    ),
+                )
+                con.execute(
+                    "INSERT INTO devices VALUES (?, ?, ?, ?, ?, NULL)",
+                    (100 + i, i, f"Nursery of person {i}", "Cam Pro 2", stamp(2)),
+                )
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path)
@@ -72,5 +84,3 @@ class TinyProduction:
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-

@@ -48,8 +48,9 @@ def test_truncate(grain: str, value: datetime, expected: datetime) -> None:
         ([1987, 1990, 2003], 10, [1980, 1990, 2000], pa.int32()),
     ],
 )
-def test_bucket(values: list[object], width: float, expected: list[object],
-                type_: pa.DataType) -> None:
+def test_bucket(
+    values: list[object], width: float, expected: list[object], type_: pa.DataType
+) -> None:
     out = bucket(pa.array(values, type_), width)
     assert out.type == type_
     assert out.to_pylist() == expected
@@ -107,14 +108,28 @@ def test_secret_and_drop_have_no_operator() -> None:
 
 
 def test_table_transform_emits_only_mirrored_columns() -> None:
-    policy = TablePolicy.model_validate({
-        "primary_key": "id", "cursor": "updated_at", "delete_marker": "deleted_at",
-        "columns": {"id": {"action": "pseudonymize", "domain": "user"}, "email": "drop",
-                    "country": "keep", "updated_at": "drop", "deleted_at": "drop"}})
-    batch = pa.RecordBatch.from_pydict({
-        "id": pa.array([1, 2], pa.int64()), "country": ["US", "DE"],
-        "updated_at": pa.array([ts(2025, 1, 1), ts(2025, 1, 2)], TS),
-        "deleted_at": pa.array([None, ts(2025, 1, 2)], TS)})
+    policy = TablePolicy.model_validate(
+        {
+            "primary_key": "id",
+            "cursor": "updated_at",
+            "delete_marker": "deleted_at",
+            "columns": {
+                "id": {"action": "pseudonymize", "domain": "user"},
+                "email": "drop",
+                "country": "keep",
+                "updated_at": "drop",
+                "deleted_at": "drop",
+            },
+        }
+    )
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "country": ["US", "DE"],
+            "updated_at": pa.array([ts(2025, 1, 1), ts(2025, 1, 2)], TS),
+            "deleted_at": pa.array([None, ts(2025, 1, 2)], TS),
+        }
+    )
     out = TableTransform("users", policy, TransformContext(key=KEY))(batch)
     assert out.schema.names == ["id", "country"]
     assert out.column(0).type == pa.int64()

@@ -28,9 +28,15 @@ class RunManifest:
     duration_s: float
 
     def summary(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "mode": self.mode, "policy_hash": self.policy_hash,
-                "key_fingerprint": self.key_fingerprint, "source": self.source,
-                "row_counts": self.row_counts, "duration_s": round(self.duration_s, 3)}
+        return {
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "policy_hash": self.policy_hash,
+            "key_fingerprint": self.key_fingerprint,
+            "source": self.source,
+            "row_counts": self.row_counts,
+            "duration_s": round(self.duration_s, 3),
+        }
 
 
 @dataclass
@@ -71,9 +77,10 @@ def read_state(path: Path) -> MirrorState:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise SafemirrorError(f"the mirror {path} cannot be opened: {exc}",
-                              hint="if it is corrupt, move it away and run 'safemirror sync "
-                                   "--full'") from None
+        raise SafemirrorError(
+            f"the mirror {path} cannot be opened: {exc}",
+            hint="if it is corrupt, move it away and run 'safemirror sync --full'",
+        ) from None
     try:
         state = MirrorState()
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -81,15 +88,26 @@ def read_state(path: Path) -> MirrorState:
             row: Any = con.execute(
                 "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
                 "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
-                "ORDER BY finished_at DESC LIMIT 1").fetchall()
+                "ORDER BY finished_at DESC LIMIT 1"
+            ).fetchall()
             if row:
                 row = row[0]
                 state.last_run = RunManifest(
-                    str(row[0]), row[1], row[2], str(row[3]), str(row[4]), str(row[5]),
-                    str(row[6]), json.loads(row[7]), json.loads(row[8]), float(row[9]))
+                    str(row[0]),
+                    row[1],
+                    row[2],
+                    str(row[3]),
+                    str(row[4]),
+                    str(row[5]),
+                    str(row[6]),
+                    json.loads(row[7]),
+                    json.loads(row[8]),
+                    float(row[9]),
+                )
         if "_sm_state" in tables:
             for name, mark, table_hash in con.execute(
-                    "SELECT table_name, watermark, table_policy_hash FROM _sm_state").fetchall():
+                "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
+            ).fetchall():
                 if mark is not None:
                     state.watermarks[str(name)] = decode_watermark(str(mark))
                 state.table_hashes[str(name)] = str(table_hash)
@@ -101,15 +119,37 @@ def read_state(path: Path) -> MirrorState:
 def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
     con.execute(
         "INSERT INTO _sm_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [manifest.run_id, manifest.started_at, manifest.finished_at, manifest.mode,
-         manifest.policy_hash, manifest.key_fingerprint, manifest.source,
-         json.dumps(manifest.schema_snapshot), json.dumps(manifest.row_counts),
-         manifest.duration_s])
+        [
+            manifest.run_id,
+            manifest.started_at,
+            manifest.finished_at,
+            manifest.mode,
+            manifest.policy_hash,
+            manifest.key_fingerprint,
+            manifest.source,
+            json.dumps(manifest.schema_snapshot),
+            json.dumps(manifest.row_counts),
+            manifest.duration_s,
+        ],
+    )
 
 
-def write_watermark(con: duckdb.DuckDBPyConnection, table: str, watermark: Any,
-                    table_hash: str, fingerprint: str, at: datetime) -> None:
+def write_watermark(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    watermark: Any,
+    table_hash: str,
+    fingerprint: str,
+    at: datetime,
+) -> None:
     con.execute("DELETE FROM _sm_state WHERE table_name = ?", [table])
-    con.execute("INSERT INTO _sm_state VALUES (?, ?, ?, ?, ?)",
-                [table, None if watermark is None else encode_watermark(watermark),
-                 table_hash, fingerprint, at])
+    con.execute(
+        "INSERT INTO _sm_state VALUES (?, ?, ?, ?, ?)",
+        [
+            table,
+            None if watermark is None else encode_watermark(watermark),
+            table_hash,
+            fingerprint,
+            at,
+        ],
+    )

@@ -26,14 +26,22 @@ class TableOutcome:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return _count(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
-                       "AND table_name = ?", [table]) > 0
+    return (
+        _count(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+            [table],
+        )
+        > 0
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     rows = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
-        "AND table_name = ? ORDER BY column_index", [table]).fetchall()
+        "AND table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
@@ -70,7 +78,9 @@ def write_table(
         if not exists:
             con.execute(
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
-                f"FROM _sm_stream WHERE NOT {DELETED}", [run_ts])
+                f"FROM _sm_stream WHERE NOT {DELETED}",
+                [run_ts],
+            )
             n = _count(con, f"SELECT count(*) FROM {q}")
             return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
@@ -91,40 +101,62 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(found[0][0]) if found else 0
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, table: str, key: list[str], data_cols: list[str],
-            run_ts: datetime, fingerprint: str | None, rows_read: int) -> TableOutcome:
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: list[str],
+    data_cols: list[str],
+    run_ts: datetime,
+    fingerprint: str | None,
+    rows_read: int,
+) -> TableOutcome:
     q = quote(table)
     key_list = ", ".join(quote(c) for c in key)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _sm_prev AS SELECT {key_list}, {ENTERED} FROM {q} m "
-        f"WHERE EXISTS (SELECT 1 FROM {STAGE} s WHERE {_join('s', 'm', key)})")
+        f"WHERE EXISTS (SELECT 1 FROM {STAGE} s WHERE {_join('s', 'm', key)})"
+    )
     con.execute(
         f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
         f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
-        [table, run_ts, fingerprint])
-    left = _count(con, f"SELECT count(*) FROM _sm_prev p JOIN {STAGE} s ON "
-                       f"{_join('s', 'p', key)} WHERE s.{DELETED}")
+        [table, run_ts, fingerprint],
+    )
+    left = _count(
+        con,
+        f"SELECT count(*) FROM _sm_prev p JOIN {STAGE} s ON "
+        f"{_join('s', 'p', key)} WHERE s.{DELETED}",
+    )
     con.execute(f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
     con.execute(
         f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) "
         f"FROM {STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
-        [run_ts])
+        [run_ts],
+    )
     written = _count(con, f"SELECT count(*) FROM {STAGE} WHERE NOT {DELETED}")
     con.execute("DROP TABLE IF EXISTS _sm_prev")
     total = _count(con, f"SELECT count(*) FROM {q}")
     return TableOutcome(rows_read, written, left, total)
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, key: list[str], data_cols: list[str],
-             run_ts: datetime, fingerprint: str | None, rows_read: int) -> TableOutcome:
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: list[str],
+    data_cols: list[str],
+    run_ts: datetime,
+    fingerprint: str | None,
+    rows_read: int,
+) -> TableOutcome:
     q, new = quote(table), quote(table + "__sm_new")
     old_cols = {c for c, _ in _columns(con, table)}
     comparable = all(c in old_cols for c in key)
     live = f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})"
     if comparable:
-        departed = (f"SELECT ?, {row_key_sql('m', key)}, m.{ENTERED}, ?, ? FROM {q} m "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {live} s WHERE {_join('s', 'm', key)})")
+        departed = (
+            f"SELECT ?, {row_key_sql('m', key)}, m.{ENTERED}, ?, ? FROM {q} m "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {live} s WHERE {_join('s', 'm', key)})"
+        )
         entered = f"coalesce(m.{ENTERED}, ?::TIMESTAMP)"
         joined = f"{live} s LEFT JOIN {q} m ON {_join('s', 'm', key)}"
     else:
@@ -134,8 +166,11 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, key: list[str], data_co
     con.execute(f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
     left = _count(con, "SELECT count(*) FROM _sm_history") - before
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    con.execute(f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
-                f"FROM {joined}", [run_ts])
+    con.execute(
+        f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
+        f"FROM {joined}",
+        [run_ts],
+    )
     con.execute(f"DROP TABLE {q}")
     con.execute(f"ALTER TABLE {new} RENAME TO {q}")
     written = _count(con, f"SELECT count(*) FROM {q}")
@@ -145,8 +180,10 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, key: list[str], data_co
 def drop_unlisted(con: duckdb.DuckDBPyConnection, keep: set[str]) -> list[str]:
     """Drop mirror tables the policy no longer mirrors (e.g. a table now skipped)."""
     dropped = []
-    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = "
-                               "'main' AND NOT internal AND NOT temporary").fetchall():
+    for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = "
+        "'main' AND NOT internal AND NOT temporary"
+    ).fetchall():
         if not is_system(str(name)) and str(name) not in keep:
             con.execute(f"DROP TABLE {quote(str(name))}")
             dropped.append(str(name))

@@ -56,8 +56,10 @@ class MirrorWorkspace:
         except BlockingIOError:
             os.close(self._lock)
             self._lock = None
-            raise ConflictError(f"another sync is writing {self.target}",
-                                hint="wait for it to finish, then run again") from None
+            raise ConflictError(
+                f"another sync is writing {self.target}",
+                hint="wait for it to finish, then run again",
+            ) from None
         self._remove_leftovers()
         if not self.fresh and self.target.exists():
             shutil.copyfile(self.target, self.work)
@@ -89,8 +91,12 @@ class MirrorWorkspace:
         _fsync_dir(self.target.parent)
         self.published = True
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._con is not None:
             with contextlib.suppress(Exception):
                 self._con.close()

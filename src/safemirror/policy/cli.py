@@ -49,18 +49,22 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
     finally:
         src.close()
     if problems:
-        lines = [f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}"
-                 for p in problems]
-        raise PolicyError(f"{project.policy_origin}: {len(problems)} problem(s)\n"
-                          + "\n".join(lines), hint="classify or remove the columns above")
+        lines = [
+            f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}" for p in problems
+        ]
+        raise PolicyError(
+            f"{project.policy_origin}: {len(problems)} problem(s)\n" + "\n".join(lines),
+            hint="classify or remove the columns above",
+        )
     console.print(f"{project.policy_origin}: every table and column of the source is classified")
 
 
 def keyfile_command(path: Path = typer.Argument(..., help="Where to write the new key.")) -> None:
     """Create a random pseudonymization key file (mode 0600); never overwrites."""
     if path.exists():
-        raise ConflictError(f"{path} already exists", hint="keys are never overwritten; "
-                            "choose another path")
+        raise ConflictError(
+            f"{path} already exists", hint="keys are never overwritten; choose another path"
+        )
     create_key_file(path)
     console.print(f"wrote {path} (mode 0600); reference it as 'key: file:{path}'")
 

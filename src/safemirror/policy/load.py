@@ -29,8 +29,10 @@ def _where(loc: tuple[int | str, ...]) -> str:
 def policy_from_data(data: Any, origin: str) -> Policy:
     """Validate already-parsed policy data; ``origin`` names the file for messages."""
     if not isinstance(data, dict):
-        raise PolicyError(f"{origin}: the policy must be a mapping with a 'tables' key",
-                          hint="see README, 'The policy format'")
+        raise PolicyError(
+            f"{origin}: the policy must be a mapping with a 'tables' key",
+            hint="see README, 'The policy format'",
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
@@ -42,9 +44,10 @@ def policy_from_data(data: Any, origin: str) -> Policy:
             elif err["type"] == "enum":
                 msg = "unknown action; use keep, drop, secret, pseudonymize or generalize"
             lines.append(f"  {_where(tuple(err['loc']))}: {msg}")
-        raise PolicyError(f"{origin}: invalid policy\n" + "\n".join(lines),
-                          hint="correct the entries above and run 'safemirror policy check'") \
-            from None
+        raise PolicyError(
+            f"{origin}: invalid policy\n" + "\n".join(lines),
+            hint="correct the entries above and run 'safemirror policy check'",
+        ) from None
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -53,9 +56,10 @@ def load_policy(path: str | Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}",
-                          hint="pass the right path with --config or create one with "
-                               "'safemirror policy suggest'") from None
+        raise PolicyError(
+            f"cannot read policy file {path}: {exc.strerror}",
+            hint="pass the right path with --config or create one with 'safemirror policy suggest'",
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

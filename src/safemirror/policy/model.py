@@ -16,10 +16,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-LOGICAL_TYPES = ("bigint", "integer", "double", "numeric", "boolean", "text", "timestamp",
-                 "date", "blob")
-LogicalType = Literal["bigint", "integer", "double", "numeric", "boolean", "text", "timestamp",
-                      "date", "blob"]
+LOGICAL_TYPES = (
+    "bigint",
+    "integer",
+    "double",
+    "numeric",
+    "boolean",
+    "text",
+    "timestamp",
+    "date",
+    "blob",
+)
+LogicalType = Literal[
+    "bigint", "integer", "double", "numeric", "boolean", "text", "timestamp", "date", "blob"
+]
 Grain = Literal["hour", "day", "week", "month", "year"]
 
 
@@ -51,13 +61,16 @@ class ColumnPolicy(_Strict):
     def _params_fit_action(self) -> ColumnPolicy:
         generalizers = [p for p in ("truncate", "bucket", "min_count") if getattr(self, p)]
         if self.action is Action.PSEUDONYMIZE and not self.domain:
-            raise ValueError("pseudonymize needs a domain, e.g. {action: pseudonymize, "
-                             "domain: user}")
+            raise ValueError(
+                "pseudonymize needs a domain, e.g. {action: pseudonymize, domain: user}"
+            )
         if self.action is not Action.PSEUDONYMIZE and self.domain:
             raise ValueError(f"'domain' only applies to pseudonymize, not {self.action.value}")
         if self.action is Action.GENERALIZE and len(generalizers) != 1:
-            raise ValueError("generalize needs exactly one of truncate (hour/day/week/month/"
-                             "year), bucket (a width) or min_count (a category frequency)")
+            raise ValueError(
+                "generalize needs exactly one of truncate (hour/day/week/month/"
+                "year), bucket (a width) or min_count (a category frequency)"
+            )
         if self.action is not Action.GENERALIZE and generalizers:
             raise ValueError(f"{', '.join(generalizers)} only applies to generalize")
         return self
@@ -93,8 +106,10 @@ class TablePolicy(_Strict):
     def _shorthand(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        return {name: ({"action": spec} if isinstance(spec, str) else spec)
-                for name, spec in value.items()}
+        return {
+            name: ({"action": spec} if isinstance(spec, str) else spec)
+            for name, spec in value.items()
+        }
 
     @model_validator(mode="after")
     def _consistent(self) -> TablePolicy:
@@ -103,22 +118,29 @@ class TablePolicy(_Strict):
                 raise ValueError("a skipped table takes no other settings")
             return self
         if not self.columns:
-            raise ValueError("no columns classified (every column needs an action, or "
-                             "'skip: true' for the whole table)")
+            raise ValueError(
+                "no columns classified (every column needs an action, or "
+                "'skip: true' for the whole table)"
+            )
         if not self.primary_key:
             raise ValueError("primary_key is required (the column(s) that identify a row)")
-        for role, names in (("primary_key", self.primary_key), ("cursor", self.cursor),
-                            ("delete_marker", [self.delete_marker] if self.delete_marker else [])):
+        for role, names in (
+            ("primary_key", self.primary_key),
+            ("cursor", self.cursor),
+            ("delete_marker", [self.delete_marker] if self.delete_marker else []),
+        ):
             for name in names:
                 if name not in self.columns:
                     raise ValueError(f"{role} names column '{name}', which is not classified")
         for name in self.primary_key:
             if not self.columns[name].moves:
-                raise ValueError(f"primary key column '{name}' must reach the mirror "
-                                 "(keep or pseudonymize it)")
+                raise ValueError(
+                    f"primary key column '{name}' must reach the mirror (keep or pseudonymize it)"
+                )
             if self.columns[name].action is Action.GENERALIZE:
-                raise ValueError(f"primary key column '{name}' cannot be generalized "
-                                 "(rows would collide)")
+                raise ValueError(
+                    f"primary key column '{name}' cannot be generalized (rows would collide)"
+                )
         return self
 
     @property
@@ -128,8 +150,12 @@ class TablePolicy(_Strict):
     @property
     def selected_columns(self) -> list[str]:
         """Columns read from the source during a sync (never secrets)."""
-        return [n for n, c in self.columns.items() if c.action is not Action.SECRET
-                and (c.moves or n in self.cursor or n == self.delete_marker)]
+        return [
+            n
+            for n, c in self.columns.items()
+            if c.action is not Action.SECRET
+            and (c.moves or n in self.cursor or n == self.delete_marker)
+        ]
 
 
 class Policy(_Strict):

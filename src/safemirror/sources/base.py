@@ -64,6 +64,11 @@ class Source(Protocol):
         """Values of ``column`` occurring at least ``min_count`` times."""
         ...
 
+    def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
+        """The distinct lower-cased values of ``column`` that are in ``folded`` (themselves
+        lower-cased), computed inside the database: only matches travel."""
+        ...
+
     def sample(self, table: str, columns: Sequence[str], rows: int) -> pa.Table:
         """Up to ``rows`` rows for detectors (a deterministic spread, not just the first)."""
         ...
@@ -72,9 +77,15 @@ class Source(Protocol):
 
 
 EMPTY_TYPES: dict[str, pa.DataType] = {
-    "bigint": pa.int64(), "integer": pa.int32(), "double": pa.float64(),
-    "numeric": pa.float64(), "boolean": pa.bool_(), "text": pa.string(),
-    "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(), "blob": pa.binary(),
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "double": pa.float64(),
+    "numeric": pa.float64(),
+    "boolean": pa.bool_(),
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "blob": pa.binary(),
 }
 
 
@@ -83,6 +94,7 @@ def empty_batch(info: TableInfo, columns: Sequence[str]) -> pa.RecordBatch:
     fields = []
     for name in columns:
         column = info.column(name)
-        fields.append(pa.field(name, EMPTY_TYPES.get(column.type if column else "text",
-                                                     pa.string())))
+        fields.append(
+            pa.field(name, EMPTY_TYPES.get(column.type if column else "text", pa.string()))
+        )
     return pa.RecordBatch.from_pylist([], schema=pa.schema(fields))

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from safemirror.errors import SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
@@ -215,3 +216,20 @@ def estimated_row_bytes(cols: Sequence[ColumnInfo]) -> int:
     """A rough Arrow row width, to turn a row budget into a driver byte hint."""
     wide = {"text": 32, "blob": 64, "numeric": 16}
     return sum(wide.get(c.type, 8) for c in cols) or 8
+
+
+def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> list[str]:
+    """The distinct lower-cased values of the first column of ``batches`` that are in
+    ``folded`` (vectorized: ``utf8_lower`` and a hash set, one batch at a time)."""
+    wanted = pa.array(sorted(set(folded)), pa.string())
+    found: set[str] = set()
+    if not len(wanted):
+        return []
+    for batch in batches:
+        values = batch.column(0)
+        if not pa.types.is_string(values.type):
+            values = values.cast(pa.string())
+        lowered = pc.utf8_lower(values)
+        hits = pc.filter(lowered, pc.is_in(lowered, value_set=wanted))
+        found.update(pc.unique(hits).to_pylist())
+    return sorted(found)

@@ -18,7 +18,9 @@ from safemirror.sync.run import SyncResult, run_sync
 from safemirror.verify import verify_connection
 
 console = Console()
-CONFIG_OPTION = typer.Option(None, "--config", "-c", help="Project file (default ./safemirror.yaml).")
+CONFIG_OPTION = typer.Option(
+    None, "--config", "-c", help="Project file (default ./safemirror.yaml)."
+)
 
 
 def print_result(result: SyncResult) -> None:
@@ -27,12 +29,19 @@ def print_result(result: SyncResult) -> None:
     for header in ("table", "rows read", "written", "left", "in mirror"):
         table.add_column(header, justify="left" if header == "table" else "right")
     for name, outcome in result.tables.items():
-        table.add_row(name, f"{outcome.rows_read:,}", f"{outcome.rows_written:,}",
-                      f"{outcome.rows_left:,}", f"{outcome.rows_in_mirror:,}")
+        table.add_row(
+            name,
+            f"{outcome.rows_read:,}",
+            f"{outcome.rows_written:,}",
+            f"{outcome.rows_left:,}",
+            f"{outcome.rows_in_mirror:,}",
+        )
     console.print(table)
-    console.print(f"verified: {result.verify.production_values:,} production values from "
-                  f"{result.verify.production_columns} sensitive columns, none in the mirror; "
-                  f"key fingerprint {result.manifest.key_fingerprint}")
+    console.print(
+        f"verified: no value of the {result.verify.production_columns} sensitive "
+        f"production columns is among the {result.verify.mirror_values:,} distinct "
+        f"mirror text values; key fingerprint {result.manifest.key_fingerprint}"
+    )
 
 
 def sync_command(
@@ -45,9 +54,14 @@ def sync_command(
     if quiet:
         result = run_sync(project, full=full)
     else:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                      TextColumn("{task.completed:,.0f} rows"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,.0f} rows"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             tasks: dict[str, int] = {}
 
             def report(table: str, rows: int) -> None:
@@ -63,8 +77,9 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
     """Prove the live mirror holds no sensitive production value (exit 4 if it does)."""
     project = load_config(config)
     if not project.mirror.exists():
-        raise ConfigError(f"there is no mirror at {project.mirror} yet",
-                          hint="run 'safemirror sync' first")
+        raise ConfigError(
+            f"there is no mirror at {project.mirror} yet", hint="run 'safemirror sync' first"
+        )
     source = open_source(source_url(project))
     try:
         con = duckdb.connect(str(project.mirror), read_only=True)
@@ -74,18 +89,25 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
             con.close()
     finally:
         source.close()
-    AuditLog(project.audit_log).append("verify", {
-        "mirror": str(project.mirror), "ok": report.ok,
-        "findings": [f.__dict__ for f in report.findings],
-        "production_values": report.production_values})
+    AuditLog(project.audit_log).append(
+        "verify",
+        {
+            "mirror": str(project.mirror),
+            "ok": report.ok,
+            "findings": [f.__dict__ for f in report.findings],
+            "production_columns": report.production_columns,
+        },
+    )
     if not report.ok:
-        raise LeakError(f"the mirror {project.mirror} holds sensitive values\n"
-                        + report.describe(),
-                        hint="fix the policy for the columns named above and run "
-                             "'safemirror sync --full'")
-    console.print(f"mirror {project.mirror}: clean — {report.production_values:,} production "
-                  f"values checked against {report.mirror_values:,} distinct mirror values in "
-                  f"{report.mirror_columns} text columns")
+        raise LeakError(
+            f"the mirror {project.mirror} holds sensitive values\n" + report.describe(),
+            hint="fix the policy for the columns named above and run 'safemirror sync --full'",
+        )
+    console.print(
+        f"mirror {project.mirror}: clean — {report.production_columns} sensitive "
+        f"production columns checked against {report.mirror_values:,} distinct mirror "
+        f"values in {report.mirror_columns} text columns"
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -32,8 +32,11 @@ def table_policy_hash(policy: TablePolicy) -> str:
 
 def schema_snapshot(policy: Policy, live: dict[str, TableInfo]) -> dict[str, dict[str, str]]:
     """Logical types of every classified column, as recorded in the run manifest."""
-    return {name: {c.name: c.type for c in live[name].columns}
-            for name in policy.mirrored_tables if name in live}
+    return {
+        name: {c.name: c.type for c in live[name].columns}
+        for name in policy.mirrored_tables
+        if name in live
+    }
 
 
 def _type_drift(policy: Policy, live: dict[str, TableInfo], state: MirrorState) -> list[str]:
@@ -52,33 +55,57 @@ def _type_drift(policy: Policy, live: dict[str, TableInfo], state: MirrorState) 
                 continue
             problems.append(
                 f"  {table}.{column}: type changed from {old_type} to {now.type} since the "
-                f"last sync — review its classification, then pin it with 'type: {now.type}'")
+                f"last sync — review its classification, then pin it with 'type: {now.type}'"
+            )
     return problems
 
 
-def make_plan(policy: Policy, live: dict[str, TableInfo], state: MirrorState, *,
-              full: bool, key_fingerprint: str, origin: str) -> list[TablePlan]:
+def make_plan(
+    policy: Policy,
+    live: dict[str, TableInfo],
+    state: MirrorState,
+    *,
+    full: bool,
+    key_fingerprint: str,
+    origin: str,
+) -> list[TablePlan]:
     """Check everything that must hold before a single row moves; raise if anything fails."""
-    problems = [f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}"
-                for p in check_policy(policy, live)]
+    problems = [
+        f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}"
+        for p in check_policy(policy, live)
+    ]
     problems += _type_drift(policy, live, state)
     if problems:
-        raise PolicyError(f"{origin}: the policy does not match the live schema; nothing was "
-                          "written\n" + "\n".join(problems),
-                          hint="update the policy (see 'safemirror policy check'), then rerun")
+        raise PolicyError(
+            f"{origin}: the policy does not match the live schema; nothing was "
+            "written\n" + "\n".join(problems),
+            hint="update the policy (see 'safemirror policy check'), then rerun",
+        )
     last = state.last_run
     if last is not None and last.key_fingerprint != key_fingerprint and not full:
         raise KeyMaterialError(
             f"the key (fingerprint {key_fingerprint}) differs from the one the mirror was "
             f"built with ({last.key_fingerprint}); pseudonyms would not join",
-            hint="use the original key, or rebuild everything with 'safemirror sync --full'")
+            hint="use the original key, or rebuild everything with 'safemirror sync --full'",
+        )
     plans = []
     for name, table_policy in policy.mirrored_tables.items():
         table_hash = table_policy_hash(table_policy)
-        incremental = (not full and bool(table_policy.cursor) and name in state.watermarks
-                       and state.table_hashes.get(name) == table_hash)
-        plans.append(TablePlan(
-            name=name, policy=table_policy, info=live[name],
-            select=table_policy.selected_columns, incremental=incremental,
-            since=state.watermarks.get(name) if incremental else None, table_hash=table_hash))
+        incremental = (
+            not full
+            and bool(table_policy.cursor)
+            and name in state.watermarks
+            and state.table_hashes.get(name) == table_hash
+        )
+        plans.append(
+            TablePlan(
+                name=name,
+                policy=table_policy,
+                info=live[name],
+                select=table_policy.selected_columns,
+                incremental=incremental,
+                since=state.watermarks.get(name) if incremental else None,
+                table_hash=table_hash,
+            )
+        )
     return plans

@@ -38,7 +38,9 @@ class SyncResult:
     verify: VerifyReport
 
 
-def _allowed_values(source: Source, plans: list[TablePlan]) -> dict[tuple[str, str], frozenset[object]]:
+def _allowed_values(
+    source: Source, plans: list[TablePlan]
+) -> dict[tuple[str, str], frozenset[object]]:
     allowed: dict[tuple[str, str], frozenset[object]] = {}
     for plan in plans:
         for column, spec in plan.policy.columns.items():
@@ -48,8 +50,9 @@ def _allowed_values(source: Source, plans: list[TablePlan]) -> dict[tuple[str, s
     return allowed
 
 
-def _mirror_batches(source: Source, plan: TablePlan, transform: TableTransform,
-                    batch_rows: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _mirror_batches(
+    source: Source, plan: TablePlan, transform: TableTransform, batch_rows: int
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     marker = plan.policy.delete_marker
 
     def shape(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -60,14 +63,26 @@ def _mirror_batches(source: Source, plan: TablePlan, transform: TableTransform,
             deleted = pa.array([False] * batch.num_rows, pa.bool_())
         return out.append_column(DELETED, deleted)
 
-    raw = source.read(plan.name, plan.select, since=plan.since, cursor=plan.policy.cursor,
-                      batch_rows=batch_rows)
+    raw = source.read(
+        plan.name, plan.select, since=plan.since, cursor=plan.policy.cursor, batch_rows=batch_rows
+    )
     fallback = shape(empty_batch(plan.info, plan.select)).schema
     return with_schema((shape(b) for b in prefetch(raw)), fallback)
 
 
-def run_sync(config: ProjectConfig, *, full: bool = False, progress: Progress | None = None,
-             batch_rows: int = 131_072) -> SyncResult:
+def _reporter(progress: Progress | None, table: str) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda rows: progress(table, rows)
+
+
+def run_sync(
+    config: ProjectConfig,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    batch_rows: int = 131_072,
+) -> SyncResult:
     """Run one sync; on any failure the live mirror is untouched and the audit log says why."""
     audit = AuditLog(config.audit_log)
     started, t0 = datetime.now(UTC).replace(tzinfo=None), time.perf_counter()
@@ -79,59 +94,106 @@ def run_sync(config: ProjectConfig, *, full: bool = False, progress: Progress | 
         source = open_source(source_url(config))
         display = source.display_url
         try:
-            result = _run(config, source, key, key_fp, full=full, run_id=run_id,
-                          started=started, t0=t0, progress=progress, batch_rows=batch_rows)
+            result = _run(
+                config,
+                source,
+                key,
+                key_fp,
+                full=full,
+                run_id=run_id,
+                started=started,
+                t0=t0,
+                progress=progress,
+                batch_rows=batch_rows,
+            )
         finally:
             source.close()
     except SafemirrorError as exc:
-        audit.append("sync.failed", {"run_id": run_id, "source": display, "full": full,
-                                     "error": exc.message, "exit_code": exc.exit_code})
+        audit.append(
+            "sync.failed",
+            {
+                "run_id": run_id,
+                "source": display,
+                "full": full,
+                "error": exc.message,
+                "exit_code": exc.exit_code,
+            },
+        )
         raise
     audit.append("sync", result.manifest.summary())
     return result
 
 
-def _run(config: ProjectConfig, source: Source, key: bytes, key_fp: str, *, full: bool,
-         run_id: str, started: datetime, t0: float, progress: Progress | None,
-         batch_rows: int) -> SyncResult:
+def _run(
+    config: ProjectConfig,
+    source: Source,
+    key: bytes,
+    key_fp: str,
+    *,
+    full: bool,
+    run_id: str,
+    started: datetime,
+    t0: float,
+    progress: Progress | None,
+    batch_rows: int,
+) -> SyncResult:
     state = read_state(config.mirror)
     live = source.tables()
-    plans = make_plan(config.policy, live, state, full=full, key_fingerprint=key_fp,
-                      origin=config.policy_origin)
+    plans = make_plan(
+        config.policy, live, state, full=full, key_fingerprint=key_fp, origin=config.policy_origin
+    )
     ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
     old_fp = state.last_run.key_fingerprint if state.last_run else None
     outcomes: dict[str, TableOutcome] = {}
     fresh = state.last_run is None
     with MirrorWorkspace(config.mirror, fresh=fresh) as ws:
         for plan in plans:
-            watermark = source.max_cursor(plan.name, plan.policy.cursor) \
-                if plan.policy.cursor else None
+            watermark = (
+                source.max_cursor(plan.name, plan.policy.cursor) if plan.policy.cursor else None
+            )
             transform = TableTransform(plan.name, plan.policy, ctx)
             schema, batches = _mirror_batches(source, plan, transform, batch_rows)
-            report: Callable[[int], None] | None = None
-            if progress is not None:
-                report = (lambda n, name=plan.name: progress(name, n))  # type: ignore[misc]
+            report = _reporter(progress, plan.name)
             outcomes[plan.name] = write_table(
-                ws.con, plan.name, plan.policy.primary_key, as_reader(schema, batches, report),
-                incremental=plan.incremental, run_ts=started, old_fingerprint=old_fp)
+                ws.con,
+                plan.name,
+                plan.policy.primary_key,
+                as_reader(schema, batches, report),
+                incremental=plan.incremental,
+                run_ts=started,
+                old_fingerprint=old_fp,
+            )
             if watermark is None and plan.incremental:
                 watermark = plan.since
             write_watermark(ws.con, plan.name, watermark, plan.table_hash, key_fp, started)
         drop_unlisted(ws.con, {p.name for p in plans})
         report_ = verify_connection(ws.con, source, config.policy, live)
         if not report_.ok:
-            raise LeakError("verify found sensitive production values in the new mirror; it "
-                            "was NOT published\n" + report_.describe(),
-                            hint="fix the policy for the columns named above, then rerun")
+            raise LeakError(
+                "verify found sensitive production values in the new mirror; it "
+                "was NOT published\n" + report_.describe(),
+                hint="fix the policy for the columns named above, then rerun",
+            )
         manifest = RunManifest(
-            run_id=run_id, started_at=started, finished_at=datetime.now(UTC).replace(tzinfo=None),
+            run_id=run_id,
+            started_at=started,
+            finished_at=datetime.now(UTC).replace(tzinfo=None),
             mode="incremental" if any(p.incremental for p in plans) else "full",
-            policy_hash=config.policy.digest(), key_fingerprint=key_fp,
-            source=source.display_url, schema_snapshot=schema_snapshot(config.policy, live),
-            row_counts={name: {"read": o.rows_read, "written": o.rows_written,
-                               "left": o.rows_left, "in_mirror": o.rows_in_mirror}
-                        for name, o in outcomes.items()},
-            duration_s=time.perf_counter() - t0)
+            policy_hash=config.policy.digest(),
+            key_fingerprint=key_fp,
+            source=source.display_url,
+            schema_snapshot=schema_snapshot(config.policy, live),
+            row_counts={
+                name: {
+                    "read": o.rows_read,
+                    "written": o.rows_written,
+                    "left": o.rows_left,
+                    "in_mirror": o.rows_in_mirror,
+                }
+                for name, o in outcomes.items()
+            },
+            duration_s=time.perf_counter() - t0,
+        )
         write_run(ws.con, manifest)
         ws.publish()
     return SyncResult(manifest, outcomes, report_)

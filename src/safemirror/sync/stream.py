@@ -46,8 +46,11 @@ def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         stop.set()
 
 
-def as_reader(schema: pa.Schema, batches: Iterable[pa.RecordBatch],
-              on_batch: Callable[[int], None] | None = None) -> pa.RecordBatchReader:
+def as_reader(
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    on_batch: Callable[[int], None] | None = None,
+) -> pa.RecordBatchReader:
     """An Arrow stream over ``batches``, reporting each batch's row count."""
 
     def counted() -> Iterator[pa.RecordBatch]:
@@ -59,8 +62,9 @@ def as_reader(schema: pa.Schema, batches: Iterable[pa.RecordBatch],
     return pa.RecordBatchReader.from_batches(schema, counted())
 
 
-def with_schema(batches: Iterable[pa.RecordBatch],
-                fallback: pa.Schema) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def with_schema(
+    batches: Iterable[pa.RecordBatch], fallback: pa.Schema
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The schema of the first batch (``fallback`` when there is none) and all batches."""
     iterator = iter(batches)
     first = next(iterator, None)

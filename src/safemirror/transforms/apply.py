@@ -6,9 +6,10 @@ from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 
+from safemirror.policy.model import TablePolicy
+
 # Importing the operator modules registers them.
 from safemirror.transforms import drop, generalize, keep, pseudonymize  # noqa: F401
-from safemirror.policy.model import TablePolicy
 from safemirror.transforms.registry import ColumnOp, TransformContext, build
 
 
@@ -19,8 +20,9 @@ class TableTransform:
     left out; a column the batch lacks is an error, never silently skipped.
     """
 
-    def __init__(self, name: str, policy: TablePolicy, ctx: TransformContext,
-                 extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str, policy: TablePolicy, ctx: TransformContext, extra: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.ops: list[tuple[str, ColumnOp]] = [
             (column, build(name, column, policy.columns[column], ctx))

@@ -25,8 +25,11 @@ def truncate(values: pa.Array, grain: str) -> pa.Array:
 
 
 def bucket(values: pa.Array, width: float) -> pa.Array:
-    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
-            or pa.types.is_decimal(values.type)):
+    if not (
+        pa.types.is_integer(values.type)
+        or pa.types.is_floating(values.type)
+        or pa.types.is_decimal(values.type)
+    ):
         raise TypeError(f"bucket applies to numbers, not {values.type}")
     as_float = values.cast(pa.float64())
     floored = pc.multiply(pc.floor(pc.divide(as_float, width)), width)

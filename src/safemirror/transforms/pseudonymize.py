@@ -76,8 +76,9 @@ class Pseudonymizer:
         mapped[found] = cache.values[pos[found]]
         missing = uniques[~found]
         if len(missing):
-            fresh = self._hasher.many(domain.encode() + b"\0",
-                                      [str(v).encode() for v in missing.tolist()])
+            fresh = self._hasher.many(
+                domain.encode() + b"\0", [str(v).encode() for v in missing.tolist()]
+            )
             mapped[~found] = fresh
             if len(cache.keys) + len(missing) > CACHE_LIMIT:
                 cache.keys, cache.values = np.empty(0, np.int64), np.empty(0, np.int64)
