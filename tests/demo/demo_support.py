@@ -64,6 +64,15 @@ def _normalized(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(cols, names=table.column_names)
 
 
+def _digest(column: pa.ChunkedArray | pa.Array) -> bytes:
+    """A digest of one normalized column: values and nulls, independent of chunking."""
+    text = pc.fill_null(pc.cast(column, pa.string()), "\x00")
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    joined = pc.binary_join(pa.ListArray.from_arrays([0, len(text)], text), "\x1f")
+    return hashlib.sha256(joined[0].as_py().encode()).digest()
+
+
 def fingerprint(url: str) -> dict[str, str]:
     """A SHA-256 per table over every row in id order, equal across dialects."""
     session = Session(parse_target(url))
@@ -73,7 +82,7 @@ def fingerprint(url: str) -> dict[str, str]:
             data = _normalized(session.query(f"SELECT * FROM {table} ORDER BY id"))
             digest = hashlib.sha256()
             for col in data.columns:
-                digest.update(repr(col.to_pylist()).encode())
+                digest.update(_digest(col))
             out[table] = digest.hexdigest()
         return out
     finally:

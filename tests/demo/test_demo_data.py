@@ -117,7 +117,8 @@ def test_change_semantics(sqlite_db: str) -> None:
 def test_children_follow_their_parents_in_time(sqlite_db: str) -> None:
     queries = [
         "SELECT COUNT(*) FROM devices d JOIN users u ON u.id = d.user_id "
-        "WHERE d.activated_at <= u.created_at OR d.activated_at > coalesce(u.deleted_at, d.activated_at)",
+        "WHERE d.activated_at <= u.created_at "
+        "OR d.activated_at > coalesce(u.deleted_at, d.activated_at)",
         "SELECT COUNT(*) FROM connection_events e JOIN devices d ON d.id = e.device_id "
         "WHERE e.ts < d.activated_at OR e.ts > d.last_seen_at",
         "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "

@@ -10,7 +10,7 @@ from safemirror.demo.chunks import generate_chunks
 from safemirror.demo.generate import TABLES, generate
 from tests.demo.demo_support import fingerprint, sqlite_url
 
-SCALE = 0.002
+SCALE = 0.001
 
 
 @pytest.fixture(scope="module")

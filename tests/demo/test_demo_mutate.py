@@ -13,7 +13,7 @@ from safemirror.demo.mutate import mutate
 from safemirror.errors import UsageError
 from tests.demo.demo_support import fingerprint, rows, sqlite_url, value
 
-SCALE = 0.002
+SCALE = 0.001
 AT = datetime(2026, 7, 1, 12, tzinfo=UTC)
 AT_TEXT = "2026-07-01 12:00:00.000000"
 
@@ -51,7 +51,7 @@ def test_changes_about_the_fraction_as_production_does(db: str) -> None:
     assert value(db, f"SELECT COUNT(*) FROM users WHERE updated_at = '{AT_TEXT}'") == (
         changes["users.updated"] + changes["users.deleted"]
     )
-    assert value(db, f"SELECT MAX(updated_at) FROM devices") == AT_TEXT
+    assert value(db, "SELECT MAX(updated_at) FROM devices") == AT_TEXT
     assert value(db, "SELECT MAX(ts) FROM connection_events") <= AT_TEXT
     assert (
         value(db, f"SELECT MIN(created_at) FROM users WHERE id > {before['users']}") > "2026-06-29"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import itertools
 import json
 import re
 import statistics
@@ -56,7 +57,7 @@ def test_signups_grow_over_the_years(sqlite_db: str) -> None:
     counts = [n for _, n in per_year]
     assert years[0] == "2018" and years[-1] == "2025"
     full_years = counts[1:]  # 2018 started in September
-    assert all(b > 1.2 * a for a, b in zip(full_years, full_years[1:], strict=False))
+    assert all(b > 1.2 * a for a, b in itertools.pairwise(full_years))
 
 
 def test_devices_per_user_is_skewed(sqlite_db: str) -> None:
@@ -74,7 +75,8 @@ def test_devices_per_user_is_skewed(sqlite_db: str) -> None:
     quick = value(
         sqlite_db,
         "SELECT AVG(julianday(first) - julianday(u.created_at) < 7) FROM users u JOIN "
-        "(SELECT user_id, MIN(activated_at) AS first FROM devices GROUP BY 1) d ON d.user_id = u.id",
+        "(SELECT user_id, MIN(activated_at) AS first FROM devices GROUP BY 1) d "
+        "ON d.user_id = u.id",
     )
     assert quick > 0.8
 

@@ -55,10 +55,10 @@ def test_name_pools_make_unambiguous_emails() -> None:
 
 
 def test_emails_unique_across_blocks_and_late_users() -> None:
-    index = np.arange(0, 700_000, dtype=np.int64)  # several name blocks
+    index = np.arange(0, 350_000, dtype=np.int64)  # three name blocks
     early = emails(42, index).to_pylist()
     assert len(set(early)) == len(early)
-    late = emails(99, np.arange(700_000, 750_000, dtype=np.int64), late=True).to_pylist()
+    late = emails(99, np.arange(350_000, 400_000, dtype=np.int64), late=True).to_pylist()
     assert not set(late) & set(early) and len(set(late)) == len(late)
 
 

@@ -20,7 +20,7 @@ from safemirror.demo.schema import TABLES, arrow_schema
 from safemirror.demo.timeline import REFERENCE, signup_times
 from safemirror.demo.users import make_users, user_count
 
-USERS_PER_CHUNK = 25_000  # part of the output's definition: changing it changes the data
+USERS_PER_CHUNK = 10_000  # part of the output's definition: changing it changes the data
 
 # Approximate rows per user, measured at scale 0.1; used for progress bars and estimates.
 ROWS_PER_USER: dict[str, float] = {

@@ -56,14 +56,23 @@ def demo(
     scale: float = typer.Option(0.01, "--scale", help="Size: 1 = 2.4 M users (0.01 = 24 k)."),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same data."),
 ) -> None:
-    """Run the demo: generate DIR/production.db (SQLite) and show what it holds."""
+    """Run the demo: generate DIR/production.db (SQLite), sync and verify the mirror."""
     if ctx.invoked_subcommand is not None:
         return
     from safemirror.demo.pipeline import run_demo
+    from safemirror.demo.report import policy_table
+    from safemirror.sync.cli import print_result
 
     result = run_demo(directory, scale, seed, progress=True)
     console.print(
         summary_table(result.generation, f"Demo production database: {result.production}")
+    )
+    console.print(policy_table(result.project.policy, result.sync))
+    print_result(result.sync)
+    console.print(
+        f"\nThe project is in {directory}: production.db, safemirror.key (0600), policy.yaml, "
+        "safemirror.yaml and mirror.duckdb.\nGo on there with 'safemirror sync', "
+        "'safemirror verify' and 'safemirror audit verify'."
     )
 
 

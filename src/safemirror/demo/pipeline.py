@@ -1,7 +1,8 @@
 """``safemirror demo``: the end-to-end demo on embedded defaults.
 
-Today it builds the demo production database (SQLite) in a directory of its own; as sync,
-metrics and the server land, ``run_demo`` grows to run them too.
+It builds the demo production database (SQLite) in a directory of its own, writes a key
+file (0600), the shipped policy and ``safemirror.yaml`` there, then syncs and verifies the
+DuckDB mirror, so the user can go on with ``safemirror sync``, ``verify`` and the rest.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from safemirror.config import ProjectConfig
 from safemirror.demo.generate import GenerationSummary, generate
+from safemirror.demo.project import prepare_project, reset_mirror
 from safemirror.errors import SourceError
+from safemirror.sync.run import Progress, SyncResult, run_sync
 
 PRODUCTION_DB = "production.db"
 
@@ -22,10 +26,19 @@ class DemoResult:
     directory: Path
     production: Path
     generation: GenerationSummary
+    project: ProjectConfig
+    sync: SyncResult
 
 
-def run_demo(directory: Path, scale: float, seed: int, *, progress: bool = False) -> DemoResult:
-    """Create ``directory`` and generate ``directory/production.db`` (replacing an old one)."""
+def run_demo(
+    directory: Path,
+    scale: float,
+    seed: int,
+    *,
+    progress: bool = False,
+    sync_progress: Progress | None = None,
+) -> DemoResult:
+    """Generate ``directory/production.db`` (replacing an old one), then sync and verify."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -37,4 +50,7 @@ def run_demo(directory: Path, scale: float, seed: int, *, progress: bool = False
     summary = generate(
         f"sqlite:///{production.resolve()}", scale=scale, seed=seed, replace=True, progress=progress
     )
-    return DemoResult(directory=directory, production=production, generation=summary)
+    project = prepare_project(directory, production)
+    reset_mirror(project)
+    result = run_sync(project, full=True, progress=sync_progress)
+    return DemoResult(directory, production, summary, project, result)

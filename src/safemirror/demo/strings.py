@@ -6,6 +6,7 @@ column with NumPy, then wrapped as an Arrow ``StringArray`` without copying per 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,12 +66,12 @@ def base64url(data: U8) -> U8:
     out = np.empty((rows, width // 3, 4), dtype=np.uint8)
     for i, shift in enumerate((18, 12, 6, 0)):
         out[..., i] = _B64[(word >> shift) & 0x3F]
-    return out.reshape(rows, -1)
+    return out.reshape(rows, width // 3 * 4)
 
 
 def be_bytes(values: npt.NDArray[np.uint64]) -> U8:
     """Each uint64 as 8 big-endian bytes: a (rows × 8) matrix."""
-    return np.ascontiguousarray(values.astype(">u8")).view(np.uint8).reshape(-1, 8)
+    return np.ascontiguousarray(values.astype(">u8")).view(np.uint8).reshape(len(values), 8)
 
 
 def hex_chars(values: npt.NDArray[np.uint64], width: int, alphabet: bytes = HEX_LOWER) -> U8:
@@ -91,11 +92,27 @@ def put_digits(out: U8, col: int, values: npt.NDArray[np.int64], width: int) -> 
         v //= 10
 
 
-def format_timestamps(micros: npt.NDArray[np.int64], valid: Bool | None = None) -> pa.StringArray:
-    """UTC microseconds → ``'YYYY-MM-DD HH:MM:SS.ffffff'`` (always six fractional digits)."""
-    us = np.where(valid, micros, 0) if valid is not None else micros
-    days, rest = np.divmod(us, 86_400_000_000)
-    # Howard Hinnant's civil_from_days, vectorized.
+@functools.cache
+def _clock_table() -> U8:
+    """'HH:MM:SS' for every second of a day: an (86400 × 8) byte matrix."""
+    sod = np.arange(86_400, dtype=np.int64)
+    out = np.empty((86_400, 8), dtype=np.uint8)
+    out[:, [2, 5]] = ord(":")
+    for col, vals in ((0, sod // 3600), (3, sod // 60 % 60), (6, sod % 60)):
+        put_digits(out, col, vals, 2)
+    return out
+
+
+@functools.cache
+def _thousands_table() -> U8:
+    """'000' … '999' as a (1000 × 3) byte matrix."""
+    out = np.empty((1000, 3), dtype=np.uint8)
+    put_digits(out, 0, np.arange(1000, dtype=np.int64), 3)
+    return out
+
+
+def _dates(days: npt.NDArray[np.int64]) -> U8:
+    """'YYYY-MM-DD' for days since the epoch (Howard Hinnant's civil_from_days)."""
     z = days + 719_468
     era = np.floor_divide(z, 146_097)
     doe = z - era * 146_097
@@ -105,23 +122,43 @@ def format_timestamps(micros: npt.NDArray[np.int64], valid: Bool | None = None) 
     day = doy - (153 * mp + 2) // 5 + 1
     month = np.where(mp < 10, mp + 3, mp - 9)
     year = yoe + era * 400 + (month <= 2)
-    secs, frac = np.divmod(rest, 1_000_000)
-    out = np.empty((len(us), 26), dtype=np.uint8)
+    out = np.empty((len(days), 10), dtype=np.uint8)
     out[:, [4, 7]] = ord("-")
-    out[:, 10] = ord(" ")
-    out[:, [13, 16]] = ord(":")
-    out[:, 19] = ord(".")
-    for col, vals, width in (
-        (0, year, 4),
-        (5, month, 2),
-        (8, day, 2),
-        (11, secs // 3600, 2),
-        (14, secs // 60 % 60, 2),
-        (17, secs % 60, 2),
-        (20, frac, 6),
-    ):
+    for col, vals, width in ((0, year, 4), (5, month, 2), (8, day, 2)):
         put_digits(out, col, vals, width)
-    return from_matrix(out, valid)
+    return out
+
+
+_TIMESTAMP = np.dtype(
+    {
+        "names": ["date", "space", "clock", "dot", "milli", "micro"],
+        "formats": ["S10", "S1", "S8", "S1", "S3", "S3"],
+        "offsets": [0, 10, 11, 19, 20, 23],
+        "itemsize": 26,
+    }
+)
+
+
+def format_timestamps(micros: npt.NDArray[np.int64], valid: Bool | None = None) -> pa.StringArray:
+    """UTC microseconds → ``'YYYY-MM-DD HH:MM:SS.ffffff'`` (always six fractional digits)."""
+    us = np.where(valid, micros, 0) if valid is not None else micros
+    days, rest = np.divmod(us, 86_400_000_000)
+    secs, frac = np.divmod(rest, 1_000_000)
+    out = np.empty(len(us), dtype=_TIMESTAMP)
+    first = int(days.min()) if len(days) else 0
+    span = int(days.max()) - first + 1 if len(days) else 0
+    if span <= 1_000_000:  # a table of every date in range, then a lookup per row
+        dates = _dates(np.arange(first, first + span, dtype=np.int64)).view("S10").ravel()
+        out["date"] = dates[days - first]
+    else:
+        out["date"] = _dates(days).view("S10").ravel()
+    out["space"] = b" "
+    out["clock"] = _clock_table().view("S8").ravel()[secs]
+    out["dot"] = b"."
+    thousands = _thousands_table().view("S3").ravel()
+    out["milli"] = thousands[frac // 1000]
+    out["micro"] = thousands[frac % 1000]
+    return from_matrix(out.view(np.uint8).reshape(len(us), 26), valid)
 
 
 def concat(*parts: pa.Array | str) -> pa.Array:
