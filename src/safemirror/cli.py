@@ -31,6 +31,7 @@ CAPABILITIES: tuple[str, ...] = (
     "safemirror.demo.cli",
     "safemirror.policy.cli",
     "safemirror.sync.cli",
+    "safemirror.guard.cli",
     "safemirror.audit_cli",
 )
 

@@ -1,0 +1,126 @@
+"""Value types shared by probes, assessment, reports and the watch loop."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from safemirror.errors import UsageError
+
+
+class Severity(enum.IntEnum):
+    """Finding severity; ordered so thresholds compare with ``>=``."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise UsageError(f"unknown severity {text!r}", hint=f"use one of: {names}") from None
+
+
+class State(enum.StrEnum):
+    """The state of one target after a probe; the watch loop alerts on changes."""
+
+    SECURE = "secure"
+    EXPOSED = "exposed"  # answers without credentials, or with default ones
+    DRIFT = "drift"  # protected, but deviates from its declared baseline
+    UNREACHABLE = "unreachable"  # refused, silent, or not speaking the declared protocol
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A fact a probe established that assessment turns into a finding.
+
+    ``check`` is a key of ``assess.CHECKS``; ``detail`` says what was observed and must
+    never contain a password, token or document content.
+    """
+
+    check: str
+    detail: str
+
+
+@dataclass
+class Observation:
+    """What a probe learned about one target, protocol facts only."""
+
+    reachable: bool = False
+    error: str | None = None
+    product: str | None = None
+    version: str | None = None
+    version_public: bool = False  # disclosed before authentication
+    auth_required: bool | None = None
+    tls_offered: bool | None = None
+    tls_required: bool | None = None
+    exposures: list[Exposure] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # names and counts only
+    notes: list[str] = field(default_factory=list)
+    bind: str | None = None  # "all interfaces", "loopback", "private", "public"
+
+    def expose(self, check: str, detail: str) -> None:
+        self.exposures.append(Exposure(check, detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reachable": self.reachable,
+            "error": self.error,
+            "product": self.product,
+            "version": self.version,
+            "version_public": self.version_public,
+            "auth_required": self.auth_required,
+            "tls_offered": self.tls_offered,
+            "tls_required": self.tls_required,
+            "bind": self.bind,
+            "metadata": self.metadata,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One assessed problem of one target."""
+
+    target: str
+    kind: str
+    check: str
+    rule: str
+    title: str
+    detail: str
+    severity: Severity
+
+    @property
+    def key(self) -> str:
+        """Stable identity across sweeps (used to report new and resolved findings)."""
+        return f"{self.target}:{self.check}:{self.detail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "check": self.check,
+            "rule": self.rule,
+            "title": self.title,
+            "detail": self.detail,
+            "severity": self.severity.label,
+        }
+
+
+class ProbeError(Exception):
+    """Raised inside probes; the scan turns it into an ``unreachable`` observation."""
+
+    def __init__(self, reason: str, *, connected: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.connected = connected

@@ -1,0 +1,193 @@
+"""RabbitMQ: AMQP 0-9-1 login with guest/guest, and the management HTTP API when present."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, ClassVar
+
+from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.probes import httpbase
+from safemirror.guard.probes.amqp_wire import (
+    PROTOCOL_HEADER,
+    decode_table,
+    encode_table,
+    longstr,
+    method_frame,
+    parse_close,
+    read_method,
+    shortstr,
+)
+from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.registry import register
+from safemirror.guard.probes.wire import Wire
+from safemirror.guard.spec import Strict, Target
+
+CLIENT_PROPERTIES = {
+    "product": "safemirror-guard",
+    "capabilities": {"authentication_failure_close": True},
+}
+
+
+class AmqpSettings(Strict):
+    vhost: str = "/"
+    tls: bool = False  # connect with TLS from the start (port 5671)
+    try_default_credentials: bool = True
+    check_management: bool = True
+    management_url: str | None = None  # default: http://HOST:15672
+
+
+async def amqp_login(
+    *,
+    host: str,
+    port: int,
+    timeout: float,
+    tls: bool,
+    user: str,
+    password: str,
+    vhost: str,
+    obs: Observation,
+) -> str:
+    """Handshake and PLAIN login; returns ``accepted``, ``refused`` or ``no-vhost``."""
+    async with await Wire.open(host, port, timeout, tls=tls) as wire:
+        obs.reachable = True
+        await wire.send(PROTOCOL_HEADER)
+        class_id, method_id, args = await read_method(wire)
+        if (class_id, method_id) != (10, 10):
+            raise ProbeError("not an AMQP 0-9-1 server", connected=True)
+        props, pos = decode_table(args, 2)
+        mechanisms = args[pos + 4 : pos + 4 + struct.unpack_from("!I", args, pos)[0]].decode()
+        obs.product = str(props.get("product", "AMQP broker"))
+        obs.version = str(props["version"]) if "version" in props else None
+        obs.version_public = obs.version is not None
+        obs.metadata["mechanisms"] = mechanisms.split()
+        if "PLAIN" not in mechanisms.split():
+            return "refused"
+        response = b"\0" + user.encode() + b"\0" + password.encode()
+        await wire.send(
+            method_frame(
+                10,
+                11,
+                encode_table(CLIENT_PROPERTIES)
+                + shortstr("PLAIN")
+                + longstr(response)
+                + shortstr("en_US"),
+            )
+        )
+        try:
+            class_id, method_id, args = await read_method(wire)
+        except ProbeError as exc:
+            if "closed" in exc.reason:  # brokers without the capability just hang up
+                return "refused"
+            raise
+        if (class_id, method_id) == (10, 50):
+            return "refused"
+        if (class_id, method_id) != (10, 30):
+            raise ProbeError("unexpected AMQP reply to the login", connected=True)
+        channel_max, frame_max, _ = struct.unpack_from("!HIH", args)
+        await wire.send(method_frame(10, 31, struct.pack("!HIH", channel_max, frame_max, 0)))
+        await wire.send(method_frame(10, 40, shortstr(vhost) + shortstr("") + b"\0"))
+        class_id, method_id, args = await read_method(wire)
+        outcome = "accepted"
+        if (class_id, method_id) == (10, 50):
+            code, text = parse_close(args)
+            obs.notes.append(f"vhost {vhost!r} refused: {code} {text}")
+            outcome = "no-vhost"
+        else:
+            await wire.send(
+                method_frame(
+                    10, 50, struct.pack("!H", 200) + shortstr("bye") + struct.pack("!HH", 0, 0)
+                )
+            )
+            await read_method(wire)  # CloseOk
+        return outcome
+
+
+@register
+class AmqpProbe(Probe):
+    kind = "amqp"
+    title = "RabbitMQ (AMQP 0-9-1) and its management API"
+    sends: ClassVar[str] = (
+        "the AMQP 0-9-1 protocol header; reads Connection.Start (product, version, auth "
+        "mechanisms); logs in once with PLAIN guest/guest and opens the vhost, then closes. "
+        "When the management API listens (default port 15672) it GETs `/api/overview` "
+        "without credentials, then with guest/guest (counts of queues and connections only)."
+    )
+    default_port = 5672
+    Settings = AmqpSettings
+    default_credentials = (("guest", "guest"),)
+    example: ClassVar[dict[str, Any]] = {
+        "name": "events-broker",
+        "kind": "amqp",
+        "address": "127.0.0.1:5672",
+        "holds": ["internal"],
+        "settings": {"management_url": "http://127.0.0.1:15672"},
+    }
+
+    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+        settings = target.settings_as(AmqpSettings)
+        ep, obs = target.endpoint, Observation(product="AMQP broker")
+        obs.tls_offered = True if settings.tls else None
+        obs.tls_required = settings.tls
+        obs.auth_required = True
+        for user, password in self.default_credentials if settings.try_default_credentials else ():
+            async with ctx.limiter.attempt(ep.host):
+                outcome = await amqp_login(
+                    host=ep.host,
+                    port=ep.port,
+                    timeout=target.timeout,
+                    tls=settings.tls,
+                    user=user,
+                    password=password,
+                    vhost=settings.vhost,
+                    obs=obs,
+                )
+            if outcome != "refused":
+                where = "" if outcome == "accepted" else " (but not to its vhost)"
+                obs.expose(
+                    "default-credentials",
+                    f"AMQP accepts user {user!r} with its default password{where}",
+                )
+        if not settings.try_default_credentials:
+            obs.notes.append("default credentials not tried (settings)")
+        if settings.check_management:
+            await self._management(target, ctx, settings, obs)
+        return obs
+
+    async def _management(
+        self, target: Target, ctx: ProbeContext, settings: AmqpSettings, obs: Observation
+    ) -> None:
+        ep = target.endpoint
+        base = settings.management_url or f"http://{ep.hostport.rsplit(':', 1)[0]}:15672"
+        url = base.rstrip("/") + "/api/overview"
+        async with httpbase.client(target) as http:
+            try:
+                anonymous = await httpbase.get(http, url)
+            except ProbeError as exc:
+                obs.notes.append(f"management API not reachable ({exc.reason})")
+                return
+            obs.metadata["management"] = base
+            if anonymous.status_code == 200:
+                self._overview(obs, anonymous)
+                obs.expose("no-auth", "management API answers /api/overview without credentials")
+                return
+            if not settings.try_default_credentials:
+                return
+            for user, password in self.default_credentials:
+                async with ctx.limiter.attempt(ep.host):
+                    answer = await httpbase.get(http, url, auth=(user, password))
+                if answer.status_code == 200:
+                    self._overview(obs, answer)
+                    obs.expose(
+                        "default-credentials",
+                        f"management API accepts user {user!r} with its default password",
+                    )
+
+    @staticmethod
+    def _overview(obs: Observation, response: Any) -> None:
+        data = httpbase.json_or_none(response) or {}
+        if isinstance(data, dict):
+            obs.version = obs.version or data.get("rabbitmq_version")
+            totals = data.get("object_totals") or {}
+            for key in ("queues", "exchanges", "connections", "consumers"):
+                if isinstance(totals.get(key), int):
+                    obs.metadata[key] = totals[key]

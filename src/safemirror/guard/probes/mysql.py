@@ -1,0 +1,214 @@
+"""MySQL / MariaDB over the classic protocol: version, TLS, root/anonymous with no password."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.registry import register
+from safemirror.guard.probes.wire import Wire
+from safemirror.guard.spec import Strict, Target
+
+CLIENT_SSL = 0x800
+CLIENT_CAPS = 0x1 | 0x4 | 0x200 | 0x2000 | 0x8000 | 0x80000  # 4.1 auth, plugin auth
+TLS_REQUIRED_CODES = {3159, 4181}  # require_secure_transport (MySQL, MariaDB)
+
+
+class MysqlSettings(Strict):
+    # tried with an empty password; "" is the anonymous user
+    users: list[str] = Field(default=["root", ""])
+    list_databases: bool = True
+
+
+@dataclass
+class Handshake:
+    version: str
+    caps: int
+    plugin: str
+
+
+@dataclass
+class Login:
+    ok: bool
+    code: int = 0
+    message: str = ""
+    databases: list[str] | None = None
+
+
+async def read_packet(wire: Wire) -> tuple[int, bytes]:
+    head = await wire.read_exact(4)
+    size = head[0] | head[1] << 8 | head[2] << 16
+    if size > 1 << 20:
+        raise ProbeError("not a MySQL server (packet too large)", connected=True)
+    return head[3], await wire.read_exact(size)
+
+
+def packet(seq: int, payload: bytes) -> bytes:
+    return struct.pack("<I", len(payload))[:3] + bytes([seq & 0xFF]) + payload
+
+
+def parse_error(payload: bytes) -> tuple[int, str]:
+    code = struct.unpack("<H", payload[1:3])[0]
+    text = payload[3:]
+    if text.startswith(b"#"):
+        text = text[6:]
+    return code, text.decode("utf-8", "replace")
+
+
+def parse_handshake(payload: bytes) -> Handshake:
+    if payload[:1] == b"\xff":
+        code, message = parse_error(payload)
+        raise ProbeError(f"refuses this client: {code} {message}", connected=True)
+    if payload[:1] != b"\x0a" or b"\0" not in payload[1:]:
+        raise ProbeError("not a MySQL/MariaDB server", connected=True)
+    end = payload.index(b"\0", 1)
+    version = payload[1:end].decode("utf-8", "replace")
+    pos = end + 1 + 4 + 8 + 1
+    caps = struct.unpack("<H", payload[pos : pos + 2])[0]
+    plugin = "mysql_native_password"
+    if len(payload) > pos + 8:
+        caps |= struct.unpack("<H", payload[pos + 5 : pos + 7])[0] << 16
+        auth_len = payload[pos + 7]
+        rest = pos + 18 + max(13, auth_len - 8)
+        if caps & 0x80000 and rest < len(payload):
+            plugin = payload[rest:].split(b"\0", 1)[0].decode("ascii", "replace")
+    return Handshake(version, caps, plugin)
+
+
+def lenenc(data: bytes, pos: int) -> tuple[int, int]:
+    first = data[pos]
+    if first < 0xFB:
+        return first, pos + 1
+    width = {0xFC: 2, 0xFD: 3, 0xFE: 8}.get(first, 0)
+    return int.from_bytes(data[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
+
+
+async def show_databases(wire: Wire) -> list[str]:
+    await wire.send(packet(0, b"\x03SHOW DATABASES"))
+    _, head = await read_packet(wire)
+    if head[:1] == b"\xff":
+        return []
+    columns, _ = lenenc(head, 0)
+    for _ in range(columns + 1):  # column definitions, then EOF
+        await read_packet(wire)
+    names: list[str] = []
+    while True:
+        _, row = await read_packet(wire)
+        if row[:1] in (b"\xfe", b"\xff") and len(row) < 9:
+            return names
+        size, pos = lenenc(row, 0)
+        names.append(row[pos : pos + size].decode("utf-8", "replace"))
+
+
+async def login(
+    host: str, port: int, timeout: float, user: str, *, tls: bool, list_databases: bool
+) -> tuple[Handshake, Login]:
+    """Log in as ``user`` with an empty password; list databases if it works."""
+    async with await Wire.open(host, port, timeout) as wire:
+        _, payload = await read_packet(wire)
+        hello = parse_handshake(payload)
+        seq, caps = 1, CLIENT_CAPS
+        if tls:
+            caps |= CLIENT_SSL
+            await wire.send(packet(seq, struct.pack("<IIB23x", caps, 1 << 24, 33)))
+            await wire.start_tls()
+            seq += 1
+        body = (
+            struct.pack("<IIB23x", caps, 1 << 24, 33)
+            + user.encode()
+            + b"\0"
+            + b"\0"
+            + hello.plugin.encode()
+            + b"\0"
+        )
+        await wire.send(packet(seq, body))
+        while True:
+            seq, reply = await read_packet(wire)
+            if reply[:1] == b"\x00":
+                dbs = await show_databases(wire) if list_databases else None
+                await wire.send(packet(0, b"\x01"))
+                return hello, Login(True, databases=dbs)
+            if reply[:1] == b"\xff":
+                code, message = parse_error(reply)
+                return hello, Login(False, code, message)
+            if reply[:1] == b"\xfe":  # auth switch: the empty password is an empty answer
+                await wire.send(packet(seq + 1, b""))
+            elif reply[:2] == b"\x01\x03":  # caching_sha2 fast path succeeded; OK follows
+                continue
+            else:
+                return hello, Login(False, 0, "the server wants a full password exchange")
+
+
+@register
+class MysqlProbe(Probe):
+    kind = "mysql"
+    title = "MySQL / MariaDB"
+    sends: ClassVar[str] = (
+        "reads the server greeting (version, TLS capability), then one login per user in "
+        "`settings.users` (default `root` and the anonymous user `''`) with an empty "
+        "password, rate-limited; when one is let in, `SHOW DATABASES` (names only) and "
+        "`COM_QUIT`."
+    )
+    default_port = 3306
+    Settings = MysqlSettings
+    default_credentials = (("root", ""), ("", ""))
+    example: ClassVar[dict[str, Any]] = {
+        "name": "legacy-mysql",
+        "kind": "mysql",
+        "address": "127.0.0.1:3306",
+        "holds": ["pii"],
+        "settings": {"users": ["root", ""]},
+    }
+
+    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+        settings = target.settings_as(MysqlSettings)
+        ep, obs = target.endpoint, Observation()
+        obs.auth_required = True
+        for user in settings.users:
+            async with ctx.limiter.attempt(ep.host):
+                hello, result = await login(
+                    ep.host,
+                    ep.port,
+                    target.timeout,
+                    user,
+                    tls=False,
+                    list_databases=settings.list_databases,
+                )
+            self._greeting(obs, hello)
+            if result.code in TLS_REQUIRED_CODES and hello.caps & CLIENT_SSL:
+                obs.tls_required = True
+                async with ctx.limiter.attempt(ep.host):
+                    hello, result = await login(
+                        ep.host,
+                        ep.port,
+                        target.timeout,
+                        user,
+                        tls=True,
+                        list_databases=settings.list_databases,
+                    )
+            elif obs.tls_required is None:
+                obs.tls_required = False
+            who = f"user {user!r}" if user else "the anonymous user ''"
+            if result.ok:
+                obs.auth_required = False
+                count = len(result.databases or [])
+                obs.metadata["databases"] = count
+                obs.metadata["database_names"] = (result.databases or [])[:50]
+                obs.expose("no-auth", f"lets {who} in with an empty password ({count} databases)")
+            else:
+                obs.notes.append(f"{who} refused: {result.code} {result.message}".strip())
+        return obs
+
+    @staticmethod
+    def _greeting(obs: Observation, hello: Handshake) -> None:
+        obs.reachable = True
+        version = hello.version.removeprefix("5.5.5-")
+        obs.product = "MariaDB" if "MariaDB" in version else "MySQL"
+        obs.version = version.split("-", 1)[0]
+        obs.version_public = True
+        obs.tls_offered = bool(hello.caps & CLIENT_SSL)

@@ -1,0 +1,88 @@
+"""NATS: read the server's INFO (auth_required, TLS, version) and confirm with CONNECT/PING."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from safemirror import __version__
+from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.registry import register
+from safemirror.guard.probes.wire import Wire
+from safemirror.guard.spec import Strict, Target
+
+CONNECT = {
+    "verbose": False,
+    "pedantic": False,
+    "tls_required": False,
+    "name": "safemirror-guard",
+    "lang": "python",
+    "version": __version__,
+    "protocol": 1,
+}
+
+
+class NatsSettings(Strict):
+    confirm: bool = True  # send CONNECT + PING to confirm anonymous access
+
+
+def parse_info(line: bytes) -> dict[str, Any]:
+    if not line.startswith(b"INFO "):
+        raise ProbeError("not a NATS server", connected=True)
+    try:
+        data = json.loads(line[5:].decode("utf-8", "replace"))
+    except ValueError:
+        raise ProbeError("NATS INFO is not JSON", connected=True) from None
+    if not isinstance(data, dict):
+        raise ProbeError("NATS INFO is not an object", connected=True)
+    return data
+
+
+@register
+class NatsProbe(Probe):
+    kind = "nats"
+    title = "NATS"
+    sends: ClassVar[str] = (
+        "nothing until the server's `INFO` line (version, auth_required, tls_required); then "
+        "`CONNECT` without credentials (upgrading to TLS first when the server requires it) "
+        "and `PING`, expecting `PONG` or `-ERR 'Authorization Violation'`. It subscribes to "
+        "nothing."
+    )
+    default_port = 4222
+    Settings = NatsSettings
+    example: ClassVar[dict[str, Any]] = {
+        "name": "device-bus",
+        "kind": "nats",
+        "address": "127.0.0.1:4222",
+        "holds": ["internal"],
+        "expect": {"tls": "required"},
+    }
+
+    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+        settings = target.settings_as(NatsSettings)
+        ep, obs = target.endpoint, Observation(product="NATS")
+        async with await Wire.open(ep.host, ep.port, target.timeout) as wire:
+            obs.reachable = True
+            info = parse_info(await wire.read_line())
+            obs.version = str(info["version"]) if "version" in info else None
+            obs.version_public = obs.version is not None
+            obs.tls_required = bool(info.get("tls_required"))
+            obs.tls_offered = obs.tls_required or bool(info.get("tls_available"))
+            obs.auth_required = bool(info.get("auth_required"))
+            obs.metadata["jetstream"] = bool(info.get("jetstream"))
+            if not settings.confirm:
+                if not obs.auth_required:
+                    obs.expose("no-auth", "INFO says auth_required is false")
+                return obs
+            if obs.tls_required:
+                await wire.start_tls()
+            await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
+            reply = await wire.read_line()
+            if reply.startswith(b"PONG"):
+                obs.auth_required = False
+                obs.expose("no-auth", "accepts CONNECT without credentials (PING answered)")
+            else:
+                obs.auth_required = True
+                obs.notes.append(reply.decode("utf-8", "replace").strip()[:120])
+        return obs

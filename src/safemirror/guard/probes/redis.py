@@ -1,0 +1,122 @@
+"""Redis: does it answer ``INFO`` without ``AUTH`` (and outside protected mode)?"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.registry import register
+from safemirror.guard.probes.wire import Wire
+from safemirror.guard.spec import Strict, Target
+
+
+class RedisSettings(Strict):
+    tls: bool = False  # connect with TLS from the start (a TLS-only port)
+
+
+def resp_command(*args: str) -> bytes:
+    """Encode a command as a RESP array of bulk strings."""
+    out = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        raw = arg.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+    return b"".join(out)
+
+
+async def read_reply(wire: Wire) -> tuple[str, str]:
+    """One RESP reply as ``(type, text)``: ``+`` status, ``-`` error, ``$`` bulk, ``:`` int."""
+    line = await wire.read_line()
+    kind, body = chr(line[0]), line[1:-2].decode("utf-8", "replace")
+    if kind == "$":
+        size = int(body)
+        if size < 0:
+            return "$", ""
+        if size > 1 << 20:
+            raise ProbeError("Redis reply too large", connected=True)
+        data = await wire.read_exact(size + 2)
+        return "$", data[:-2].decode("utf-8", "replace")
+    if kind in "+-:":
+        return kind, body
+    raise ProbeError(f"not a Redis reply: {line[:16]!r}", connected=True)
+
+
+def parse_info(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            key, _, value = line.partition(":")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def keyspace(info: dict[str, str]) -> dict[str, Any]:
+    """``db0:keys=5,expires=0`` lines → database and key counts."""
+    dbs = {k: v for k, v in info.items() if k.startswith("db") and k[2:].isdigit()}
+    keys = 0
+    for value in dbs.values():
+        fields = dict(p.split("=", 1) for p in value.split(",") if "=" in p)
+        keys += int(fields.get("keys", "0"))
+    return {"databases": len(dbs), "keys": keys}
+
+
+@register
+class RedisProbe(Probe):
+    kind = "redis"
+    title = "Redis / Valkey"
+    sends: ClassVar[str] = (
+        "RESP `INFO server`; when it answers, `INFO keyspace` (database and key counts), "
+        "then `QUIT`. No keys or values are read. No passwords are tried."
+    )
+    default_port = 6379
+    Settings = RedisSettings
+    example: ClassVar[dict[str, Any]] = {
+        "name": "session-cache",
+        "kind": "redis",
+        "address": "127.0.0.1:6379",
+        "holds": ["pii"],
+        "expect": {"auth": "required", "listen": "loopback"},
+    }
+
+    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+        settings = target.settings_as(RedisSettings)
+        ep, obs = target.endpoint, Observation(product="Redis")
+        tls = settings.tls
+        try:
+            await self._talk(ep.host, ep.port, target.timeout, tls, obs)
+        except ProbeError as exc:
+            if tls or "TLS" not in exc.reason:
+                raise
+            tls = True  # the port speaks TLS only: ask again over TLS
+            await self._talk(ep.host, ep.port, target.timeout, True, obs)
+        obs.tls_required = tls
+        obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
+        return obs
+
+    async def _talk(
+        self, host: str, port: int, timeout: float, tls: bool, obs: Observation
+    ) -> None:
+        async with await Wire.open(host, port, timeout, tls=tls) as wire:
+            obs.reachable = True
+            await wire.send(resp_command("INFO", "server"))
+            kind, text = await read_reply(wire)
+            if kind == "-":
+                code = text.split(" ", 1)[0]
+                obs.auth_required = True
+                if code == "DENIED":
+                    obs.notes.append("protected mode refuses non-loopback clients")
+                elif code not in {"NOAUTH", "NOPERM", "WRONGPASS"}:
+                    obs.notes.append(f"INFO refused: {code}")
+                return
+            info = parse_info(text)
+            obs.auth_required = False
+            obs.version = info.get("redis_version") or info.get("valkey_version")
+            obs.version_public = obs.version is not None
+            await wire.send(resp_command("INFO", "keyspace"))
+            kind, text = await read_reply(wire)
+            if kind == "$":
+                obs.metadata.update(keyspace(parse_info(text)))
+            await wire.send(resp_command("QUIT"))
+            mode = info.get("redis_mode", "standalone")
+            count = obs.metadata.get("keys", "?")
+            obs.expose("no-auth", f"answers INFO without AUTH ({mode}, {count} keys)")

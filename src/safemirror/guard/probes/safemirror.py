@@ -1,0 +1,69 @@
+"""safemirror's own server: health answers openly; every other /api route needs a key."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from safemirror.guard.address import is_loopback_host
+from safemirror.guard.model import Observation
+from safemirror.guard.probes import httpbase
+from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.registry import register
+from safemirror.guard.spec import Strict, Target
+
+
+class SafemirrorSettings(Strict):
+    health_path: str = "/api/health"
+    protected_paths: list[str] = Field(default=["/api/metrics", "/api/sql"], min_length=1)
+
+
+@register
+class SafemirrorProbe(Probe):
+    kind = "safemirror"
+    title = "safemirror's own HTTP server"
+    sends: ClassVar[str] = (
+        "`GET /api/health` (expected to answer 200 without a key), then `GET` on each "
+        "protected path (`/api/metrics`, `/api/sql`) without an `Authorization` header; "
+        "any 2xx there means the server answers without a key."
+    )
+    default_port = 8000
+    url_address = True
+    Settings = SafemirrorSettings
+    example: ClassVar[dict[str, Any]] = {
+        "name": "metrics-server",
+        "kind": "safemirror",
+        "address": "http://127.0.0.1:8000",
+        "holds": ["pii"],
+        "expect": {"listen": "loopback"},
+        "remediate": {"command": ["systemctl", "stop", "safemirror-serve"]},
+    }
+
+    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+        settings = target.settings_as(SafemirrorSettings)
+        base = target.endpoint.url or ""
+        obs = Observation(product="safemirror")
+        async with httpbase.client(target) as http:
+            health = await httpbase.get(http, base + settings.health_path)
+            obs.reachable = True
+            body = httpbase.json_or_none(health)
+            if isinstance(body, dict) and body.get("version"):
+                obs.version = str(body["version"])
+                obs.version_public = True
+            if health.status_code != 200:
+                obs.notes.append(f"health check answered HTTP {health.status_code}")
+            open_paths, statuses = [], {}
+            for path in settings.protected_paths:
+                answer = await httpbase.get(http, base + path, connected=True)
+                statuses[path] = answer.status_code
+                if 200 <= answer.status_code < 300:
+                    open_paths.append(path)
+        obs.metadata["status"] = statuses
+        obs.auth_required = not open_paths
+        if open_paths:
+            obs.expose("no-auth", "answers without a key on " + ", ".join(open_paths))
+        await httpbase.check_tls(target, obs)
+        if not target.endpoint.tls and not is_loopback_host(target.endpoint.host):
+            obs.expose("tls", "serves plain HTTP on a non-loopback address")
+        return obs

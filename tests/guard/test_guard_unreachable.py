@@ -1,0 +1,107 @@
+"""Hosts that refuse, never answer, or speak another protocol give "unreachable" quickly —
+never a hang, never a crash — for every kind."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from safemirror.guard.model import State
+from safemirror.guard.probes import registry
+from safemirror.guard.scan import BUDGET_FACTOR
+from tests.conftest import free_port
+from tests.guard.guard_fakes import TcpServer
+from tests.guard.guard_support import probe
+
+KINDS = registry.kinds()
+TIMEOUT = 0.5
+
+
+def entry(kind: str, port: int) -> dict[str, object]:
+    url = registry.get(kind).url_address
+    address = f"http://127.0.0.1:{port}" if url else f"127.0.0.1:{port}"
+    return {"name": "x", "kind": kind, "address": address, "timeout": TIMEOUT}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_closed_port_is_unreachable(kind: str) -> None:
+    result = probe(entry(kind, free_port()))
+    assert result.state is State.UNREACHABLE
+    assert result.findings[0].detail == "connection refused"
+    assert result.duration < 1
+
+
+@pytest.fixture(scope="module")
+def silent() -> TcpServer:
+    server = TcpServer()
+    yield server  # type: ignore[misc]
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_silent_host_is_unreachable_within_its_budget(kind: str, silent: TcpServer) -> None:
+    start = time.monotonic()
+    result = probe(entry(kind, silent.port))
+    elapsed = time.monotonic() - start
+    assert result.state is State.UNREACHABLE
+    assert (
+        "no answer within" in result.findings[0].detail
+        or "no complete answer" in result.findings[0].detail
+    )
+    assert elapsed < TIMEOUT * BUDGET_FACTOR + 0.5
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_wrong_protocol_is_reported_not_crashed(kind: str) -> None:
+    server = TcpServer(greet=b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", close_after=True)
+    try:
+        result = probe(entry(kind, server.port))
+    finally:
+        server.stop()
+    assert result.state is State.UNREACHABLE
+    assert result.observation.error
+
+
+def test_redis_protected_mode_is_not_an_exposure() -> None:
+    """Protected mode only answers non-loopback clients, so a canned reply stands in."""
+    server = TcpServer(
+        reply=b"-DENIED Redis is running in protected mode because protected "
+        b"mode is enabled and no password is set for the default user.\r\n"
+    )
+    try:
+        result = probe({"name": "r", "kind": "redis", "address": f"127.0.0.1:{server.port}"})
+    finally:
+        server.stop()
+    assert result.state is State.SECURE
+    assert result.observation.notes == ["protected mode refuses non-loopback clients"]
+
+
+def test_a_slow_target_does_not_delay_the_others() -> None:
+    from pathlib import Path
+
+    from safemirror.guard import targets as targets_mod
+    from safemirror.guard.scan import scan
+
+    server = TcpServer()
+    try:
+        tfile = targets_mod.validate(
+            {
+                "targets": [
+                    {
+                        "name": f"t{i}",
+                        "kind": "redis",
+                        "address": f"127.0.0.1:{server.port}",
+                        "timeout": TIMEOUT,
+                    }
+                    for i in range(20)
+                ]
+            },
+            Path("x.yaml"),
+        )
+        start = time.monotonic()
+        result = scan(tfile.targets)
+    finally:
+        server.stop()
+    assert all(r.state is State.UNREACHABLE for r in result.results)
+    assert time.monotonic() - start < TIMEOUT * BUDGET_FACTOR + 1  # concurrent, not 20 × 0.5 s
