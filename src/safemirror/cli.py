@@ -31,6 +31,8 @@ CAPABILITIES: tuple[str, ...] = (
     "safemirror.demo.cli",
     "safemirror.policy.cli",
     "safemirror.sync.cli",
+    "safemirror.metrics.cli",
+    "safemirror.server.cli",
     "safemirror.guard.cli",
     "safemirror.audit_cli",
 )

@@ -142,8 +142,11 @@ _TIMESTAMP = np.dtype(
 def format_timestamps(micros: npt.NDArray[np.int64], valid: Bool | None = None) -> pa.StringArray:
     """UTC microseconds → ``'YYYY-MM-DD HH:MM:SS.ffffff'`` (always six fractional digits)."""
     us = np.where(valid, micros, 0) if valid is not None else micros
-    days, rest = np.divmod(us, 86_400_000_000)
-    secs, frac = np.divmod(rest, 1_000_000)
+    days = us // 86_400_000_000  # floor division: faster than np.divmod
+    rest = us - days * 86_400_000_000
+    secs = rest // 1_000_000
+    frac = rest - secs * 1_000_000
+    milli = frac // 1000
     out = np.empty(len(us), dtype=_TIMESTAMP)
     first = int(days.min()) if len(days) else 0
     span = int(days.max()) - first + 1 if len(days) else 0
@@ -156,8 +159,8 @@ def format_timestamps(micros: npt.NDArray[np.int64], valid: Bool | None = None) 
     out["clock"] = _clock_table().view("S8").ravel()[secs]
     out["dot"] = b"."
     thousands = _thousands_table().view("S3").ravel()
-    out["milli"] = thousands[frac // 1000]
-    out["micro"] = thousands[frac % 1000]
+    out["milli"] = thousands[milli]
+    out["micro"] = thousands[frac - milli * 1000]
     return from_matrix(out.view(np.uint8).reshape(len(us), 26), valid)
 
 

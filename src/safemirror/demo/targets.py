@@ -137,7 +137,9 @@ class PostgresWriter:
             existing = postgres_existing(self.cur)
             if existing and not replace:
                 raise _conflict(f"PostgreSQL database {target.display}", existing)
-            self.cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            # server-side memory for the index builds and the foreign-key checks at the end
+            self.cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            self.cur.execute("SET LOCAL work_mem = '256MB'")
             self.cur.execute("SET LOCAL synchronous_commit = off")
             for table in reversed(existing):
                 self._run(f"DROP TABLE {table}")

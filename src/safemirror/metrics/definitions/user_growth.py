@@ -1,0 +1,82 @@
+"""User growth: new users per period and the cumulative total, by country."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import ClassVar
+
+import duckdb
+
+from safemirror.metrics.periods import MetricQuery
+from safemirror.metrics.registry import Cell, Chart, Metric, register
+from safemirror.metrics.sqlexec import execute
+from safemirror.metrics.suppress import Problem
+from safemirror.metrics.table import Grid, Record, as_day, build_grid
+
+
+@register
+class UserGrowth(Metric):
+    name = "user_growth"
+    title = "User growth"
+    description = (
+        "New accounts (not deleted) created in the period, and the cumulative "
+        "number of those accounts created up to the end of the period."
+    )
+    dimensions: ClassVar[Mapping[str, str]] = {"country": "u.country"}
+    cells = (Cell("new_users", "New users"), Cell("cumulative_users", "Cumulative users"))
+    columns = ("new_users", "cumulative_users")
+    chart = Chart("bar", "new_users")
+
+    def sql(self, query: MetricQuery) -> str:
+        dim = self.dim_sql(query)
+        base_group = "GROUP BY GROUPING SETS ((dim), ())" if query.by else ""
+        return f"""
+            WITH base AS (
+                SELECT {dim} AS dim, count(*) AS n FROM users u
+                WHERE u.created_at < $start {base_group}),
+            fresh AS (
+                SELECT date_trunc('{query.grain}', u.created_at) AS period, {dim} AS dim,
+                       count(*) AS n
+                FROM users u WHERE u.created_at >= $start AND u.created_at < $end
+                {self.group_by(query, "period")})
+            SELECT NULL::TIMESTAMP AS period, dim, n FROM base
+            UNION ALL SELECT period, dim, n FROM fresh"""
+
+    def fetch(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
+        """New users per cell from SQL; cumulative counts as base + running sum."""
+        rows = execute(con, self.sql(query), query).fetchall()
+        base = {dim: int(n) for period, dim, n in rows if period is None}
+        fresh = {(as_day(period), dim): int(n) for period, dim, n in rows if period is not None}
+        dims = sorted({d for d in base if d is not None} | {d for _, d in fresh if d is not None})
+        running = dict.fromkeys([None, *dims], 0)
+        for key in running:
+            running[key] = base.get(key, 0)
+        records: list[Record] = []
+        for period in query.periods():
+            for key in running:
+                new = fresh.get((period.label, key), 0)
+                running[key] += new
+                total = running[key]
+                records.append(
+                    (
+                        period.label,
+                        key,
+                        {"new_users": new, "cumulative_users": total},
+                        {"new_users": new, "cumulative_users": total},
+                    )
+                )
+        return build_grid(query, ["new_users", "cumulative_users"], records)
+
+    def relate(self, grid: Grid, problem: Problem) -> None:
+        """cumulative[t] = cumulative[t-1] + new[t]; before the range: a hidden base."""
+        previous: dict[str | None, Hashable] = {}
+        for i, row in enumerate(grid.rows):
+            if row.dim not in previous:
+                problem.add(("base", row.dim), None, shown=False)
+                previous[row.dim] = ("base", row.dim)
+            problem.relate(
+                {(i, "cumulative_users"): 1.0, (i, "new_users"): -1.0, previous[row.dim]: -1.0}
+            )
+            previous[row.dim] = (i, "cumulative_users")
+        if grid.query.by is not None:
+            problem.relate({("base", d): (1.0 if d is None else -1.0) for d in previous})

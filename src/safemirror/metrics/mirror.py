@@ -1,0 +1,153 @@
+"""Read-only access to the mirror, reopened whenever a sync replaces the file.
+
+The sync publishes a new mirror with ``os.replace``; an open DuckDB database keeps reading
+the old inode. Every request stats the file and, when its identity changed, waits for the
+requests still on the old file, closes it and opens the new one (DuckDB caches databases by
+path, so the old one must be closed first). The database is opened read-only with external
+access disabled, extension loading off and the configuration locked; each request gets its
+own cursor, so temporary objects never outlive it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from safemirror.errors import SafemirrorError, TransientError, UsageError
+
+_DRAIN_WAIT_S = 60.0
+
+
+class MirrorMissing(TransientError):
+    """The mirror file does not exist (yet)."""
+
+
+class QueryTimeout(UsageError):
+    """A query ran past its time limit and was interrupted."""
+
+
+def connect_read_only(
+    path: Path, *, memory_limit: str = "1GB", threads: int = 2
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` read-only with every way out of the file closed."""
+    config: dict[str, Any] = {
+        "access_mode": "READ_ONLY",
+        "enable_external_access": False,
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_unsigned_extensions": False,
+        "memory_limit": memory_limit,
+        "threads": threads,
+        "lock_configuration": True,
+    }
+    try:
+        return duckdb.connect(str(path), read_only=True, config=config)
+    except duckdb.Error as exc:
+        raise SafemirrorError(
+            f"cannot open the mirror {path}: {exc}", hint="run 'safemirror sync' to rebuild it"
+        ) from None
+
+
+@dataclass
+class _Generation:
+    ident: tuple[int, int, int, int]
+    con: duckdb.DuckDBPyConnection
+    active: int = 0
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class MirrorPool:
+    """Hands out read-only cursors on the current mirror file."""
+
+    def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int | None = None):
+        self.path = Path(path)
+        self.memory_limit = memory_limit
+        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
+        self._current: _Generation | None = None
+        self._cond = threading.Condition()
+
+    def _ident(self) -> tuple[int, int, int, int]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            raise MirrorMissing(
+                f"the mirror {self.path} does not exist yet", hint="run 'safemirror sync' first"
+            ) from None
+        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _acquire(self) -> _Generation:
+        ident = self._ident()
+        with self._cond:
+            current = self._current
+            if current is not None and current.ident != ident:
+                self._cond.wait_for(lambda: current.active == 0, timeout=_DRAIN_WAIT_S)
+                if self._current is current:
+                    current.con.close()
+                    self._current = None
+            if self._current is None:
+                con = connect_read_only(
+                    self.path, memory_limit=self.memory_limit, threads=self.threads
+                )
+                self._current = _Generation(self._ident(), con)
+            self._current.active += 1
+            return self._current
+
+    def _release(self, generation: _Generation) -> None:
+        with self._cond:
+            generation.active -= 1
+            self._cond.notify_all()
+
+    @contextmanager
+    def session(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
+        """A fresh cursor and the per-file cache (catalog, data range) of this mirror."""
+        generation = self._acquire()
+        cursor = generation.con.cursor()
+        try:
+            yield cursor, generation.cache
+        finally:
+            cursor.close()
+            self._release(generation)
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.session() as (cursor, _):
+            yield cursor
+
+    def close(self) -> None:
+        with self._cond:
+            if self._current is not None:
+                self._current.con.close()
+                self._current = None
+
+
+@contextmanager
+def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
+    """Interrupt ``cursor`` after ``seconds``; raise ``QueryTimeout`` if that happened."""
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        cursor.interrupt()
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.Error:
+        if fired.is_set():
+            raise QueryTimeout(
+                f"the query ran longer than {seconds:g} s and was stopped",
+                hint="narrow it (fewer rows, a shorter range)",
+            ) from None
+        raise
+    finally:
+        timer.cancel()

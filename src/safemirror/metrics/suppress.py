@@ -1,0 +1,180 @@
+"""Small-cell suppression with complementary suppression, checked by linear algebra.
+
+A metric result is a set of *variables*: the cells it publishes (each built from some
+number of distinct users), cells it never shows but that follow from shown ones (the
+``ok`` attempts behind a failure rate) and hidden quantities (the users created before
+the range). *Constraints* are the exact linear relations between them that anyone who
+reads the result knows: a total is the sum of its parts, a cumulative count grows by the
+new count, a row's buckets add up to its users.
+
+1. Primary suppression: every shown cell built from fewer than ``k`` distinct users is
+   withheld.
+2. Complementary suppression: no withheld cell, and no sensitive cell (fewer than ``k``
+   users, shown or not), may be *determined* by the published cells through the
+   constraints. A variable
+   is determined exactly when its unit vector lies in the row space of the constraint
+   matrix restricted to the unknown variables; we test that with an SVD per connected
+   group of unknowns. While some sensitive cell is determined, more cells are withheld —
+   first the cheapest cell of every constraint that has a single unknown, otherwise the
+   cheapest published cell next to the exposed group — until none is.
+
+Only the structure matters, never the values, so the check is exact and deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from safemirror.errors import UsageError
+
+MIN_K = 2
+_TOL = 1e-9
+_MAX_GROUP = 2500  # unknowns in one connected group before we withhold the group wholesale
+
+
+@dataclass(frozen=True)
+class Var:
+    """One variable: a shown cell, an implicit cell or a hidden quantity (``users=None``)."""
+
+    key: Hashable
+    users: int | None
+    shown: bool
+    cost: float = 0.0
+
+
+@dataclass
+class Problem:
+    """Variables and the linear constraints between them."""
+
+    vars: list[Var] = field(default_factory=list)
+    index: dict[Hashable, int] = field(default_factory=dict)
+    constraints: list[dict[int, float]] = field(default_factory=list)
+
+    def add(self, key: Hashable, users: int | None, *, shown: bool, cost: float = 0.0) -> None:
+        """Declare a variable; ``users=None`` marks a hidden quantity (never published)."""
+        if key in self.index:
+            raise ValueError(f"variable {key!r} declared twice")
+        self.index[key] = len(self.vars)
+        self.vars.append(Var(key, users, shown and users is not None, cost))
+
+    def relate(self, terms: Mapping[Hashable, float]) -> None:
+        """Declare ``sum(coef * var) == 0`` over existing variables."""
+        row = {self.index[key]: float(coef) for key, coef in terms.items() if coef}
+        if len(row) >= 2:
+            self.constraints.append(row)
+
+
+def _components(problem: Problem, unknown: set[int]) -> list[tuple[list[int], list[int]]]:
+    """Connected groups of unknowns: (variables, constraints touching them)."""
+    parent = {v: v for v in unknown}
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    touching: list[int] = []
+    for ci, row in enumerate(problem.constraints):
+        members = [v for v in row if v in unknown]
+        if not members:
+            continue
+        touching.append(ci)
+        root = find(members[0])
+        for other in members[1:]:
+            parent[find(other)] = root
+    groups: dict[int, list[int]] = {}
+    for v in unknown:
+        groups.setdefault(find(v), []).append(v)
+    cons: dict[int, list[int]] = {}
+    for ci in touching:
+        first = next(v for v in problem.constraints[ci] if v in unknown)
+        cons.setdefault(find(first), []).append(ci)
+    return [(sorted(vs), cons.get(root, [])) for root, vs in groups.items()]
+
+
+def _determined(problem: Problem, variables: list[int], constraints: list[int]) -> set[int]:
+    """Variables of one group that the constraints pin to a single value."""
+    if not constraints:
+        return set()
+    col = {v: j for j, v in enumerate(variables)}
+    matrix = np.zeros((len(constraints), len(variables)))
+    for i, ci in enumerate(constraints):
+        for v, coef in problem.constraints[ci].items():
+            if v in col:
+                matrix[i, col[v]] = coef
+    _, sing, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((sing > _TOL * max(1.0, float(sing[0]) if sing.size else 1.0)).sum())
+    if rank == 0:
+        return set()
+    weight = (vt[:rank] ** 2).sum(axis=0)  # squared norm of each unit vector's projection
+    return {variables[j] for j in range(len(variables)) if weight[j] > 1.0 - 1e-7}
+
+
+def _cheapest(problem: Problem, candidates: Iterable[int]) -> int | None:
+    best: tuple[float, int, int] | None = None
+    for v in candidates:
+        var = problem.vars[v]
+        rank = (var.cost, var.users or 0, v)
+        if best is None or rank < best:
+            best = rank
+    return None if best is None else best[2]
+
+
+def protect(problem: Problem, k: int) -> set[Hashable]:
+    """Keys of the shown variables to withhold so no small cell can be seen or derived."""
+    if k < MIN_K:
+        raise UsageError(f"the minimum cell size must be at least {MIN_K}, not {k}")
+    sensitive = {i for i, v in enumerate(problem.vars) if v.users is not None and v.users < k}
+    withheld = {i for i in sensitive if problem.vars[i].shown}
+    unknown = {i for i, v in enumerate(problem.vars) if not v.shown} | withheld
+    while True:
+        exposed_groups = []
+        for variables, constraints in _components(problem, unknown):
+            if not (sensitive | withheld).intersection(variables):
+                continue
+            if len(variables) > _MAX_GROUP:
+                exposed_groups.append((variables, constraints, True))
+                continue
+            hit = _determined(problem, variables, constraints) & (sensitive | withheld)
+            if hit:
+                exposed_groups.append((variables, constraints, False))
+        if not exposed_groups:
+            break
+        added: set[int] = set()
+        for _variables, constraints, too_big in exposed_groups:
+            published = [
+                {v for v in problem.constraints[ci] if v not in unknown and v not in added}
+                for ci in constraints
+            ]
+            if too_big:
+                added.update(set().union(*published) if published else set())
+                continue
+            singles = [
+                pub
+                for ci, pub in zip(constraints, published, strict=True)
+                if sum(1 for v in problem.constraints[ci] if v in unknown) == 1 and pub
+            ]
+            for pub in singles:
+                if not pub & added:
+                    pick = _cheapest(problem, pub)
+                    if pick is not None:
+                        added.add(pick)
+            if not singles:
+                pick = _cheapest(problem, set().union(*published) if published else set())
+                if pick is not None:
+                    added.add(pick)
+        if not added:
+            # Nothing left to withhold next to the exposed cells: fail closed on all of them.
+            for _variables, constraints, _ in exposed_groups:
+                for ci in constraints:
+                    added.update(v for v in problem.constraints[ci] if problem.vars[v].shown)
+            added -= unknown
+            if not added:
+                break
+        unknown |= added
+        withheld |= added
+    return {problem.vars[i].key for i in withheld}

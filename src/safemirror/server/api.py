@@ -1,0 +1,231 @@
+"""JSON API routes: health, metrics, read-only SQL, keys and the audit log."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from fastapi import Depends, HTTPException, Query, Request
+
+from safemirror.errors import SafemirrorError, UsageError
+from safemirror.metrics.compute import compute, latest_day
+from safemirror.metrics.mirror import deadline
+from safemirror.metrics.periods import MetricQuery, default_range
+from safemirror.metrics.registry import all_metrics, get_metric
+from safemirror.server.apikeys import Role, parse_expiry
+from safemirror.server.app import current, state_of
+from safemirror.server.auth import Principal
+from safemirror.server.models import (
+    AuditEntryOut,
+    AuditOut,
+    ErrorOut,
+    HealthOut,
+    KeyCreatedOut,
+    KeyIn,
+    KeyOut,
+    MeOut,
+    MetricInfo,
+    MetricOut,
+    SqlIn,
+    SqlOut,
+    TableOut,
+)
+from safemirror.server.routing import Routes
+from safemirror.server.sandbox import QueryRefused, check_sql, load_catalog, run_sql
+
+routes = Routes()
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "invalid request or refused query"},
+    401: {"model": ErrorOut, "description": "no valid key or session"},
+    403: {"model": ErrorOut, "description": "the key's role is too low, or CSRF failed"},
+    429: {"model": ErrorOut, "description": "too many failed authentications"},
+    503: {"model": ErrorOut, "description": "the mirror does not exist yet"},
+}
+
+
+@routes.get("/api/health", "public", response_model=HealthOut)
+def health() -> dict[str, str]:
+    """Liveness; the only route that needs no key (and says nothing else)."""
+    return {"status": "ok"}
+
+
+@routes.get("/api/me", "viewer", response_model=MeOut, responses=ERRORS)
+def me(request: Request, who: Principal = Depends(current)) -> dict[str, Any]:
+    """The caller's key and role."""
+    return {
+        "id": who.key_id,
+        "name": who.name,
+        "role": who.role.name,
+        "via": who.via,
+        "min_cell": state_of(request).config.server.min_cell,
+    }
+
+
+@routes.get("/api/metrics", "viewer", response_model=list[MetricInfo], responses=ERRORS)
+def list_metrics() -> list[dict[str, Any]]:
+    """Every metric: definition, grains, dimensions and columns."""
+    return [m.describe() for m in all_metrics()]
+
+
+@routes.get(
+    "/api/metrics/{name}",
+    "viewer",
+    response_model=MetricOut,
+    response_model_by_alias=True,
+    responses={**ERRORS, 404: {"model": ErrorOut, "description": "unknown metric"}},
+)
+def metric(
+    request: Request,
+    name: str,
+    start: date | None = Query(
+        None, alias="from", description="first day (default: 12 months before 'to')"
+    ),
+    end: date | None = Query(
+        None, alias="to", description="last day, inclusive (default: the latest day in the mirror)"
+    ),
+    grain: Literal["day", "week", "month"] = Query("month"),
+    by: str | None = Query(None, max_length=40, description="a dimension of the metric"),
+    who: Principal = Depends(current),
+) -> dict[str, Any]:
+    """A metric over a range; cells of fewer than ``min_cell`` users are withheld."""
+    state = state_of(request)
+    try:
+        definition = get_metric(name)
+    except UsageError as exc:
+        raise HTTPException(404, exc.message) from None
+    t0 = time.perf_counter()
+    with state.pool.session() as (cursor, cache):
+        if start is None or end is None:
+            if "latest" not in cache:
+                cache["latest"] = latest_day(cursor)
+            first, last = default_range(cache["latest"], datetime.now(UTC).date())
+            start, end = start or first, end or last
+        query = MetricQuery(start, end, grain, by)
+        with deadline(cursor, state.config.server.query_timeout_s):
+            result = compute(cursor, definition, query, state.config.server.min_cell)
+    state.audit.append(
+        "server.metric",
+        {
+            "who": who.who,
+            "role": who.role.name,
+            "metric": definition.name,
+            "from": str(query.start),
+            "to": str(query.end),
+            "grain": grain,
+            "by": by,
+            "rows": len(result.rows),
+            "suppressed": result.suppressed_cells,
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+        },
+    )
+    return result.to_dict()
+
+
+@routes.get("/api/tables", "analyst", response_model=list[TableOut], responses=ERRORS)
+def tables(request: Request) -> list[dict[str, Any]]:
+    """The tables and columns SQL may read."""
+    state = state_of(request)
+    with state.pool.session() as (cursor, _):
+        catalog = load_catalog(cursor, state.config.policy)
+    return [
+        {"name": n, "columns": [{"name": c, "type": t} for c, t in catalog.columns[n]]}
+        for n in sorted(catalog.allowed)
+    ]
+
+
+@routes.post("/api/sql", "analyst", response_model=SqlOut, responses=ERRORS)
+def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> dict[str, Any]:
+    """Run one read-only SELECT over the mirror (time, memory and row limits apply)."""
+    state = state_of(request)
+    settings = state.config.server
+    t0 = time.perf_counter()
+    entry: dict[str, Any] = {"who": who.who, "role": who.role.name, "sql": body.sql}
+    try:
+        with state.pool.session() as (cursor, cache):
+            if "catalog" not in cache:
+                cache["catalog"] = load_catalog(cursor, state.config.policy)
+            text = check_sql(body.sql, cache["catalog"])
+            result = run_sql(
+                cursor, text, max_rows=settings.max_rows, timeout_s=settings.query_timeout_s
+            )
+    except SafemirrorError as exc:
+        entry |= {
+            "refused": isinstance(exc, QueryRefused),
+            "error": exc.message,
+            "rows": 0,
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+        }
+        state.audit.append("server.sql", entry)
+        raise
+    entry |= {
+        "refused": False,
+        "rows": len(result.rows),
+        "truncated": result.truncated,
+        "duration_ms": result.duration_ms,
+    }
+    state.audit.append("server.sql", entry)
+    return {
+        "columns": result.columns,
+        "rows": result.rows,
+        "row_count": len(result.rows),
+        "truncated": result.truncated,
+        "duration_ms": result.duration_ms,
+    }
+
+
+@routes.get("/api/keys", "admin", response_model=list[KeyOut], responses=ERRORS)
+def list_keys(request: Request) -> list[dict[str, Any]]:
+    """Every key, without secrets."""
+    return [r.public() for r in state_of(request).keys.records()]
+
+
+@routes.post("/api/keys", "admin", response_model=KeyCreatedOut, status_code=201, responses=ERRORS)
+def create_key(request: Request, body: KeyIn, who: Principal = Depends(current)) -> dict[str, Any]:
+    """Create a key; the response holds the key itself, the only time it is shown."""
+    state = state_of(request)
+    record, key = state.keys.create(body.name, Role[body.role], parse_expiry(body.expires))
+    state.audit.append(
+        "keys.create",
+        {
+            "by": who.who,
+            "id": record.id,
+            "name": record.name,
+            "role": record.role.name,
+            "expires_at": record.public()["expires_at"],
+        },
+    )
+    return {**record.public(), "key": key}
+
+
+@routes.delete(
+    "/api/keys/{key_id}",
+    "admin",
+    response_model=KeyOut,
+    responses={**ERRORS, 404: {"model": ErrorOut, "description": "unknown key"}},
+)
+def revoke_key(request: Request, key_id: str, who: Principal = Depends(current)) -> dict[str, Any]:
+    """Revoke a key at once (its sessions end too)."""
+    state = state_of(request)
+    if state.keys.get(key_id) is None:
+        raise HTTPException(404, "no such key")
+    record = state.keys.revoke(key_id)
+    state.audit.append("keys.revoke", {"by": who.who, "id": record.id, "name": record.name})
+    return record.public()
+
+
+@routes.get("/api/audit", "admin", response_model=AuditOut, responses=ERRORS)
+def audit(
+    request: Request,
+    limit: int = Query(100, ge=1, le=1000),
+    kind: str | None = Query(None, max_length=64),
+) -> dict[str, Any]:
+    """The newest audit entries and whether the chain verifies."""
+    log = state_of(request).audit
+    report = log.verify()
+    newest: deque[AuditEntryOut] = deque(maxlen=limit)
+    for e in log.entries():
+        if kind is None or e.kind == kind:
+            newest.append(AuditEntryOut(seq=e.seq, ts=e.ts, kind=e.kind, data=e.data))
+    return {"intact": report.ok, "problem": report.problem, "entries": list(newest)}

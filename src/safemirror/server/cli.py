@@ -1,0 +1,176 @@
+"""``safemirror serve`` and ``safemirror keys create|list|revoke``."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from safemirror.audit import AuditLog
+from safemirror.config import ProjectConfig, load_config
+from safemirror.errors import ConfigError, UsageError
+from safemirror.server.apikeys import KeyRecord, KeyStore, Role, parse_expiry
+
+console = Console()
+keys_app = typer.Typer(
+    help="API keys for the server: create (shown once), list, revoke.", no_args_is_help=True
+)
+CONFIG = typer.Option(None, "--config", "-c", help="Project file (default ./safemirror.yaml).")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen(config: ProjectConfig, host: str) -> tuple[Path, Path] | None:
+    """Refuse a non-loopback address unless TLS is configured; return the TLS files."""
+    cert, key = config.server.tls_cert, config.server.tls_key
+    if bool(cert) != bool(key):
+        raise ConfigError("server.tls_cert and server.tls_key must be set together")
+    if cert and key:
+        cert, key = config.resolve(cert), config.resolve(key)
+        for path in (cert, key):
+            if not path.is_file():
+                raise ConfigError(f"TLS file {path} does not exist")
+        return cert, key
+    if not is_loopback(host):
+        raise UsageError(
+            f"refusing to listen on {host} without TLS: keys and data would "
+            "cross the network in clear text",
+            hint="set server.tls_cert and server.tls_key in safemirror.yaml, or "
+            "listen on 127.0.0.1",
+        )
+    return None
+
+
+def create_key(
+    config: ProjectConfig, role: str, name: str, expires: str | None = None, by: str = "cli"
+) -> tuple[KeyRecord, str]:
+    """Create a key, audit it, return its record and the key (for the demo, too)."""
+    record, key = KeyStore(config.server.keys_file).create(
+        name, Role.parse(role), parse_expiry(expires)
+    )
+    AuditLog(config.audit_log).append(
+        "keys.create",
+        {
+            "by": by,
+            "id": record.id,
+            "name": record.name,
+            "role": record.role.name,
+            "expires_at": record.public()["expires_at"],
+        },
+    )
+    return record, key
+
+
+def serve(config: ProjectConfig, host: str | None = None, port: int | None = None) -> None:
+    """Run the server in the foreground (uvicorn) until interrupted."""
+    import uvicorn
+
+    from safemirror.server.app import create_app
+
+    host = host or config.server.host
+    port = port or config.server.port
+    tls = check_listen(config, host)
+    app = create_app(config)
+    if not KeyStore(config.server.keys_file).records():
+        console.print(
+            "[yellow]no API keys yet:[/] create one with "
+            "'safemirror keys create --role admin --name you'"
+        )
+    scheme = "https" if tls else "http"
+    AuditLog(config.audit_log).append(
+        "server.start", {"host": host, "port": port, "tls": bool(tls)}
+    )
+    console.print(f"safemirror serving on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
+        server_header=False,
+        proxy_headers=False,
+        log_level="warning",
+    )
+
+
+def serve_command(
+    host: str | None = typer.Option(
+        None, "--host", help="Address (default server.host, 127.0.0.1); anything else needs TLS."
+    ),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="Port (default server.port, 8765)."
+    ),
+    config: Path | None = CONFIG,
+) -> None:
+    """Serve the metrics API, read-only SQL and the dashboard (API keys always required)."""
+    serve(load_config(config), host, port)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="viewer, analyst or admin."),
+    name: str = typer.Option(..., "--name", help="Who or what holds the key."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="30d, 12h, 2w or a date (default: never)."
+    ),
+    config: Path | None = CONFIG,
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    record, key = create_key(load_config(config), role, name, expires)
+    console.print(
+        f"created {record.role.name} key [bold]{record.name}[/] (id {record.id})"
+        + (f", expires {record.expires_at.isoformat()}" if record.expires_at else "")
+    )
+    console.print("store it now, it is not shown again:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    config: Path | None = CONFIG,
+) -> None:
+    """List keys (never their secrets)."""
+    records = [r.public() for r in KeyStore(load_config(config).server.keys_file).records()]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    table = Table(title="API keys")
+    for column in ("id", "name", "role", "status", "created", "expires"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            r["id"], r["name"], r["role"], r["status"], r["created_at"], r["expires_at"] or "never"
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: str = typer.Argument(..., help="Key id or name."),
+    config: Path | None = CONFIG,
+) -> None:
+    """Revoke a key at once (a running server refuses it at the next request)."""
+    project = load_config(config)
+    record = KeyStore(project.server.keys_file).revoke(key)
+    AuditLog(project.audit_log).append(
+        "keys.revoke", {"by": "cli", "id": record.id, "name": record.name}
+    )
+    console.print(f"revoked key {record.name} ({record.id})")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``serve`` and ``keys`` to the root command line."""
+    root.command("serve")(serve_command)
+    root.add_typer(keys_app, name="keys")

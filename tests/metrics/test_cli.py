@@ -1,0 +1,96 @@
+"""``safemirror metrics``: list, compute in every format, suppression marked, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from safemirror.audit import AuditLog
+from safemirror.errors import UsageError
+from safemirror.metrics import all_metrics
+from safemirror.metrics.cli import register
+from tests.metrics.world import project_yaml
+
+runner = CliRunner()
+
+
+def root() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _main() -> None:
+        """test root"""
+
+    register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def project_file(mirror_only: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return project_yaml(tmp_path_factory.mktemp("cli"), mirror_only, "sqlite:///unused.db")
+
+
+def test_lists_metrics() -> None:
+    result = runner.invoke(root(), ["metrics", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert {m["name"] for m in json.loads(result.output)} == {m.name for m in all_metrics()}
+    table = runner.invoke(root(), ["metrics"])
+    assert table.exit_code == 0 and "user_growth" in table.output
+
+
+@pytest.mark.parametrize("name", [m.name for m in all_metrics()])
+def test_every_metric_in_every_format(project_file: Path, name: str) -> None:
+    args = ["metrics", name, "--from", "2024-01-01", "--to", "2024-06-30", "-c", str(project_file)]
+    as_json = runner.invoke(root(), [*args, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    assert body["metric"] == name and len(body["rows"]) == 6
+    as_csv = runner.invoke(root(), [*args, "--format", "csv"])
+    rows = list(csv.reader(io.StringIO(as_csv.output)))
+    assert rows[0][0] == "period" and len(rows) == 7
+    table = runner.invoke(root(), args)
+    assert table.exit_code == 0 and "suppressed" in table.output  # the caption says so
+
+
+def test_suppressed_cells_are_marked_in_csv(project_file: Path) -> None:
+    result = runner.invoke(
+        root(),
+        [
+            "metrics",
+            "device_activations",
+            "--by",
+            "model",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--format",
+            "csv",
+            "-c",
+            str(project_file),
+        ],
+    )
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    marked = [r for r in rows if r["activations"] == "suppressed"]
+    assert marked and any(r["model"] == "(total)" for r in rows)
+    assert all(r["activations"] for r in rows), "a withheld cell must say so, not be blank"
+    last = list(AuditLog(_audit(project_file)).entries())[-1]
+    assert last.kind == "metrics.read" and last.data["who"].startswith("cli:")
+
+
+def _audit(project_file: Path) -> Path:
+    return project_file.parent / "audit.jsonl"
+
+
+def test_bad_dimension_is_a_usage_error(project_file: Path) -> None:
+    result = runner.invoke(
+        root(), ["metrics", "user_growth", "--by", "firmware", "-c", str(project_file)]
+    )
+    assert isinstance(result.exception, UsageError)
+    assert "cannot be broken down" in str(result.exception)

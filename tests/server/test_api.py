@@ -1,0 +1,140 @@
+"""Metric endpoints, key management over the API, the audit route and mirror replacement."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
+from safemirror.metrics.mirror import MirrorPool
+from safemirror.server import create_app
+from tests.metrics.world import Production, write_mirror
+from tests.server.conftest import Project, make_project
+
+
+def test_metric_list_describes_every_metric(client: TestClient, project: Project) -> None:
+    listed = client.get("/api/metrics", headers=project.headers("viewer")).json()
+    assert {m["name"] for m in listed} == {m.name for m in all_metrics()}
+    for item in listed:
+        assert item["grains"] and item["columns"] and item["description"]
+
+
+@pytest.mark.parametrize("name", [m.name for m in all_metrics()])
+def test_endpoint_equals_suppressed_computation(
+    app: FastAPI, client: TestClient, project: Project, name: str
+) -> None:
+    metric = get_metric(name)
+    by = next(iter(metric.dimensions), None)
+    params = {"from": "2024-01-01", "to": "2024-12-31", "grain": "month"}
+    if by:
+        params["by"] = by
+    response = client.get(f"/api/metrics/{name}", params=params, headers=project.headers("viewer"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    with app.state.sm.pool.cursor() as con:  # one process: share the server's database
+        expected = compute(
+            con, metric, MetricQuery(date(2024, 1, 1), date(2024, 12, 31), "month", by), 11
+        ).to_dict()
+    assert body == expected
+    assert body["min_cell"] == 11 and body["suppressed_cells"] > 0
+    for row in body["rows"]:
+        for column in row["suppressed"]:
+            assert row[column] is None
+
+
+def test_defaults_cover_the_last_year_of_data(client: TestClient, project: Project) -> None:
+    body = client.get("/api/metrics/active_devices", headers=project.headers("viewer")).json()
+    assert body["to"] == "2024-12-31" and body["from"] == "2024-01-01"
+    assert body["grain"] == "month" and len(body["rows"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "phrase"),
+    [
+        ("/api/metrics/nope", 404, "unknown metric"),
+        ("/api/metrics/user_growth?by=model", 400, "cannot be broken down by"),
+        ("/api/metrics/user_growth?grain=year", 422, ""),
+        ("/api/metrics/user_growth?from=2024-05-01&to=2024-01-01", 400, "before it starts"),
+        ("/api/metrics/user_growth?from=2000-01-01&to=2024-01-01&grain=day", 400, "at most"),
+        ("/api/metrics/user_growth?from=yesterday", 422, ""),
+    ],
+)
+def test_bad_metric_requests(
+    client: TestClient, project: Project, query: str, status: int, phrase: str
+) -> None:
+    response = client.get(query, headers=project.headers("viewer"))
+    assert response.status_code == status, response.text
+    assert phrase in str(response.json()["detail"])
+
+
+def test_metric_reads_are_audited(client: TestClient, project: Project) -> None:
+    from safemirror.audit import AuditLog
+
+    client.get("/api/metrics/user_growth?by=country", headers=project.headers("viewer"))
+    entry = list(AuditLog(project.config.audit_log).entries())[-1]
+    assert entry.kind == "server.metric" and entry.data["metric"] == "user_growth"
+    assert entry.data["who"].startswith("viewer-key") and entry.data["by"] == "country"
+
+
+def test_keys_over_the_api(client: TestClient, project: Project) -> None:
+    admin = project.headers("admin")
+    created = client.post(
+        "/api/keys", json={"name": "robot", "role": "viewer", "expires": "30d"}, headers=admin
+    )
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("smk_") and created.json()["expires_at"]
+    listed = client.get("/api/keys", headers=admin).json()
+    assert "robot" in {k["name"] for k in listed}
+    assert all("hash" not in k and "key" not in k for k in listed)
+    robot = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/me", headers=robot).json()["role"] == "viewer"
+    revoked = client.delete(f"/api/keys/{created.json()['id']}", headers=admin)
+    assert revoked.json()["status"] == "revoked"
+    assert client.get("/api/me", headers=robot).status_code == 401
+    assert (
+        client.post("/api/keys", json={"name": "x", "role": "root"}, headers=admin).status_code
+        == 422
+    )
+    audit = client.get("/api/audit?kind=keys.create", headers=admin).json()
+    assert audit["intact"] is True and audit["entries"][-1]["data"]["name"] == "robot"
+
+
+def test_a_replaced_mirror_is_picked_up(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    headers = project.headers("analyst")
+
+    def users() -> int:
+        response = client.post(
+            "/api/sql", json={"sql": "SELECT count(*) FROM users"}, headers=headers
+        )
+        return int(response.json()["rows"][0][0])
+
+    before = users()
+    fresh = write_mirror(Production(seed=99, n_users=150), tmp_path / "next.duckdb")
+    os.replace(fresh, project.config.mirror)  # what a sync does
+    after = users()
+    assert before != after and after < 150
+
+
+def test_missing_mirror_is_503(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    project.config.mirror.unlink()
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    response = client.get("/api/metrics/user_growth", headers=project.headers("viewer"))
+    assert response.status_code == 503 and "sync" in response.json()["hint"]
+
+
+def test_pool_never_writes(tmp_path: Path) -> None:
+    path = write_mirror(Production(n_users=50), tmp_path / "m.duckdb")
+    pool = MirrorPool(path)
+    with pool.cursor() as cur, pytest.raises(duckdb.Error):
+        cur.execute("CREATE TABLE x (i INTEGER)")
+    pool.close()
