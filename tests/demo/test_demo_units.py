@@ -72,3 +72,9 @@ def test_macs_unique() -> None:
 @pytest.mark.parametrize("weights", [vocab.FIRST_DEVICE_MIX, vocab.LATER_DEVICE_MIX])
 def test_category_mixes_are_distributions(weights: tuple[float, ...]) -> None:
     assert len(weights) == len(vocab.CATEGORIES) and sum(weights) == pytest.approx(1.0)
+
+
+def test_empty_inputs_give_empty_columns() -> None:
+    assert strings.base64url(np.zeros((0, 33), dtype=np.uint8)).shape == (0, 44)
+    assert len(strings.format_timestamps(np.zeros(0, dtype=np.int64))) == 0
+    assert len(emails(1, np.zeros(0, dtype=np.int64))) == 0

@@ -203,3 +203,39 @@ def test_larger_k_withholds_more(mirror_con: duckdb.DuckDBPyConnection) -> None:
     query = MetricQuery(date(2024, 1, 1), date(2024, 12, 31), "month", "category")
     counts = [compute(mirror_con, metric, query, k).suppressed_cells for k in (2, 11, 40)]
     assert counts[0] <= counts[1] <= counts[2] and counts[0] < counts[2]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sparse_and_dense_checks_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big groups use sparse elimination instead of the SVD: same answers, still no leak."""
+    import safemirror.metrics.suppress as suppress_module
+
+    rng = random.Random(1000 + seed)
+    problem = Problem()
+    n_rows, n_cols = rng.randint(3, 7), rng.randint(3, 7)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            problem.add((r, c), rng.choice([0, 2, 9, 15, 40, 300]), shown=True)
+    for r in range(n_rows):  # a running total along each row: a chain, like user growth
+        problem.add(("base", r), None, shown=False)
+        previous: Hashable = ("base", r)
+        for c in range(n_cols):
+            problem.add(("cum", r, c), 1000, shown=True)
+            problem.relate({("cum", r, c): 1, (r, c): -1, previous: -1})
+            previous = ("cum", r, c)
+    for c in range(n_cols):
+        problem.add(("col", c), 500, shown=True, cost=1)
+        problem.relate({("col", c): 1, **{(r, c): -1 for r in range(n_rows)}})
+    dense = protect(problem, 11)
+    monkeypatch.setattr(suppress_module, "_DENSE_MAX", 0)
+    sparse = protect(problem, 11)
+    assert dense == sparse
+    eqs = [
+        {
+            problem.vars[v].key: coef
+            for v, coef in row.items()
+            if problem.vars[v].key in sparse or problem.vars[v].users is None
+        }
+        for row in problem.constraints
+    ]
+    assert not {v for v in recoverable(e for e in eqs if e) if v in sparse}

@@ -138,3 +138,61 @@ def test_pool_never_writes(tmp_path: Path) -> None:
     with pool.cursor() as cur, pytest.raises(duckdb.Error):
         cur.execute("CREATE TABLE x (i INTEGER)")
     pool.close()
+
+
+def test_metric_results_are_cached_per_mirror_file(tmp_path: Path) -> None:
+    from safemirror.audit import AuditLog
+
+    project = make_project(tmp_path)
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    url = "/api/metrics/user_growth?from=2024-01-01&to=2024-12-31"
+    first = client.get(url, headers=project.headers("viewer")).json()
+    again = client.get(url, headers=project.headers("viewer")).json()
+    assert first == again
+    flags = [
+        e.data["cached"]
+        for e in AuditLog(project.config.audit_log).entries()
+        if e.kind == "server.metric"
+    ]
+    assert flags == [False, True]  # both audited; the second one was not recomputed
+    fresh = write_mirror(Production(seed=5, n_users=200), tmp_path / "next.duckdb")
+    os.replace(fresh, project.config.mirror)
+    after = client.get(url, headers=project.headers("viewer")).json()
+    assert after != first
+
+
+def test_cache_computes_once_for_concurrent_callers() -> None:
+    import threading
+    import time
+
+    from safemirror.server.cache import ResultCache
+
+    cache, calls = ResultCache(4), []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    results: list[tuple[object, bool]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow)))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and {r[0] for r in results} == {42}
+    assert sorted(r[1] for r in results) == [False] + [True] * 7
+    for key in range(10):
+        cache.get_or_compute(key, lambda: 0)
+    assert len(cache._data) == 4
+
+
+def test_refused_metric_requests_are_audited(client: TestClient, project: Project) -> None:
+    from safemirror.audit import AuditLog
+
+    client.get("/api/metrics/user_growth?by=model", headers=project.headers("viewer"))
+    entry = list(AuditLog(project.config.audit_log).entries())[-1]
+    assert entry.kind == "server.metric" and "cannot be broken down" in entry.data["error"]

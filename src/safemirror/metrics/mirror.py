@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from safemirror.errors import SafemirrorError, TransientError, UsageError
 
 _DRAIN_WAIT_S = 60.0
+T = TypeVar("T")
 
 
 class MirrorMissing(TransientError):
@@ -65,14 +66,34 @@ class _Generation:
 
 
 class MirrorPool:
-    """Hands out read-only cursors on the current mirror file."""
+    """Hands out read-only cursors on the current mirror file.
 
-    def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int | None = None):
+    At most ``max_queries`` cursors (default: one per DuckDB thread) work at once; the
+    others wait up to ``queue_wait_s``:
+    DuckDB parallelizes each query already, and the memory limit is shared, so running
+    every request at once would only thrash.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+        max_queries: int | None = None,
+        queue_wait_s: float = 120.0,
+    ):
         self.path = Path(path)
         self.memory_limit = memory_limit
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
+        self.queue_wait_s = queue_wait_s
+        self._slots = threading.BoundedSemaphore(max_queries or self.threads)
         self._current: _Generation | None = None
         self._cond = threading.Condition()
+
+    def ident(self) -> tuple[int, int, int, int]:
+        """The identity of the mirror file now (changes when a sync replaces it)."""
+        return self._ident()
 
     def _ident(self) -> tuple[int, int, int, int]:
         try:
@@ -108,13 +129,25 @@ class MirrorPool:
     @contextmanager
     def session(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
         """A fresh cursor and the per-file cache (catalog, data range) of this mirror."""
-        generation = self._acquire()
-        cursor = generation.con.cursor()
+        if not self._slots.acquire(timeout=self.queue_wait_s):
+            raise TransientError(
+                "the server is busy: too many queries are waiting", hint="retry in a moment"
+            )
         try:
-            yield cursor, generation.cache
+            generation = self._acquire()
+            cursor = generation.con.cursor()
+            try:
+                yield cursor, generation.cache
+            finally:
+                cursor.close()
+                self._release(generation)
         finally:
-            cursor.close()
-            self._release(generation)
+            self._slots.release()
+
+    def run(self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout_s: float) -> T:
+        """Run ``work`` on a fresh cursor, interrupted after ``timeout_s``."""
+        with self.session() as (cursor, _), deadline(cursor, timeout_s):
+            return work(cursor)
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -118,10 +118,18 @@ class Metric(ABC):
     def group_by(query: MetricQuery, *keys: str) -> str:
         """GROUP BY the keys and, with a dimension, also by the keys plus the dimension."""
         base = ", ".join(keys)
-        if query.by is None:
-            return f"GROUP BY {base}" if keys else ""
         with_dim = ", ".join((*keys, "dim"))
+        if query.by is None:
+            return f"GROUP BY {with_dim}"
         return f"GROUP BY GROUPING SETS (({with_dim}), ({base}))"
+
+    @staticmethod
+    def group_by_user(query: MetricQuery, *keys: str) -> str:
+        """Pre-aggregate per user (fast distinct counts): per dimension value and in total."""
+        if query.by is None:
+            return f"GROUP BY {', '.join((*keys, 'dim', 'user_id'))}"
+        with_dim = ", ".join((*keys, "dim", "user_id"))
+        return f"GROUP BY GROUPING SETS (({with_dim}), ({', '.join((*keys, 'user_id'))}))"
 
     def describe(self) -> dict[str, Any]:
         labels = {c.name: c.label for c in self.cells} | {d.name: d.label for d in self.derived}

@@ -11,12 +11,13 @@ new count, a row's buckets add up to its users.
    withheld.
 2. Complementary suppression: no withheld cell, and no sensitive cell (fewer than ``k``
    users, shown or not), may be *determined* by the published cells through the
-   constraints. A variable
-   is determined exactly when its unit vector lies in the row space of the constraint
-   matrix restricted to the unknown variables; we test that with an SVD per connected
-   group of unknowns. While some sensitive cell is determined, more cells are withheld —
-   first the cheapest cell of every constraint that has a single unknown, otherwise the
-   cheapest published cell next to the exposed group — until none is.
+   constraints. A variable is determined exactly when its unit vector lies in the row
+   space of the constraint matrix restricted to the unknown variables; we test that with
+   an SVD per connected group of unknowns (sparse elimination for big groups), after a
+   cheap pass over relations with a single unknown. While some guarded cell is
+   determined, more cells are withheld — first the cheapest cell of every constraint that
+   has a single unknown, otherwise the cheapest published cell next to the exposed group —
+   until none is.
 
 Only the structure matters, never the values, so the check is exact and deterministic.
 """
@@ -32,7 +33,8 @@ from safemirror.errors import UsageError
 
 MIN_K = 2
 _TOL = 1e-9
-_MAX_GROUP = 2500  # unknowns in one connected group before we withhold the group wholesale
+_DENSE_MAX = 400  # unknowns in one group up to which the SVD is used; beyond: sparse elimination
+_MAX_GROUP = 20_000  # beyond this many unknowns in one group, withhold the group wholesale
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _determined(problem: Problem, variables: list[int], constraints: list[int]) 
     """Variables of one group that the constraints pin to a single value."""
     if not constraints:
         return set()
+    if len(variables) > _DENSE_MAX:
+        return _determined_sparse(problem, set(variables), constraints)
     col = {v: j for j, v in enumerate(variables)}
     matrix = np.zeros((len(constraints), len(variables)))
     for i, ci in enumerate(constraints):
@@ -114,6 +118,44 @@ def _determined(problem: Problem, variables: list[int], constraints: list[int]) 
     return {variables[j] for j in range(len(variables)) if weight[j] > 1.0 - 1e-7}
 
 
+def _determined_sparse(problem: Problem, variables: set[int], constraints: list[int]) -> set[int]:
+    """The same answer for big groups: sparse Gauss-Jordan elimination, largest pivot first.
+
+    The basis stays fully reduced, so a variable is determined exactly when its own pivot
+    row has no other entry. Relations here are short with small integer coefficients.
+    """
+    pivots: dict[int, dict[int, float]] = {}
+    for ci in constraints:
+        row = {v: c for v, c in problem.constraints[ci].items() if v in variables}
+        for var in [v for v in row if v in pivots]:
+            coef = row.pop(var, 0.0)
+            for v, c in pivots[var].items():
+                if v != var:
+                    value = row.get(v, 0.0) - coef * c
+                    if abs(value) > _TOL:
+                        row[v] = value
+                    else:
+                        row.pop(v, None)
+        if not row:
+            continue
+        pivot = max(row, key=lambda v: (abs(row[v]), -v))
+        scale = row[pivot]
+        row = {v: c / scale for v, c in row.items()}
+        row[pivot] = 1.0
+        for other in pivots.values():
+            coef = other.pop(pivot, 0.0)
+            if coef:
+                for v, c in row.items():
+                    if v != pivot:
+                        value = other.get(v, 0.0) - coef * c
+                        if abs(value) > _TOL:
+                            other[v] = value
+                        else:
+                            other.pop(v, None)
+        pivots[pivot] = row
+    return {v for v, row in pivots.items() if len(row) == 1}
+
+
 def _cheapest(problem: Problem, candidates: Iterable[int]) -> int | None:
     best: tuple[float, int, int] | None = None
     for v in candidates:
@@ -124,6 +166,26 @@ def _cheapest(problem: Problem, candidates: Iterable[int]) -> int | None:
     return None if best is None else best[2]
 
 
+def _close_singles(problem: Problem, unknown: set[int], guarded: set[int]) -> set[int]:
+    """Cheap first pass: while a relation has a guarded cell as its only unknown, withhold
+    the relation's cheapest published cell too. Returns what it withheld."""
+    added: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for row in problem.constraints:
+            missing = [v for v in row if v in unknown]
+            if len(missing) != 1 or missing[0] not in guarded:
+                continue
+            pick = _cheapest(problem, (v for v in row if v not in unknown))
+            if pick is not None:
+                unknown.add(pick)
+                guarded.add(pick)
+                added.add(pick)
+                changed = True
+    return added
+
+
 def protect(problem: Problem, k: int) -> set[Hashable]:
     """Keys of the shown variables to withhold so no small cell can be seen or derived."""
     if k < MIN_K:
@@ -131,7 +193,11 @@ def protect(problem: Problem, k: int) -> set[Hashable]:
     sensitive = {i for i, v in enumerate(problem.vars) if v.users is not None and v.users < k}
     withheld = {i for i in sensitive if problem.vars[i].shown}
     unknown = {i for i, v in enumerate(problem.vars) if not v.shown} | withheld
+    memo: dict[tuple[int, ...], set[int]] = {}  # groups that did not change keep their answer
     while True:
+        guarded = sensitive | withheld
+        closed = _close_singles(problem, unknown, guarded)
+        withheld |= closed
         exposed_groups = []
         for variables, constraints in _components(problem, unknown):
             if not (sensitive | withheld).intersection(variables):
@@ -139,7 +205,10 @@ def protect(problem: Problem, k: int) -> set[Hashable]:
             if len(variables) > _MAX_GROUP:
                 exposed_groups.append((variables, constraints, True))
                 continue
-            hit = _determined(problem, variables, constraints) & (sensitive | withheld)
+            group = tuple(variables)
+            if group not in memo:
+                memo[group] = _determined(problem, variables, constraints)
+            hit = memo[group] & (sensitive | withheld)
             if hit:
                 exposed_groups.append((variables, constraints, False))
         if not exposed_groups:

@@ -7,11 +7,12 @@ from collections import deque
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import duckdb
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from safemirror.errors import SafemirrorError, UsageError
 from safemirror.metrics.compute import compute, latest_day
-from safemirror.metrics.mirror import deadline
 from safemirror.metrics.periods import MetricQuery, default_range
 from safemirror.metrics.registry import all_metrics, get_metric
 from safemirror.server.apikeys import Role, parse_expiry
@@ -43,6 +44,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "too many failed authentications"},
     503: {"model": ErrorOut, "description": "the mirror does not exist yet"},
 }
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
 
 
 @routes.get("/api/health", "public", response_model=HealthOut)
@@ -88,7 +93,7 @@ def metric(
     grain: Literal["day", "week", "month"] = Query("month"),
     by: str | None = Query(None, max_length=40, description="a dimension of the metric"),
     who: Principal = Depends(current),
-) -> dict[str, Any]:
+) -> Response:
     """A metric over a range; cells of fewer than ``min_cell`` users are withheld."""
     state = state_of(request)
     try:
@@ -96,31 +101,42 @@ def metric(
     except UsageError as exc:
         raise HTTPException(404, exc.message) from None
     t0 = time.perf_counter()
-    with state.pool.session() as (cursor, cache):
+    settings = state.config.server
+    entry: dict[str, Any] = {
+        "who": who.who,
+        "role": who.role.name,
+        "metric": definition.name,
+        "grain": grain,
+        "by": by,
+    }
+    try:
+        ident = state.pool.ident()
         if start is None or end is None:
-            if "latest" not in cache:
-                cache["latest"] = latest_day(cursor)
-            first, last = default_range(cache["latest"], datetime.now(UTC).date())
+            latest, _ = state.results.get_or_compute(
+                ("latest", ident), lambda: state.pool.run(latest_day, settings.query_timeout_s)
+            )
+            first, last = default_range(latest, datetime.now(UTC).date())
             start, end = start or first, end or last
+        entry |= {"from": str(start), "to": str(end)}
         query = MetricQuery(start, end, grain, by)
-        with deadline(cursor, state.config.server.query_timeout_s):
-            result = compute(cursor, definition, query, state.config.server.min_cell)
-    state.audit.append(
-        "server.metric",
-        {
-            "who": who.who,
-            "role": who.role.name,
-            "metric": definition.name,
-            "from": str(query.start),
-            "to": str(query.end),
-            "grain": grain,
-            "by": by,
-            "rows": len(result.rows),
-            "suppressed": result.suppressed_cells,
-            "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
-        },
-    )
-    return result.to_dict()
+        definition.check(query)
+
+        def work(cursor: duckdb.DuckDBPyConnection) -> tuple[bytes, int, int]:
+            result = compute(cursor, definition, query, settings.min_cell)
+            encoded = JSONResponse(result.to_dict()).body  # encoded once, served many times
+            return bytes(encoded), len(result.rows), result.suppressed_cells
+
+        (body, rows, withheld), cached = state.results.get_or_compute(
+            (ident, definition.name, query, settings.min_cell),
+            lambda: state.pool.run(work, settings.query_timeout_s),
+        )
+    except SafemirrorError as exc:
+        entry |= {"error": exc.message, "duration_ms": _ms(t0)}
+        state.audit.append("server.metric", entry)
+        raise
+    entry |= {"rows": rows, "suppressed": withheld, "cached": cached, "duration_ms": _ms(t0)}
+    state.audit.append("server.metric", entry)
+    return Response(body, media_type="application/json")  # shaped as MetricOut already
 
 
 @routes.get("/api/tables", "analyst", response_model=list[TableOut], responses=ERRORS)
@@ -136,7 +152,7 @@ def tables(request: Request) -> list[dict[str, Any]]:
 
 
 @routes.post("/api/sql", "analyst", response_model=SqlOut, responses=ERRORS)
-def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> dict[str, Any]:
+def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> JSONResponse:
     """Run one read-only SELECT over the mirror (time, memory and row limits apply)."""
     state = state_of(request)
     settings = state.config.server
@@ -155,7 +171,7 @@ def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> dic
             "refused": isinstance(exc, QueryRefused),
             "error": exc.message,
             "rows": 0,
-            "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+            "duration_ms": _ms(t0),
         }
         state.audit.append("server.sql", entry)
         raise
@@ -166,13 +182,15 @@ def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> dic
         "duration_ms": result.duration_ms,
     }
     state.audit.append("server.sql", entry)
-    return {
-        "columns": result.columns,
-        "rows": result.rows,
-        "row_count": len(result.rows),
-        "truncated": result.truncated,
-        "duration_ms": result.duration_ms,
-    }
+    return JSONResponse(  # values are already JSON-safe (sandbox.jsonable)
+        {
+            "columns": result.columns,
+            "rows": result.rows,
+            "row_count": len(result.rows),
+            "truncated": result.truncated,
+            "duration_ms": result.duration_ms,
+        }
+    )
 
 
 @routes.get("/api/keys", "admin", response_model=list[KeyOut], responses=ERRORS)

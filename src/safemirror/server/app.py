@@ -17,7 +17,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safemirror import __version__
 from safemirror.audit import AuditLog
@@ -26,6 +26,7 @@ from safemirror.errors import SafemirrorError, TransientError, UsageError
 from safemirror.metrics.mirror import MirrorPool
 from safemirror.server.apikeys import KeyStore, Role
 from safemirror.server.auth import Authenticator, FailureLimiter, Principal
+from safemirror.server.cache import ResultCache
 
 PUBLIC, SIGNIN = "public", "signin"
 ROLE_NAMES = {PUBLIC, SIGNIN, *Role.__members__}
@@ -51,6 +52,7 @@ class ServerState:
     pool: MirrorPool
     templates: Environment
     tls: bool
+    results: ResultCache
 
 
 def state_of(request: Request) -> ServerState:
@@ -90,15 +92,34 @@ def current(request: Request) -> Principal:
     return principal
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+class SecurityHeaders:
+    """Pure ASGI middleware: strict security headers on every response."""
+
+    FIXED = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    )
+    DEFAULTS = ((b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"))
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in self.FIXED if h[0] not in present]
+                headers += [h for h in self.DEFAULTS if h[0] not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def signin_page(
@@ -167,7 +188,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def create_app(
-    config: ProjectConfig, *, failure_limit: int = 10, failure_window_s: float = 60.0
+    config: ProjectConfig,
+    *,
+    failure_limit: int = 10,
+    failure_window_s: float = 60.0,
+    cache_size: int = 256,
 ) -> FastAPI:
     """Build the server for a project: API, dashboard, auth. Authentication cannot be off."""
     from safemirror.server import api, ui
@@ -185,6 +210,7 @@ def create_app(
             autoescape=select_autoescape(default=True),
         ),
         tls=bool(config.server.tls_cert and config.server.tls_key),
+        results=ResultCache(cache_size),
     )
     app = FastAPI(
         title="safemirror",

@@ -28,10 +28,13 @@ class ActiveDevices(Metric):
 
     def sql(self, query: MetricQuery) -> str:
         return f"""
-            SELECT date_trunc('{query.grain}', e.ts) AS period,
-                   {self.dim_sql(query)} AS dim,
-                   count(DISTINCT e.device_id) AS active_devices,
-                   count(DISTINCT d.user_id) AS active_devices__users
-            FROM connection_events e JOIN devices d ON d.id = e.device_id
-            WHERE e.outcome = 'ok' AND e.ts >= $start AND e.ts < $end
-            {self.group_by(query, "period")}"""
+            WITH seen AS (
+                SELECT DISTINCT date_trunc('{query.grain}', ts) AS period, device_id
+                FROM connection_events
+                WHERE outcome = 'ok' AND ts >= $start AND ts < $end),
+            per_user AS (
+                SELECT s.period, {self.dim_sql(query)} AS dim, d.user_id, count(*) AS n
+                FROM seen s JOIN devices d ON d.id = s.device_id
+                {self.group_by_user(query, "s.period")})
+            SELECT period, dim, sum(n) AS active_devices, count(*) AS active_devices__users
+            FROM per_user GROUP BY period, dim"""

@@ -24,10 +24,11 @@ class DeviceActivations(Metric):
 
     def sql(self, query: MetricQuery) -> str:
         return f"""
-            SELECT date_trunc('{query.grain}', d.activated_at) AS period,
-                   {self.dim_sql(query)} AS dim,
-                   count(*) AS activations,
-                   count(DISTINCT d.user_id) AS activations__users
-            FROM devices d
-            WHERE d.activated_at >= $start AND d.activated_at < $end
-            {self.group_by(query, "period")}"""
+            WITH per_user AS (
+                SELECT date_trunc('{query.grain}', d.activated_at) AS period,
+                       {self.dim_sql(query)} AS dim, d.user_id, count(*) AS n
+                FROM devices d
+                WHERE d.activated_at >= $start AND d.activated_at < $end
+                {self.group_by_user(query, "period")})
+            SELECT period, dim, sum(n) AS activations, count(*) AS activations__users
+            FROM per_user GROUP BY period, dim"""

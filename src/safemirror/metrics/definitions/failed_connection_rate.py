@@ -35,15 +35,18 @@ class FailedConnectionRate(Metric):
     chart = Chart("line", "failure_rate", percent=True)
 
     def sql(self, query: MetricQuery) -> str:
+        # Per user first: distinct-user counts become plain counts (several times faster).
         return f"""
-            SELECT date_trunc('{query.grain}', e.ts) AS period,
-                   {self.dim_sql(query)} AS dim,
-                   count(*) AS attempts,
-                   count(*) FILTER (WHERE {FAILED}) AS failed,
-                   count(*) FILTER (WHERE NOT {FAILED}) AS succeeded,
-                   count(DISTINCT d.user_id) AS attempts__users,
-                   count(DISTINCT d.user_id) FILTER (WHERE {FAILED}) AS failed__users,
-                   count(DISTINCT d.user_id) FILTER (WHERE NOT {FAILED}) AS succeeded__users
-            FROM connection_events e JOIN devices d ON d.id = e.device_id
-            WHERE e.ts >= $start AND e.ts < $end AND e.outcome IS NOT NULL
-            {self.group_by(query, "period")}"""
+            WITH per_user AS (
+                SELECT date_trunc('{query.grain}', e.ts) AS period,
+                       {self.dim_sql(query)} AS dim, d.user_id,
+                       count(*) AS n, count(*) FILTER (WHERE {FAILED}) AS bad
+                FROM connection_events e JOIN devices d ON d.id = e.device_id
+                WHERE e.ts >= $start AND e.ts < $end AND e.outcome IS NOT NULL
+                {self.group_by_user(query, "period")})
+            SELECT period, dim,
+                   sum(n) AS attempts, sum(bad) AS failed, sum(n - bad) AS succeeded,
+                   count(*) AS attempts__users,
+                   count(*) FILTER (WHERE bad > 0) AS failed__users,
+                   count(*) FILTER (WHERE n > bad) AS succeeded__users
+            FROM per_user GROUP BY period, dim"""

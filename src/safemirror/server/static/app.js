@@ -6,6 +6,7 @@
   var minCell = document.body.getAttribute("data-min-cell");
   var $ = function (id) { return document.getElementById(id); };
   var metrics = [];
+  var MAX_SERIES = 10;
 
   function api(path, options) {
     options = options || {};
@@ -82,7 +83,22 @@
       series[name].values[i] = row[column];
       series[name].suppressed[i] = row.suppressed.indexOf(column) >= 0;
     });
-    return { labels: labels, series: order.map(function (n) { return series[n]; }) };
+    var all = order.map(function (n) { return series[n]; });
+    var sum = function (s) {
+      return s.values.reduce(function (a, v) { return a + (v === null ? 0 : v); }, 0);
+    };
+    var weight = function (s) {  // rank by volume, so rare values do not crowd the chart
+      var rows = data.rows.filter(function (r) { return !r.total && String(r[by]) === s.name; });
+      var volume = rows.reduce(function (a, r) {
+        var v = r[data.columns[0]];
+        return a + (typeof v === "number" ? v : 0);
+      }, 0);
+      return volume || sum(s);
+    };
+    var shown = all.length > MAX_SERIES
+      ? all.slice().sort(function (a, b) { return weight(b) - weight(a); }).slice(0, MAX_SERIES)
+      : all;
+    return { labels: labels, series: shown, hidden: all.length - shown.length };
   }
 
   function histogramOf(metric, data) {
@@ -131,7 +147,7 @@
       if (!$("from").value) { $("from").value = data.from; }
       if (!$("to").value) { $("to").value = data.to; }
       var chart = box.querySelector(".chart"), summary = box.querySelector(".summary");
-      var drawn;
+      var drawn, hidden = 0;
       summary.textContent = "";
       if (metric.chart.kind === "histogram") {
         var h = histogramOf(metric, data);
@@ -145,14 +161,17 @@
         }
       } else {
         var s = seriesOf(metric, data);
+        hidden = s.hidden;
         var spec = { labels: s.labels, series: s.series, percent: metric.chart.percent,
                      title: metric.title };
         drawn = (metric.chart.kind === "bar" && !data.by ? SmChart.bars : SmChart.line)(chart, spec);
       }
-      note.textContent = data.suppressed_cells
+      note.textContent = (data.suppressed_cells
         ? data.suppressed_cells + " cell(s) withheld (fewer than " + data.min_cell +
           " people, or needed to protect one that was)."
-        : "No cell withheld.";
+        : "No cell withheld.") +
+        (hidden ? " Showing the " + MAX_SERIES + " largest of " + (hidden + MAX_SERIES) +
+          " " + data.by + " values; all are in the data table." : "");
       var wrap = box.querySelector(".table-wrap");
       wrap.textContent = "";
       wrap.appendChild(table(metric, data));

@@ -21,7 +21,10 @@
   }
   function fmt(v, percent) {
     if (v === null || v === undefined) { return "withheld"; }
-    if (percent) { return (v * 100).toFixed(v < 0.1 ? 1 : 0) + " %"; }
+    if (percent) {
+      var pct = v * 100;
+      return pct.toFixed(Math.abs(pct - Math.round(pct)) > 0.05 ? 1 : 0) + " %";
+    }
     if (Math.abs(v) >= 1000) { return Math.round(v).toLocaleString(); }
     return (Math.round(v * 100) / 100).toLocaleString();
   }
