@@ -74,3 +74,31 @@ def test_cli_audit_verify_exit_codes(tmp_path: Path) -> None:
     content = lines(log)
     log.path.write_text("".join(content[:2] + content[3:]))
     assert run(["audit", "verify", "--log", str(log.path)]) == ExitCode.AUDIT
+
+
+def test_group_commit_writes_at_once_and_syncs_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import threading
+
+    synced = threading.Event()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.set()
+        real_fsync(fd)
+
+    log = AuditLog(tmp_path / "audit.jsonl", sync_interval_s=0.05)
+    monkeypatch.setattr(os, "fsync", fsync)
+    for i in range(20):
+        log.append("test", {"i": i})
+        # the line is in the file before append returns: a dying process loses nothing
+        assert AuditLog(log.path).verify().entries == i + 1
+    assert synced.wait(5), "the background syncer never fsynced"
+    log.close()
+    assert not log._dirty.is_set()
+    log.append("test", {"i": 20})  # appending after close starts a new syncer
+    log.close()
+    report = AuditLog(log.path).verify()
+    assert report.ok and report.entries == 21

@@ -17,7 +17,7 @@ runner = CliRunner()
 
 def test_bare_demo_builds_production_db_and_shows_it(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
-    result = runner.invoke(demo_app, ["--dir", str(directory), "--scale", "0.001"])
+    result = runner.invoke(demo_app, ["--dir", str(directory), "--scale", "0.001", "--no-serve"])
     assert result.exit_code == 0, result.output
     db = directory / "production.db"
     assert db.is_file()
@@ -25,7 +25,9 @@ def test_bare_demo_builds_production_db_and_shows_it(tmp_path: Path) -> None:
         assert table in result.output
     assert "2,400" in result.output  # users at scale 0.001
     # running it again regenerates in place
-    again = runner.invoke(demo_app, ["--dir", str(directory), "--scale", "0.001", "--seed", "9"])
+    again = runner.invoke(
+        demo_app, ["--dir", str(directory), "--scale", "0.001", "--seed", "9", "--no-serve"]
+    )
     assert again.exit_code == 0, again.output
     assert value(f"sqlite:///{db}", "SELECT COUNT(*) FROM users") == 2400
 

@@ -13,7 +13,7 @@ from safemirror.errors import ExitCode
 
 def test_demo_leaves_a_working_project(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
-    assert run(["demo", "--dir", str(directory), "--scale", "0.001"]) == ExitCode.OK
+    assert run(["demo", "--dir", str(directory), "--scale", "0.001", "--no-serve"]) == ExitCode.OK
     for name in (
         "production.db",
         "safemirror.key",

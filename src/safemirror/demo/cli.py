@@ -12,10 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from safemirror.config import ProjectConfig
+
 if TYPE_CHECKING:
     from safemirror.demo.generate import GenerationSummary
 
 console = Console()
+DEMO_KEY_NAME = "demo-admin"
 
 DESCRIPTIONS: dict[str, str] = {
     "users": "accounts: email, name, password hash, country/region, timezone",
@@ -55,8 +58,14 @@ def demo(
     ),
     scale: float = typer.Option(0.01, "--scale", help="Size: 1 = 2.4 M users (0.01 = 24 k)."),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same data."),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="Stop after the sync instead of starting the server."
+    ),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="Server port on 127.0.0.1 (default 8765)."
+    ),
 ) -> None:
-    """Run the demo: generate DIR/production.db (SQLite), sync and verify the mirror."""
+    """Run the demo: generate DIR/production.db (SQLite), sync, verify, then serve the mirror."""
     if ctx.invoked_subcommand is not None:
         return
     from safemirror.demo.pipeline import run_demo
@@ -72,8 +81,36 @@ def demo(
     console.print(
         f"\nThe project is in {directory}: production.db, safemirror.key (0600), policy.yaml, "
         "safemirror.yaml and mirror.duckdb.\nGo on there with 'safemirror sync', "
-        "'safemirror verify' and 'safemirror audit verify'."
+        "'safemirror verify', 'safemirror metrics', 'safemirror serve' and "
+        "'safemirror audit verify'."
     )
+    if not no_serve:
+        serve_demo(result.project, port)
+
+
+def serve_demo(project: ProjectConfig, port: int | None) -> None:
+    """Serve the demo mirror on loopback with a fresh admin key (the previous one is revoked)."""
+    from safemirror.audit import AuditLog
+    from safemirror.server.apikeys import KeyStore
+    from safemirror.server.cli import create_key, serve
+
+    store = KeyStore(project.server.keys_file)
+    for record in store.records():
+        if record.name == DEMO_KEY_NAME and record.status() == "active":
+            store.revoke(record.id)
+            AuditLog(project.audit_log).append(
+                "keys.revoke", {"by": "demo", "id": record.id, "name": record.name}
+            )
+    _, key = create_key(project, "admin", DEMO_KEY_NAME, by="demo")
+
+    def announce(url: str) -> None:
+        console.print(
+            f"\n[bold]Dashboard and API:[/] {url}\n[bold]Admin key[/] (shown once; sign in "
+            "with it or send 'Authorization: Bearer KEY'):"
+        )
+        typer.echo(key)
+
+    serve(project, host="127.0.0.1", port=port, on_ready=announce)
 
 
 @demo_app.command("generate")

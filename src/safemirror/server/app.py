@@ -9,6 +9,8 @@ There is no setting, flag or variable that turns authentication off.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,6 +189,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+AUDIT_SYNC_INTERVAL_S = 0.2  # audit lines are written at once, fsynced within this delay
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, fsync the audit entries the background syncer has not reached yet."""
+    yield
+    app.state.sm.audit.close()
+
+
 def create_app(
     config: ProjectConfig,
     *,
@@ -197,7 +209,7 @@ def create_app(
     """Build the server for a project: API, dashboard, auth. Authentication cannot be off."""
     from safemirror.server import api, ui
 
-    audit = AuditLog(config.audit_log)
+    audit = AuditLog(config.audit_log, sync_interval_s=AUDIT_SYNC_INTERVAL_S)
     keys = KeyStore(config.server.keys_file)
     state = ServerState(
         config=config,
@@ -221,6 +233,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(guard)],
+        lifespan=_lifespan,
     )
     app.state.sm = state
     api.routes.install(app)

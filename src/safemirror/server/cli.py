@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -52,6 +54,20 @@ def check_listen(config: ProjectConfig, host: str) -> tuple[Path, Path] | None:
     return None
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a clear message, when the address is already taken."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                hint="pick another port with --port (or server.port in safemirror.yaml)",
+            ) from None
+
+
 def create_key(
     config: ProjectConfig, role: str, name: str, expires: str | None = None, by: str = "cli"
 ) -> tuple[KeyRecord, str]:
@@ -72,8 +88,16 @@ def create_key(
     return record, key
 
 
-def serve(config: ProjectConfig, host: str | None = None, port: int | None = None) -> None:
-    """Run the server in the foreground (uvicorn) until interrupted."""
+def serve(
+    config: ProjectConfig,
+    host: str | None = None,
+    port: int | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run the server in the foreground (uvicorn) until interrupted.
+
+    ``on_ready`` gets the base URL once the address is checked, before uvicorn starts.
+    """
     import uvicorn
 
     from safemirror.server.app import create_app
@@ -81,6 +105,7 @@ def serve(config: ProjectConfig, host: str | None = None, port: int | None = Non
     host = host or config.server.host
     port = port or config.server.port
     tls = check_listen(config, host)
+    check_port_free(host, port)
     app = create_app(config)
     if not KeyStore(config.server.keys_file).records():
         console.print(
@@ -88,6 +113,8 @@ def serve(config: ProjectConfig, host: str | None = None, port: int | None = Non
             "'safemirror keys create --role admin --name you'"
         )
     scheme = "https" if tls else "http"
+    if on_ready is not None:
+        on_ready(f"{scheme}://{host}:{port}/")
     AuditLog(config.audit_log).append(
         "server.start", {"host": host, "port": port, "tls": bool(tls)}
     )
