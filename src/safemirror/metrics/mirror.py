@@ -4,8 +4,9 @@ The sync publishes a new mirror with ``os.replace``; an open DuckDB database kee
 the old inode. Every request stats the file and, when its identity changed, waits for the
 requests still on the old file, closes it and opens the new one (DuckDB caches databases by
 path, so the old one must be closed first). The database is opened read-only with external
-access disabled, extension loading off and the configuration locked; each request gets its
-own cursor, so temporary objects never outlive it.
+access disabled, extension loading off and the configuration locked. Analysts' SQL gets a
+fresh cursor per request, so nothing it does outlives it; the server's own metric queries
+may reuse idle cursors (``reuse=True``), which saves setting one up per request.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ class _Generation:
     con: duckdb.DuckDBPyConnection
     active: int = 0
     cache: dict[str, Any] = field(default_factory=dict)
+    idle: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
+
+    def close(self) -> None:
+        for cursor in self.idle:
+            cursor.close()
+        self.idle.clear()
+        self.con.close()
 
 
 class MirrorPool:
@@ -111,7 +119,7 @@ class MirrorPool:
             if current is not None and current.ident != ident:
                 self._cond.wait_for(lambda: current.active == 0, timeout=_DRAIN_WAIT_S)
                 if self._current is current:
-                    current.con.close()
+                    current.close()
                     self._current = None
             if self._current is None:
                 con = connect_read_only(
@@ -127,26 +135,56 @@ class MirrorPool:
             self._cond.notify_all()
 
     @contextmanager
-    def session(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
-        """A fresh cursor and the per-file cache (catalog, data range) of this mirror."""
+    def session(
+        self, *, reuse: bool = False
+    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
+        """A cursor and the per-file cache (catalog, data range) of this mirror.
+
+        ``reuse`` hands out an idle cursor of the server's own earlier queries when there
+        is one and keeps it afterwards; otherwise the cursor is fresh and closed after.
+        """
         if not self._slots.acquire(timeout=self.queue_wait_s):
             raise TransientError(
                 "the server is busy: too many queries are waiting", hint="retry in a moment"
             )
         try:
             generation = self._acquire()
-            cursor = generation.con.cursor()
+            cursor = self._take_cursor(generation, reuse)
+            keep = False
             try:
                 yield cursor, generation.cache
+                keep = reuse
             finally:
-                cursor.close()
+                self._return_cursor(generation, cursor, keep)
                 self._release(generation)
         finally:
             self._slots.release()
 
-    def run(self, work: Callable[[duckdb.DuckDBPyConnection], T], timeout_s: float) -> T:
-        """Run ``work`` on a fresh cursor, interrupted after ``timeout_s``."""
-        with self.session() as (cursor, _), deadline(cursor, timeout_s):
+    def _take_cursor(self, generation: _Generation, reuse: bool) -> duckdb.DuckDBPyConnection:
+        if reuse:
+            with self._cond:
+                if generation.idle:
+                    return generation.idle.pop()
+        return generation.con.cursor()
+
+    def _return_cursor(
+        self, generation: _Generation, cursor: duckdb.DuckDBPyConnection, keep: bool
+    ) -> None:
+        with self._cond:
+            if keep and self._current is generation:
+                generation.idle.append(cursor)
+                return
+        cursor.close()
+
+    def run(
+        self,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+        timeout_s: float,
+        *,
+        reuse: bool = False,
+    ) -> T:
+        """Run ``work`` on a cursor, interrupted after ``timeout_s``."""
+        with self.session(reuse=reuse) as (cursor, _), deadline(cursor, timeout_s):
             return work(cursor)
 
     @contextmanager
@@ -157,7 +195,7 @@ class MirrorPool:
     def close(self) -> None:
         with self._cond:
             if self._current is not None:
-                self._current.con.close()
+                self._current.close()
                 self._current = None
 
 

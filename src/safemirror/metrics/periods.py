@@ -85,7 +85,15 @@ class MetricQuery:
         """Exclusive upper bound: midnight after the last day."""
         return midnight(self.end + timedelta(days=1))
 
-    def periods(self) -> list[Period]:
+    def periods(self) -> tuple[Period, ...]:
+        """The periods of the range, computed once per query (it is immutable)."""
+        cached: tuple[Period, ...] | None = self.__dict__.get("_periods")
+        if cached is None:
+            cached = tuple(self._build_periods())
+            object.__setattr__(self, "_periods", cached)
+        return cached
+
+    def _build_periods(self) -> list[Period]:
         out: list[Period] = []
         label = truncate(self.start, self.grain)
         while label <= self.end:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,8 +38,7 @@ _DENSE_MAX = 400  # unknowns in one group up to which the SVD is used; beyond: s
 _MAX_GROUP = 20_000  # beyond this many unknowns in one group, withhold the group wholesale
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(NamedTuple):
     """One variable: a shown cell, an implicit cell or a hidden quantity (``users=None``)."""
 
     key: Hashable

@@ -113,7 +113,8 @@ def metric(
         ident = state.pool.ident()
         if start is None or end is None:
             latest, _ = state.results.get_or_compute(
-                ("latest", ident), lambda: state.pool.run(latest_day, settings.query_timeout_s)
+                ("latest", ident),
+                lambda: state.pool.run(latest_day, settings.query_timeout_s, reuse=True),
             )
             first, last = default_range(latest, datetime.now(UTC).date())
             start, end = start or first, end or last
@@ -128,7 +129,7 @@ def metric(
 
         (body, rows, withheld), cached = state.results.get_or_compute(
             (ident, definition.name, query, settings.min_cell),
-            lambda: state.pool.run(work, settings.query_timeout_s),
+            lambda: state.pool.run(work, settings.query_timeout_s, reuse=True),
         )
     except SafemirrorError as exc:
         entry |= {"error": exc.message, "duration_ms": _ms(t0)}

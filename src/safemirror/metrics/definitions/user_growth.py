@@ -11,7 +11,7 @@ from safemirror.metrics.periods import MetricQuery
 from safemirror.metrics.registry import Cell, Chart, Metric, register
 from safemirror.metrics.sqlexec import execute
 from safemirror.metrics.suppress import Problem
-from safemirror.metrics.table import Grid, Record, as_day, build_grid
+from safemirror.metrics.table import Grid, Row, as_day
 
 
 @register
@@ -51,21 +51,21 @@ class UserGrowth(Metric):
         running = dict.fromkeys([None, *dims], 0)
         for key in running:
             running[key] = base.get(key, 0)
-        records: list[Record] = []
-        for period in query.periods():
+        grid: list[Row] = []
+        for period in query.periods():  # already the full grid: every period, every dim
             for key in running:
                 new = fresh.get((period.label, key), 0)
                 running[key] += new
                 total = running[key]
-                records.append(
-                    (
+                grid.append(
+                    Row(
                         period.label,
                         key,
-                        {"new_users": new, "cumulative_users": total},
+                        {"new_users": float(new), "cumulative_users": float(total)},
                         {"new_users": new, "cumulative_users": total},
                     )
                 )
-        return build_grid(query, ["new_users", "cumulative_users"], records)
+        return Grid(query, grid)
 
     def relate(self, grid: Grid, problem: Problem) -> None:
         """cumulative[t] = cumulative[t-1] + new[t]; before the range: a hidden base."""
