@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pyarrow as pa
 import pytest
 
 from safemirror.errors import SourceError
-from safemirror.sources.postgres import PostgresSource
+from safemirror.sources.postgres import PostgresSource, _since_literal
 from safemirror.sources.registry import open_source
 from tests.conftest import free_port
 
@@ -107,11 +108,64 @@ def test_schema_is_a_parameter(typed_url: str) -> None:
     assert set(PostgresSource(typed_url, schema="app").tables()) == {"hidden"}
 
 
-def test_since_is_a_bound_value_not_sql(postgres_url: str) -> None:
+def test_since_is_a_quoted_literal_not_sql(postgres_url: str) -> None:
     hostile = "z'; DROP TABLE events; --"
     with PostgresSource(postgres_url) as src:
         assert list(src.read("events", ["id"], since=hostile, cursor=["outcome"])) == []
         assert src.max_cursor("events", ["id"]) == 5_000
+        quoted = "zz'\\"  # a quote and a backslash: both plain characters in the literal
+        assert list(src.read("events", ["id"], since=quoted, cursor=["outcome"])) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "literal"),
+    [
+        (
+            datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+            "timestamp",
+            "'2024-01-02 03:04:05.000006+00:00'",
+        ),
+        (datetime(2024, 1, 2, tzinfo=UTC), "timestamp", "'2024-01-02 00:00:00+00:00'"),
+        (datetime(2024, 1, 2).date(), "date", "'2024-01-02'"),
+        (-42, "bigint", "'-42'"),
+        (Decimal("1.5E+3"), "numeric", "'1.5E+3'"),
+        ("it's", "text", "'it''s'"),
+    ],
+)
+def test_since_literals(value: object, kind: str, literal: str) -> None:
+    assert _since_literal(value, kind) == literal
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("1; DROP TABLE x", "bigint"), (Decimal("NaN"), "numeric"), ("a\0b", "text")],
+)
+def test_since_literals_refuse_what_their_type_cannot_hold(value: object, kind: str) -> None:
+    with pytest.raises(SourceError):
+        _since_literal(value, kind)
+
+
+def test_incremental_reads_use_the_cursor_index(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The literal lets the planner see the range: an index, not a full scan."""
+    sent: list[str] = []
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("ANALYZE events")
+    with PostgresSource(postgres_url) as src:
+        real = src._stream
+
+        def record(sql: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(sql)
+            return real(sql, *args, **kwargs)
+
+        monkeypatch.setattr(src, "_stream", record)
+        rows = pa.Table.from_batches(list(src.read("events", ["id"], since=4990, cursor=["id"])))
+        assert sorted(rows.column("id").to_pylist()) == list(range(4990, 5001))
+    with psycopg.connect(postgres_url) as con:
+        plan = [r[0] for r in con.execute("EXPLAIN " + sent[0]).fetchall()]
+    assert "4990" in sent[0]
+    assert not any("Seq Scan" in line for line in plan), plan
 
 
 def test_the_session_is_read_only(postgres_url: str) -> None:

@@ -82,38 +82,43 @@ def read_state(path: Path) -> MirrorState:
             hint="if it is corrupt, move it away and run 'safemirror sync --full'",
         ) from None
     try:
-        state = MirrorState()
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "_sm_runs" in tables:
-            row: Any = con.execute(
-                "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
-                "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
-                "ORDER BY finished_at DESC LIMIT 1"
-            ).fetchall()
-            if row:
-                row = row[0]
-                state.last_run = RunManifest(
-                    str(row[0]),
-                    row[1],
-                    row[2],
-                    str(row[3]),
-                    str(row[4]),
-                    str(row[5]),
-                    str(row[6]),
-                    json.loads(row[7]),
-                    json.loads(row[8]),
-                    float(row[9]),
-                )
-        if "_sm_state" in tables:
-            for name, mark, table_hash in con.execute(
-                "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
-            ).fetchall():
-                if mark is not None:
-                    state.watermarks[str(name)] = decode_watermark(str(mark))
-                state.table_hashes[str(name)] = str(table_hash)
-        return state
+        return state_of(con)
     finally:
         con.close()
+
+
+def state_of(con: duckdb.DuckDBPyConnection) -> MirrorState:
+    """The last manifest and watermarks a mirror connection holds (empty if none)."""
+    state = MirrorState()
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "_sm_runs" in tables:
+        row: Any = con.execute(
+            "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
+            "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
+            "ORDER BY finished_at DESC LIMIT 1"
+        ).fetchall()
+        if row:
+            row = row[0]
+            state.last_run = RunManifest(
+                str(row[0]),
+                row[1],
+                row[2],
+                str(row[3]),
+                str(row[4]),
+                str(row[5]),
+                str(row[6]),
+                json.loads(row[7]),
+                json.loads(row[8]),
+                float(row[9]),
+            )
+    if "_sm_state" in tables:
+        for name, mark, table_hash in con.execute(
+            "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
+        ).fetchall():
+            if mark is not None:
+                state.watermarks[str(name)] = decode_watermark(str(mark))
+            state.table_hashes[str(name)] = str(table_hash)
+    return state
 
 
 def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:

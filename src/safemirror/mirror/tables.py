@@ -76,17 +76,18 @@ def write_table(
     con.register("_sm_stream", stream)
     try:
         if not exists:
-            con.execute(
+            n = _changed(
+                con,
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
                 f"FROM _sm_stream WHERE NOT {DELETED}",
                 [run_ts],
             )
-            n = _count(con, f"SELECT count(*) FROM {q}")
             return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
+        rows_read = _changed(
+            con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream"
+        )
     finally:
         con.unregister("_sm_stream")
-    rows_read = _count(con, f"SELECT count(*) FROM {STAGE}")
     same_shape = [c for c, _ in _columns(con, table) if c != ENTERED] == data_cols
     if incremental and same_shape:
         outcome = _upsert(con, table, key, data_cols, run_ts, old_fingerprint, rows_read)
@@ -101,6 +102,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(found[0][0]) if found else 0
 
 
+def _changed(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """Run a statement that writes rows; DuckDB answers how many."""
+    return _count(con, sql, params)
+
+
 def _upsert(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -111,32 +117,28 @@ def _upsert(
     rows_read: int,
 ) -> TableOutcome:
     q = quote(table)
-    key_list = ", ".join(quote(c) for c in key)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _sm_prev AS SELECT {key_list}, {ENTERED} FROM {q} m "
-        f"WHERE EXISTS (SELECT 1 FROM {STAGE} s WHERE {_join('s', 'm', key)})"
+    before = _count(con, f"SELECT count(*) FROM {q}")
+    prev_keys = ", ".join(f"m.{quote(c)}" for c in key)
+    con.execute(  # mirror rows the stage replaces or deletes: keys, entry time, deleted?
+        f"CREATE OR REPLACE TEMP TABLE _sm_prev AS SELECT {prev_keys}, m.{ENTERED}, "
+        f"s.{DELETED} FROM {q} m JOIN {STAGE} s ON {_join('s', 'm', key)}"
     )
-    con.execute(
+    left = _changed(
+        con,
         f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
-        f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
+        f"FROM _sm_prev p WHERE p.{DELETED}",
         [table, run_ts, fingerprint],
     )
-    left = _count(
-        con,
-        f"SELECT count(*) FROM _sm_prev p JOIN {STAGE} s ON "
-        f"{_join('s', 'p', key)} WHERE s.{DELETED}",
-    )
-    con.execute(f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
+    replaced = _changed(con, f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    con.execute(
+    written = _changed(
+        con,
         f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) "
         f"FROM {STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
         [run_ts],
     )
-    written = _count(con, f"SELECT count(*) FROM {STAGE} WHERE NOT {DELETED}")
     con.execute("DROP TABLE IF EXISTS _sm_prev")
-    total = _count(con, f"SELECT count(*) FROM {q}")
-    return TableOutcome(rows_read, written, left, total)
+    return TableOutcome(rows_read, written, left, before - replaced + written)
 
 
 def _replace(
@@ -162,18 +164,16 @@ def _replace(
     else:
         departed = f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {q}"
         entered, joined = "?::TIMESTAMP", f"{live} s"
-    before = _count(con, "SELECT count(*) FROM _sm_history")
-    con.execute(f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
-    left = _count(con, "SELECT count(*) FROM _sm_history") - before
+    left = _changed(con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    con.execute(
+    written = _changed(
+        con,
         f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
         f"FROM {joined}",
         [run_ts],
     )
     con.execute(f"DROP TABLE {q}")
     con.execute(f"ALTER TABLE {new} RENAME TO {q}")
-    written = _count(con, f"SELECT count(*) FROM {q}")
     return TableOutcome(rows_read, written, left, written)
 
 

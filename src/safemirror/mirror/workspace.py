@@ -4,6 +4,13 @@ A sync never writes the live mirror file. It copies it (or starts empty), applie
 changes to the copy, verifies the copy, and only then renames it over the live file, so
 a failure or a SIGKILL at any moment leaves the previous mirror intact and queryable.
 One sync at a time: an exclusive lock file guards the mirror.
+
+The replaced generation is kept as a *spare* (``.NAME.spare``) instead of being deleted:
+freeing a large file's blocks costs more than copying it, so the next run overwrites the
+spare in place with the live mirror and works on that. A spare still open by a reader
+(DuckDB holds a lock on every file it opens, which an open-file-description lock sees,
+even from this process) is never touched; the run then copies to a new file instead.
+The spare doubles the mirror's footprint on disk.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ import contextlib
 import fcntl
 import os
 import shutil
+import struct
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 
-from safemirror.errors import ConflictError
+from safemirror.errors import ConflictError, SafemirrorError
 from safemirror.mirror.schema import SYSTEM_DDL
 
 
@@ -29,15 +37,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class MirrorWorkspace:
-    """Context manager: ``with MirrorWorkspace(path, fresh) as ws: ...; ws.publish()``."""
+def _unused(fd: int) -> bool:
+    """True when no process (this one included) has the file open through DuckDB."""
+    request = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, request)
+    except OSError:
+        return False
+    return True
 
-    def __init__(self, target: Path, *, fresh: bool, memory_limit: str = "1GB") -> None:
+
+def _copy_over(source: Path, target_fd: int) -> None:
+    """Overwrite the open file ``target_fd`` with the bytes of ``source``."""
+    with source.open("rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        offset = 0
+        while offset < size:
+            done = os.copy_file_range(src.fileno(), target_fd, size - offset, offset, offset)
+            if done == 0:
+                raise OSError(f"{source} shrank while it was copied")
+            offset += done
+    os.ftruncate(target_fd, size)
+
+
+class MirrorWorkspace:
+    """Context manager: ``with MirrorWorkspace(path) as ws: ...; ws.publish()``."""
+
+    def __init__(self, target: Path, *, memory_limit: str = "1GB") -> None:
         self.target = target
-        self.fresh = fresh
         self.memory_limit = memory_limit
         self.work = target.with_name(f".{target.name}.sync-{os.getpid()}.tmp")
         self._lock_path = target.with_name(f".{target.name}.lock")
+        self.spare = target.with_name(f".{target.name}.spare")
         self._lock: int | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self.published = False
@@ -61,14 +92,39 @@ class MirrorWorkspace:
                 hint="wait for it to finish, then run again",
             ) from None
         self._remove_leftovers()
-        if not self.fresh and self.target.exists():
-            shutil.copyfile(self.target, self.work)
-        self._con = duckdb.connect(str(self.work))
+        if self.target.exists():
+            self._copy_live()
+        try:
+            self._con = duckdb.connect(str(self.work))
+        except duckdb.Error as exc:
+            self.__exit__(None, None, None)
+            raise SafemirrorError(
+                f"the mirror {self.target} cannot be opened: {exc}",
+                hint="if it is corrupt, move it away and run 'safemirror sync --full'",
+            ) from None
         self._con.execute(f"SET memory_limit = '{self.memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
         for ddl in SYSTEM_DDL:
             self._con.execute(ddl)
         return self
+
+    def _copy_live(self) -> None:
+        """Copy the live mirror to the working path, reusing an idle spare when there is one."""
+        try:
+            fd = os.open(self.spare, os.O_RDWR)
+        except FileNotFoundError:
+            shutil.copyfile(self.target, self.work)
+            return
+        try:
+            same = os.path.samestat(os.fstat(fd), self.target.stat())  # a run died mid-publish
+            if not same and _unused(fd):
+                _copy_over(self.target, fd)
+                os.replace(self.spare, self.work)
+                return
+        finally:
+            os.close(fd)
+        self.spare.unlink()  # in use (or the live file itself): drop the name, not the data
+        shutil.copyfile(self.target, self.work)
 
     def _remove_leftovers(self) -> None:
         """Working copies of killed runs (we hold the lock, so none is in use)."""
@@ -87,6 +143,8 @@ class MirrorWorkspace:
         finally:
             os.close(fd)
         os.chmod(self.work, 0o600)
+        if self.target.exists() and not self.spare.exists():
+            os.link(self.target, self.spare)  # the old generation stays linked: no block freeing
         os.replace(self.work, self.target)
         _fsync_dir(self.target.parent)
         self.published = True

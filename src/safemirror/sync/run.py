@@ -15,7 +15,7 @@ from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import LeakError, SafemirrorError
 from safemirror.keys import fingerprint, load_key
-from safemirror.mirror.manifest import RunManifest, read_state, write_run, write_watermark
+from safemirror.mirror.manifest import RunManifest, state_of, write_run, write_watermark
 from safemirror.mirror.schema import DELETED
 from safemirror.mirror.tables import TableOutcome, drop_unlisted, write_table
 from safemirror.mirror.workspace import MirrorWorkspace
@@ -137,16 +137,21 @@ def _run(
     progress: Progress | None,
     batch_rows: int,
 ) -> SyncResult:
-    state = read_state(config.mirror)
     live = source.tables()
-    plans = make_plan(
-        config.policy, live, state, full=full, key_fingerprint=key_fp, origin=config.policy_origin
-    )
-    ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
-    old_fp = state.last_run.key_fingerprint if state.last_run else None
-    outcomes: dict[str, TableOutcome] = {}
-    fresh = state.last_run is None
-    with MirrorWorkspace(config.mirror, fresh=fresh) as ws:
+    # The working copy is the live mirror's state; a refused plan leaves only it to delete.
+    with MirrorWorkspace(config.mirror) as ws:
+        state = state_of(ws.con)
+        plans = make_plan(
+            config.policy,
+            live,
+            state,
+            full=full,
+            key_fingerprint=key_fp,
+            origin=config.policy_origin,
+        )
+        ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
+        old_fp = state.last_run.key_fingerprint if state.last_run else None
+        outcomes: dict[str, TableOutcome] = {}
         for plan in plans:
             watermark = (
                 source.max_cursor(plan.name, plan.policy.cursor) if plan.policy.cursor else None

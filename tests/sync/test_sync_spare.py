@@ -1,0 +1,119 @@
+"""The replaced mirror generation is kept as a spare and reused, never under a reader."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from safemirror.config import ProjectConfig
+from safemirror.mirror.workspace import MirrorWorkspace
+from safemirror.sync.run import run_sync
+from tests.sync.tiny import TinyProduction, stamp
+
+MakeProject = Callable[..., ProjectConfig]
+
+
+@pytest.fixture
+def project(tiny: TinyProduction, make_project: MakeProject) -> ProjectConfig:
+    return make_project(f"sqlite:///{tiny.path}")
+
+
+def spare_of(config: ProjectConfig) -> Path:
+    return config.mirror.with_name(f".{config.mirror.name}.spare")
+
+
+def count_users(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return int(con.execute("SELECT count(*) FROM users").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def add_user(tiny: TinyProduction, user_id: int) -> None:
+    tiny.execute(
+        "INSERT INTO users VALUES (?, ?, 'FR', ?, ?, NULL)",
+        (user_id, f"u{user_id}@example.org", stamp(21), stamp(21)),
+    )
+
+
+def test_the_old_generation_becomes_the_next_working_copy(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    run_sync(project)
+    assert not spare_of(project).exists()  # nothing was replaced yet
+    first = project.mirror.stat().st_ino
+    add_user(tiny, 21)
+    run_sync(project)
+    spare = spare_of(project)
+    assert spare.stat().st_ino == first  # the replaced generation, kept
+    assert project.mirror.stat().st_nlink == 1 and spare.stat().st_nlink == 1
+    assert oct(spare.stat().st_mode & 0o777) == oct(0o600)
+    add_user(tiny, 22)
+    run_sync(project)
+    # the third run worked on the spare's blocks: it is the live mirror now
+    assert project.mirror.stat().st_ino == first
+    assert count_users(project.mirror) == 22
+    leftovers = {p.name for p in project.mirror.parent.iterdir() if ".sync-" in p.name}
+    assert not leftovers
+
+
+def test_a_spare_held_by_a_reader_is_never_overwritten(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    run_sync(project)
+    reader = duckdb.connect(str(project.mirror), read_only=True)  # holds generation 1
+    try:
+        add_user(tiny, 21)
+        run_sync(project)  # generation 1 becomes the spare, still open by the reader
+        add_user(tiny, 22)
+        run_sync(project)  # must not overwrite generation 1 under the reader
+        assert reader.execute("SELECT count(*) FROM users").fetchall() == [(20,)]
+    finally:
+        reader.close()
+    assert count_users(project.mirror) == 22
+
+
+def test_a_spare_linked_to_the_live_mirror_is_not_copied_onto_itself(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    """A run killed between linking the spare and the rename leaves both names on one file."""
+    run_sync(project)
+    os.link(project.mirror, spare_of(project))
+    add_user(tiny, 21)
+    run_sync(project)
+    assert count_users(project.mirror) == 21
+    assert not os.path.samefile(project.mirror, spare_of(project))
+    assert count_users(spare_of(project)) == 20
+
+
+def test_a_failed_run_keeps_the_live_mirror_and_a_usable_spare(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    run_sync(project)
+    add_user(tiny, 21)
+    run_sync(project)
+    with (
+        pytest.raises(RuntimeError),
+        MirrorWorkspace(project.mirror) as ws,
+    ):
+        ws.con.execute("DELETE FROM users")
+        raise RuntimeError("killed mid-run")
+    assert count_users(project.mirror) == 21
+    add_user(tiny, 22)
+    run_sync(project)
+    assert count_users(project.mirror) == 22
+
+
+def test_a_corrupt_mirror_is_refused_and_left_alone(project: ProjectConfig) -> None:
+    from safemirror.errors import SafemirrorError
+
+    project.mirror.write_bytes(b"not a duckdb file" * 100)
+    with pytest.raises(SafemirrorError, match="cannot be opened"):
+        run_sync(project)
+    assert project.mirror.read_bytes() == b"not a duckdb file" * 100
+    assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
