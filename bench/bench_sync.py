@@ -94,7 +94,7 @@ def _raw(cfg: Path) -> int:
     for name, info in source.tables().items():
         cols = [c.name for c in info.columns]
         schema, batches = with_schema(
-            prefetch(source.read(name, cols)), _schema(source, name, cols)
+            prefetch(source.read(name, cols)), source.schema_of(name, cols)
         )
         reader = as_reader(schema, batches)
         con.register("src", reader)
@@ -105,12 +105,6 @@ def _raw(cfg: Path) -> int:
     con.close()
     source.close()
     return rows
-
-
-def _schema(source: Any, name: str, cols: list[str]) -> Any:
-    from safemirror.sources.base import empty_batch
-
-    return empty_batch(source.tables()[name], cols).schema
 
 
 def _sync(cfg: Path, full: bool) -> int:

@@ -56,6 +56,10 @@ class Source(Protocol):
         by the batch size, not the table size."""
         ...
 
+    def schema_of(self, table: str, columns: Sequence[str]) -> pa.Schema:
+        """The Arrow schema ``read`` yields for these columns (also for an empty table)."""
+        ...
+
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
         """The greatest value over the cursor columns (the next watermark), or None."""
         ...
@@ -74,27 +78,3 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-EMPTY_TYPES: dict[str, pa.DataType] = {
-    "bigint": pa.int64(),
-    "integer": pa.int32(),
-    "double": pa.float64(),
-    "numeric": pa.float64(),
-    "boolean": pa.bool_(),
-    "text": pa.string(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-    "blob": pa.binary(),
-}
-
-
-def empty_batch(info: TableInfo, columns: Sequence[str]) -> pa.RecordBatch:
-    """A zero-row batch with the canonical types of ``columns`` (for empty reads)."""
-    fields = []
-    for name in columns:
-        column = info.column(name)
-        fields.append(
-            pa.field(name, EMPTY_TYPES.get(column.type if column else "text", pa.string()))
-        )
-    return pa.RecordBatch.from_pylist([], schema=pa.schema(fields))

@@ -20,7 +20,7 @@ from safemirror.mirror.schema import DELETED
 from safemirror.mirror.tables import TableOutcome, drop_unlisted, write_table
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.model import Action
-from safemirror.sources.base import Source, empty_batch
+from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
 from safemirror.sync.stream import as_reader, prefetch, with_schema
@@ -66,7 +66,8 @@ def _mirror_batches(
     raw = source.read(
         plan.name, plan.select, since=plan.since, cursor=plan.policy.cursor, batch_rows=batch_rows
     )
-    fallback = shape(empty_batch(plan.info, plan.select)).schema
+    empty = pa.RecordBatch.from_pylist([], schema=source.schema_of(plan.name, plan.select))
+    fallback = shape(empty).schema  # the mirror schema when the read yields no batch
     return with_schema((shape(b) for b in prefetch(raw)), fallback)
 
 
