@@ -60,7 +60,7 @@ def _mirror_batches(
         if marker:
             deleted = pc.is_valid(batch.column(batch.schema.get_field_index(marker)))
         else:
-            deleted = pa.array([False] * batch.num_rows, pa.bool_())
+            deleted = pa.repeat(pa.scalar(False), batch.num_rows)
         return out.append_column(DELETED, deleted)
 
     raw = source.read(

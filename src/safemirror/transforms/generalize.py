@@ -36,10 +36,15 @@ def bucket(values: pa.Array, width: float) -> pa.Array:
     return floored.cast(values.type, safe=False)
 
 
-def keep_common(values: pa.Array, allowed: frozenset[object], other: str) -> pa.Array:
+def allowed_array(allowed: frozenset[object]) -> pa.Array:
+    """The common values as a string array, built once per column rather than per batch."""
+    return pa.array(sorted(str(v) for v in allowed if v is not None), pa.string())
+
+
+def keep_common(values: pa.Array, allowed: frozenset[object] | pa.Array, other: str) -> pa.Array:
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         values = values.cast(pa.string())
-    allowed_set = pa.array(sorted(str(v) for v in allowed if v is not None), pa.string())
+    allowed_set = allowed if isinstance(allowed, pa.Array) else allowed_array(allowed)
     common = pc.is_in(values, value_set=allowed_set)
     replaced = pc.if_else(common, values, pa.scalar(other, values.type))
     return pc.if_else(values.is_valid(), replaced, pa.scalar(None, values.type))
@@ -58,5 +63,5 @@ def build_generalize(
     allowed = ctx.allowed_values.get((table, column))
     if allowed is None:
         raise ValueError(f"{table}.{column}: the common values were not counted before the run")
-    other = spec.other
-    return lambda values: keep_common(values, allowed, other)
+    other, allowed_set = spec.other, allowed_array(allowed)
+    return lambda values: keep_common(values, allowed_set, other)
