@@ -117,3 +117,28 @@ def test_a_corrupt_mirror_is_refused_and_left_alone(project: ProjectConfig) -> N
         run_sync(project)
     assert project.mirror.read_bytes() == b"not a duckdb file" * 100
     assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+
+
+def test_a_full_run_or_new_policy_leaves_no_spare(
+    project: ProjectConfig, tiny: TinyProduction, make_project: MakeProject
+) -> None:
+    """The spare must never keep what a rebuild, a new key or a stricter policy removed."""
+    run_sync(project)
+    add_user(tiny, 21)
+    run_sync(project)
+    assert spare_of(project).exists()
+    run_sync(project, full=True)
+    assert not spare_of(project).exists()
+
+    add_user(tiny, 22)
+    run_sync(project)
+    assert spare_of(project).exists()
+    import copy
+
+    from tests.sync.tiny import TINY_POLICY
+
+    stricter = copy.deepcopy(TINY_POLICY)
+    stricter["tables"]["users"]["columns"]["country"] = {"action": "drop", "type": "text"}
+    changed = make_project(f"sqlite:///{tiny.path}", stricter)
+    run_sync(changed)
+    assert not spare_of(changed).exists()

@@ -5,9 +5,11 @@ changes to the copy, verifies the copy, and only then renames it over the live f
 a failure or a SIGKILL at any moment leaves the previous mirror intact and queryable.
 One sync at a time: an exclusive lock file guards the mirror.
 
-The replaced generation is kept as a *spare* (``.NAME.spare``) instead of being deleted:
-freeing a large file's blocks costs more than copying it, so the next run overwrites the
-spare in place with the live mirror and works on that. A spare still open by a reader
+After an incremental run under the same key and policy, the replaced generation is kept
+as a *spare* (``.NAME.spare``) instead of being deleted: freeing a large file's blocks
+costs more than copying it, so the next run overwrites the spare in place with the live
+mirror and works on that. Any other run (full, rebuilt table, new key or policy) deletes
+the spare, so it never holds what that change meant to remove. A spare still open by a reader
 (DuckDB holds a lock on every file it opens, which an open-file-description lock sees,
 even from this process) is never touched; the run then copies to a new file instead.
 The spare doubles the mirror's footprint on disk.
@@ -132,8 +134,13 @@ class MirrorWorkspace:
             with contextlib.suppress(OSError):
                 stale.unlink()
 
-    def publish(self) -> None:
-        """Make the working copy the live mirror in one atomic rename."""
+    def publish(self, *, keep_spare: bool = False) -> None:
+        """Make the working copy the live mirror in one atomic rename.
+
+        ``keep_spare`` keeps the replaced generation as the spare; pass it only when the
+        new mirror continues the old one (same key, same policy), so the spare never holds
+        what a key change or a stricter policy meant to remove.
+        """
         self.con.execute("CHECKPOINT")
         self.con.close()
         self._con = None
@@ -143,8 +150,11 @@ class MirrorWorkspace:
         finally:
             os.close(fd)
         os.chmod(self.work, 0o600)
-        if self.target.exists() and not self.spare.exists():
-            os.link(self.target, self.spare)  # the old generation stays linked: no block freeing
+        if not keep_spare:
+            self.spare.unlink(missing_ok=True)
+        elif self.target.exists() and not self.spare.exists():
+            with contextlib.suppress(OSError):  # a filesystem without hard links: no spare
+                os.link(self.target, self.spare)  # the old generation stays: no block freeing
         os.replace(self.work, self.target)
         _fsync_dir(self.target.parent)
         self.published = True

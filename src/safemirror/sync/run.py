@@ -201,5 +201,11 @@ def _run(
             duration_s=time.perf_counter() - t0,
         )
         write_run(ws.con, manifest)
-        ws.publish()
+        continues = (
+            state.last_run is not None
+            and state.last_run.key_fingerprint == key_fp
+            and state.last_run.policy_hash == manifest.policy_hash
+            and all(p.incremental for p in plans)
+        )
+        ws.publish(keep_spare=continues)
     return SyncResult(manifest, outcomes, report_)
