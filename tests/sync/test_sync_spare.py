@@ -110,11 +110,14 @@ def test_a_failed_run_keeps_the_live_mirror_and_a_usable_spare(
 
 
 def test_a_corrupt_mirror_is_refused_and_left_alone(project: ProjectConfig) -> None:
-    from safemirror.errors import SafemirrorError
+    from safemirror.cli import run
+    from safemirror.errors import ExitCode, SourceError
 
     project.mirror.write_bytes(b"not a duckdb file" * 100)
-    with pytest.raises(SafemirrorError, match="cannot be opened"):
+    with pytest.raises(SourceError, match="cannot be opened"):
         run_sync(project)
+    config = str(project.mirror.parent / "safemirror.yaml")
+    assert run(["sync", "--quiet", "--config", config]) == ExitCode.SOURCE
     assert project.mirror.read_bytes() == b"not a duckdb file" * 100
     assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from safemirror.errors import SafemirrorError
+from safemirror.errors import SourceError
 
 
 @dataclass
@@ -77,7 +77,7 @@ def read_state(path: Path) -> MirrorState:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise SafemirrorError(
+        raise SourceError(
             f"the mirror {path} cannot be opened: {exc}",
             hint="if it is corrupt, move it away and run 'safemirror sync --full'",
         ) from None

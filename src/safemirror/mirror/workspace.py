@@ -27,7 +27,7 @@ from types import TracebackType
 
 import duckdb
 
-from safemirror.errors import ConflictError, SafemirrorError
+from safemirror.errors import ConflictError, SourceError
 from safemirror.mirror.schema import SYSTEM_DDL
 
 
@@ -100,7 +100,7 @@ class MirrorWorkspace:
             self._con = duckdb.connect(str(self.work))
         except duckdb.Error as exc:
             self.__exit__(None, None, None)
-            raise SafemirrorError(
+            raise SourceError(
                 f"the mirror {self.target} cannot be opened: {exc}",
                 hint="if it is corrupt, move it away and run 'safemirror sync --full'",
             ) from None
