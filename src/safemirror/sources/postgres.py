@@ -6,7 +6,7 @@ PostgreSQL 15 on loopback), rows/s and peak RSS of the reading process, quiet ma
 
 =================================================  ==========  ========
 ADBC ``fetch_record_batch`` (COPY binary)           1.04 M/s   155 MB   <- kept
-ADBC, ``since`` bound to a session setting          1.04 M/s   157 MB   <- kept (``since``)
+ADBC, ``since`` bound to a session setting          1.04 M/s   157 MB   (no index: below)
 ADBC, ``since`` bound as a query parameter          0.56 M/s   981 MB   (one batch: buffers)
 ADBC, ``DECLARE`` cursor + ``FETCH 131072``         0.55 M/s   170 MB
 psycopg 3 COPY CSV -> ``pyarrow.csv`` streaming     0.35 M/s   205 MB
