@@ -120,5 +120,7 @@ def test_demo_refuses_a_taken_port(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         proc = start_demo(tmp_path / "demo", port)
         output, _ = proc.communicate(timeout=180)
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "--port" in output and f"127.0.0.1:{port}" in output
+    keys = tmp_path / "demo" / "safemirror-keys.json"
+    assert not keys.exists() or "demo-admin" not in keys.read_text()  # no unseen key made

@@ -92,8 +92,9 @@ def serve_demo(project: ProjectConfig, port: int | None) -> None:
     """Serve the demo mirror on loopback with a fresh admin key (the previous one is revoked)."""
     from safemirror.audit import AuditLog
     from safemirror.server.apikeys import KeyStore
-    from safemirror.server.cli import create_key, serve
+    from safemirror.server.cli import check_port_free, create_key, serve
 
+    check_port_free("127.0.0.1", port or project.server.port)  # before any key changes
     store = KeyStore(project.server.keys_file)
     for record in store.records():
         if record.name == DEMO_KEY_NAME and record.status() == "active":
