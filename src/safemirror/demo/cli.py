@@ -89,22 +89,18 @@ def demo(
 
 
 def serve_demo(project: ProjectConfig, port: int | None) -> None:
-    """Serve the demo mirror on loopback with a fresh admin key (the previous one is revoked)."""
-    from safemirror.audit import AuditLog
-    from safemirror.server.apikeys import KeyStore
-    from safemirror.server.cli import check_port_free, create_key, serve
+    """Serve the demo mirror on loopback with a fresh admin key (the previous one is revoked).
 
-    check_port_free("127.0.0.1", port or project.server.port)  # before any key changes
-    store = KeyStore(project.server.keys_file)
-    for record in store.records():
-        if record.name == DEMO_KEY_NAME and record.status() == "active":
-            store.revoke(record.id)
-            AuditLog(project.audit_log).append(
-                "keys.revoke", {"by": "demo", "id": record.id, "name": record.name}
-            )
-    _, key = create_key(project, "admin", DEMO_KEY_NAME, by="demo")
+    The key is made once ``serve`` has checked the address, so a taken port changes no key.
+    """
+    from safemirror.server.apikeys import KeyStore
+    from safemirror.server.cli import create_key, revoke_key, serve
 
     def announce(url: str) -> None:
+        for record in KeyStore(project.server.keys_file).records():
+            if record.name == DEMO_KEY_NAME and record.status() == "active":
+                revoke_key(project, record.id, by="demo")
+        _, key = create_key(project, "admin", DEMO_KEY_NAME, by="demo")
         console.print(
             f"\n[bold]Dashboard and API:[/] {url}\n[bold]Admin key[/] (shown once; sign in "
             "with it or send 'Authorization: Bearer KEY'):"

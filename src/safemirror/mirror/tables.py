@@ -76,16 +76,14 @@ def write_table(
     con.register("_sm_stream", stream)
     try:
         if not exists:
-            n = _changed(
+            n = _count(
                 con,
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
                 f"FROM _sm_stream WHERE NOT {DELETED}",
                 [run_ts],
             )
             return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
-        rows_read = _changed(
-            con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream"
-        )
+        rows_read = _count(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
     finally:
         con.unregister("_sm_stream")
     same_shape = [c for c, _ in _columns(con, table) if c != ENTERED] == data_cols
@@ -98,13 +96,9 @@ def write_table(
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """The single number ``sql`` answers: a count, or the rows a write statement changed."""
     found = con.execute(sql, params or []).fetchall()
     return int(found[0][0]) if found else 0
-
-
-def _changed(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    """Run a statement that writes rows; DuckDB answers how many."""
-    return _count(con, sql, params)
 
 
 def _upsert(
@@ -123,15 +117,15 @@ def _upsert(
         f"CREATE OR REPLACE TEMP TABLE _sm_prev AS SELECT {prev_keys}, m.{ENTERED}, "
         f"s.{DELETED} FROM {q} m JOIN {STAGE} s ON {_join('s', 'm', key)}"
     )
-    left = _changed(
+    left = _count(
         con,
         f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
         f"FROM _sm_prev p WHERE p.{DELETED}",
         [table, run_ts, fingerprint],
     )
-    replaced = _changed(con, f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
+    replaced = _count(con, f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _changed(
+    written = _count(
         con,
         f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) "
         f"FROM {STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
@@ -164,9 +158,9 @@ def _replace(
     else:
         departed = f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {q}"
         entered, joined = "?::TIMESTAMP", f"{live} s"
-    left = _changed(con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
+    left = _count(con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _changed(
+    written = _count(
         con,
         f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
         f"FROM {joined}",

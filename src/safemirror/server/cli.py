@@ -88,6 +88,15 @@ def create_key(
     return record, key
 
 
+def revoke_key(config: ProjectConfig, key: str, by: str = "cli") -> KeyRecord:
+    """Revoke a key by id or name and audit it."""
+    record = KeyStore(config.server.keys_file).revoke(key)
+    AuditLog(config.audit_log).append(
+        "keys.revoke", {"by": by, "id": record.id, "name": record.name}
+    )
+    return record
+
+
 def serve(
     config: ProjectConfig,
     host: str | None = None,
@@ -96,7 +105,8 @@ def serve(
 ) -> None:
     """Run the server in the foreground (uvicorn) until interrupted.
 
-    ``on_ready`` gets the base URL once the address is checked, before uvicorn starts.
+    ``on_ready`` gets the base URL once the address and port are checked, before uvicorn
+    starts.
     """
     import uvicorn
 
@@ -107,14 +117,14 @@ def serve(
     tls = check_listen(config, host)
     check_port_free(host, port)
     app = create_app(config)
+    scheme = "https" if tls else "http"
+    if on_ready is not None:
+        on_ready(f"{scheme}://{host}:{port}/")
     if not KeyStore(config.server.keys_file).records():
         console.print(
             "[yellow]no API keys yet:[/] create one with "
             "'safemirror keys create --role admin --name you'"
         )
-    scheme = "https" if tls else "http"
-    if on_ready is not None:
-        on_ready(f"{scheme}://{host}:{port}/")
     AuditLog(config.audit_log).append(
         "server.start", {"host": host, "port": port, "tls": bool(tls)}
     )
@@ -189,11 +199,7 @@ def keys_revoke(
     config: Path | None = CONFIG,
 ) -> None:
     """Revoke a key at once (a running server refuses it at the next request)."""
-    project = load_config(config)
-    record = KeyStore(project.server.keys_file).revoke(key)
-    AuditLog(project.audit_log).append(
-        "keys.revoke", {"by": "cli", "id": record.id, "name": record.name}
-    )
+    record = revoke_key(load_config(config), key)
     console.print(f"revoked key {record.name} ({record.id})")
 
 
