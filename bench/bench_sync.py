@@ -153,7 +153,8 @@ def _dlt(cfg: Path) -> int:
         key_fingerprint=fingerprint(key),
         origin="bench",
     )
-    ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
+    allowed = _allowed_values(source, {p.name: p.policy for p in plans})
+    ctx = TransformContext(key=key, allowed_values=allowed)
     source.close()
     rows = 0
     resources = []

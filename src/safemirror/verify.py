@@ -17,7 +17,6 @@ distinct values matched — never a value.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safemirror.mirror.schema import ENTERED, is_system, quote
+from safemirror.mirror.tables import mirror_layout
 from safemirror.policy.detectors.registry import mirror_detectors
 from safemirror.policy.model import Policy
 from safemirror.sources.base import Source, TableInfo
@@ -64,14 +64,11 @@ class VerifyReport:
 
 
 def _mirror_layout(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    layout: dict[str, dict[str, str]] = defaultdict(dict)
-    for table, column, dtype in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
-    ).fetchall():
-        if not is_system(str(table)) and not str(table).endswith("__sm_new"):
-            layout[str(table)][str(column)] = str(dtype)
-    return layout
+    return {
+        table: dict(columns)
+        for table, columns in mirror_layout(con).items()
+        if not is_system(table) and not table.endswith("__sm_new")
+    }
 
 
 def _schema_findings(layout: dict[str, dict[str, str]], policy: Policy) -> list[Finding]:
@@ -101,10 +98,34 @@ def _sensitive_text(policy: Policy, live: dict[str, TableInfo]) -> dict[str, lis
     return out
 
 
+TextValues = dict[tuple[str, str], pa.Table]  # (table, column) -> its values ``v``, counts ``n``
+
+
+def count_text_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> TextValues:
+    """The distinct non-null values of text ``columns`` of ``table``, with their counts.
+
+    A sync counts each table as soon as it is written (while the next one is still being
+    read) and hands the counts to ``verify_connection``."""
+    return {
+        (table, column): con.sql(
+            f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
+            f"WHERE {quote(column)} IS NOT NULL GROUP BY 1"
+        ).to_arrow_table()
+        for column in columns
+    }
+
+
 def verify_connection(
-    con: duckdb.DuckDBPyConnection, source: Source, policy: Policy, live: dict[str, TableInfo]
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    policy: Policy,
+    live: dict[str, TableInfo],
+    counted: TextValues | None = None,
 ) -> VerifyReport:
-    """Verify the mirror behind ``con`` against ``source``."""
+    """Verify the mirror behind ``con`` against ``source``.
+
+    ``counted`` holds text-value counts of tables that have not changed since they were
+    counted; every other text column is counted here."""
     layout = _mirror_layout(con)
     report = VerifyReport(findings=_schema_findings(layout, policy))
     text_columns = [(t, c) for t, cols in layout.items() for c, d in cols.items() if d == "VARCHAR"]
@@ -112,13 +133,12 @@ def verify_connection(
     distinct: dict[tuple[str, str], pa.Array] = {}
     folded: dict[tuple[str, str], pa.Array] = {}
     for table, column in text_columns:
-        counted = con.sql(
-            f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
-            f"WHERE {quote(column)} IS NOT NULL GROUP BY 1"
-        ).to_arrow_table()
-        values = counted.column("v").combine_chunks()
+        found = (counted or {}).get((table, column))
+        if found is None:
+            found = count_text_values(con, table, [column])[(table, column)]
+        values = found.column("v").combine_chunks()
         distinct[(table, column)] = values
-        rare = pc.filter(values, pc.less(counted.column("n"), COMMON))
+        rare = pc.filter(values, pc.less(found.column("n"), COMMON))
         folded[(table, column)] = pc.unique(pc.utf8_lower(rare))
         report.mirror_values += len(values)
     if any(len(v) for v in folded.values()):

@@ -101,7 +101,7 @@ def test_a_failed_run_keeps_the_live_mirror_and_a_usable_spare(
         pytest.raises(RuntimeError),
         MirrorWorkspace(project.mirror) as ws,
     ):
-        ws.con.execute("DELETE FROM users")
+        ws.open().execute("DELETE FROM users")
         raise RuntimeError("killed mid-run")
     assert count_users(project.mirror) == 21
     add_user(tiny, 22)

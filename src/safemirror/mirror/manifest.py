@@ -44,6 +44,7 @@ class MirrorState:
     """What the live mirror says about itself before a run."""
 
     last_run: RunManifest | None = None
+    runs_since_full: int = 0  # runs recorded after the last full one
     watermarks: dict[str, Any] = field(default_factory=dict)
     table_hashes: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +112,11 @@ def state_of(con: duckdb.DuckDBPyConnection) -> MirrorState:
                 json.loads(row[8]),
                 float(row[9]),
             )
+        found = con.execute(
+            "SELECT count(*) FROM _sm_runs WHERE finished_at > coalesce("
+            "(SELECT max(finished_at) FROM _sm_runs WHERE mode = 'full'), '-infinity')"
+        ).fetchall()
+        state.runs_since_full = int(found[0][0])
     if "_sm_state" in tables:
         for name, mark, table_hash in con.execute(
             "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
@@ -139,22 +145,18 @@ def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
     )
 
 
-def write_watermark(
+def write_watermarks(
     con: duckdb.DuckDBPyConnection,
-    table: str,
-    watermark: Any,
-    table_hash: str,
+    marks: list[tuple[str, Any, str]],
     fingerprint: str,
     at: datetime,
 ) -> None:
-    con.execute("DELETE FROM _sm_state WHERE table_name = ?", [table])
-    con.execute(
-        "INSERT INTO _sm_state VALUES (?, ?, ?, ?, ?)",
-        [
-            table,
-            None if watermark is None else encode_watermark(watermark),
-            table_hash,
-            fingerprint,
-            at,
-        ],
-    )
+    """Record each table's watermark and policy hash (``(table, watermark, hash)``)."""
+    if not marks:
+        return
+    rows = ", ".join("(?, ?, ?, ?, ?)" for _ in marks)
+    params: list[Any] = []
+    for table, watermark, table_hash in marks:
+        encoded = None if watermark is None else encode_watermark(watermark)
+        params += [table, encoded, table_hash, fingerprint, at]
+    con.execute(f"INSERT OR REPLACE INTO _sm_state VALUES {rows}", params)

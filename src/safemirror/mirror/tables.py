@@ -25,24 +25,19 @@ class TableOutcome:
     rows_in_mirror: int
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return (
-        _count(
-            con,
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-            [table],
-        )
-        > 0
-    )
+Layout = dict[str, list[tuple[str, str]]]  # mirror table -> [(column, DuckDB type)]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
-        "AND table_name = ? ORDER BY column_index",
-        [table],
-    ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
+def mirror_layout(con: duckdb.DuckDBPyConnection) -> Layout:
+    """Every permanent table of the mirror with its columns in order (one catalog query)."""
+    layout: Layout = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal "
+        "ORDER BY table_name, column_index"
+    ).fetchall():
+        layout.setdefault(str(table), []).append((str(column), str(dtype)))
+    return layout
 
 
 def row_key_sql(alias: str, key: list[str]) -> str:
@@ -61,6 +56,7 @@ def write_table(
     key: list[str],
     stream: pa.RecordBatchReader,
     *,
+    existing: list[tuple[str, str]] | None,
     incremental: bool,
     run_ts: datetime,
     old_fingerprint: str | None,
@@ -68,14 +64,14 @@ def write_table(
     """Replace (full) or upsert (incremental) ``table`` from ``stream``.
 
     ``stream`` carries the mirror columns plus ``_sm_deleted``; deleted rows leave.
+    ``existing`` is the table's current columns (``mirror_layout``), None if it is new.
     """
     q = quote(table)
     data_cols = [f.name for f in stream.schema if f.name != DELETED]
     col_list = ", ".join(quote(c) for c in data_cols)
-    exists = _exists(con, table)
     con.register("_sm_stream", stream)
     try:
-        if not exists:
+        if existing is None:
             n = _count(
                 con,
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
@@ -86,11 +82,11 @@ def write_table(
         rows_read = _count(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
     finally:
         con.unregister("_sm_stream")
-    same_shape = [c for c, _ in _columns(con, table) if c != ENTERED] == data_cols
-    if incremental and same_shape:
+    old_cols = [c for c, _ in existing]
+    if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
         outcome = _upsert(con, table, key, data_cols, run_ts, old_fingerprint, rows_read)
     else:
-        outcome = _replace(con, table, key, data_cols, run_ts, old_fingerprint, rows_read)
+        outcome = _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return outcome
 
@@ -112,27 +108,31 @@ def _upsert(
 ) -> TableOutcome:
     q = quote(table)
     before = _count(con, f"SELECT count(*) FROM {q}")
+    # One pass over the mirror table: delete the rows the stage replaces or deletes, and
+    # keep their keys and entry times (a temporary table; the join with the stage is small).
     prev_keys = ", ".join(f"m.{quote(c)}" for c in key)
-    con.execute(  # mirror rows the stage replaces or deletes: keys, entry time, deleted?
-        f"CREATE OR REPLACE TEMP TABLE _sm_prev AS SELECT {prev_keys}, m.{ENTERED}, "
-        f"s.{DELETED} FROM {q} m JOIN {STAGE} s ON {_join('s', 'm', key)}"
-    )
-    left = _count(
-        con,
-        f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
-        f"FROM _sm_prev p WHERE p.{DELETED}",
-        [table, run_ts, fingerprint],
-    )
-    replaced = _count(con, f"DELETE FROM {q} m USING _sm_prev p WHERE {_join('m', 'p', key)}")
-    select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _count(
-        con,
-        f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) "
-        f"FROM {STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
-        [run_ts],
-    )
-    con.execute("DROP TABLE IF EXISTS _sm_prev")
-    return TableOutcome(rows_read, written, left, before - replaced + written)
+    replaced_rows = con.sql(
+        f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} "
+        f"RETURNING {prev_keys}, m.{ENTERED}"
+    ).to_arrow_table()
+    con.register("_sm_prev", replaced_rows)
+    try:
+        left = _count(
+            con,
+            f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
+            f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
+            [table, run_ts, fingerprint],
+        )
+        select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
+        written = _count(
+            con,
+            f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) FROM "
+            f"{STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
+            [run_ts],
+        )
+    finally:
+        con.unregister("_sm_prev")
+    return TableOutcome(rows_read, written, left, before - replaced_rows.num_rows + written)
 
 
 def _replace(
@@ -140,12 +140,12 @@ def _replace(
     table: str,
     key: list[str],
     data_cols: list[str],
+    old_cols: list[str],
     run_ts: datetime,
     fingerprint: str | None,
     rows_read: int,
 ) -> TableOutcome:
     q, new = quote(table), quote(table + "__sm_new")
-    old_cols = {c for c, _ in _columns(con, table)}
     comparable = all(c in old_cols for c in key)
     live = f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})"
     if comparable:
@@ -171,14 +171,11 @@ def _replace(
     return TableOutcome(rows_read, written, left, written)
 
 
-def drop_unlisted(con: duckdb.DuckDBPyConnection, keep: set[str]) -> list[str]:
-    """Drop mirror tables the policy no longer mirrors (e.g. a table now skipped)."""
+def drop_unlisted(con: duckdb.DuckDBPyConnection, layout: Layout, keep: set[str]) -> list[str]:
+    """Drop mirror tables (of ``layout``) the policy no longer mirrors (e.g. now skipped)."""
     dropped = []
-    for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = "
-        "'main' AND NOT internal AND NOT temporary"
-    ).fetchall():
-        if not is_system(str(name)) and str(name) not in keep:
-            con.execute(f"DROP TABLE {quote(str(name))}")
-            dropped.append(str(name))
+    for name in layout:
+        if not is_system(name) and name not in keep:
+            con.execute(f"DROP TABLE {quote(name)}")
+            dropped.append(name)
     return dropped

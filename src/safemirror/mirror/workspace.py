@@ -13,6 +13,13 @@ the spare, so it never holds what that change meant to remove. A spare still ope
 (DuckDB holds a lock on every file it opens, which an open-file-description lock sees,
 even from this process) is never touched; the run then copies to a new file instead.
 The spare doubles the mirror's footprint on disk.
+
+All of a run's changes form one DuckDB transaction on the private copy: no statement pays
+a write-ahead-log sync, and the commit writes the changes straight into the file (a
+checkpoint, no WAL). Merging half-empty row groups (DuckDB's vacuum) is left to
+*compacting* publishes, which the caller asks for now and then: an incremental run
+appends a small row group per table and marks replaced rows deleted, and folding those
+in on every run would cost more than the run itself.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import duckdb
 
 from safemirror.errors import ConflictError, SourceError
 from safemirror.mirror.schema import SYSTEM_DDL
+
+VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
 
 def _fsync_dir(path: Path) -> None:
@@ -63,7 +72,11 @@ def _copy_over(source: Path, target_fd: int) -> None:
 
 
 class MirrorWorkspace:
-    """Context manager: ``with MirrorWorkspace(path) as ws: ...; ws.publish()``."""
+    """Context manager: ``with MirrorWorkspace(path) as ws: ws.open(); ...; ws.publish()``.
+
+    Entering only takes the lock; ``open`` does the copying, so a caller may run it in a
+    background thread while it connects to the source.
+    """
 
     def __init__(self, target: Path, *, memory_limit: str = "1GB") -> None:
         self.target = target
@@ -82,6 +95,7 @@ class MirrorWorkspace:
         return self._con
 
     def __enter__(self) -> MirrorWorkspace:
+        """Take the mirror's lock (fails at once if another sync holds it); see ``open``."""
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._lock = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -94,21 +108,31 @@ class MirrorWorkspace:
                 hint="wait for it to finish, then run again",
             ) from None
         self._remove_leftovers()
+        return self
+
+    def open(self) -> duckdb.DuckDBPyConnection:
+        """Copy the live mirror (if any) to the working path and open it in a transaction."""
+        if self._lock is None:
+            raise RuntimeError("enter the workspace before opening it")
         if self.target.exists():
             self._copy_live()
         try:
-            self._con = duckdb.connect(str(self.work))
+            con = duckdb.connect(str(self.work))
         except duckdb.Error as exc:
-            self.__exit__(None, None, None)
             raise SourceError(
                 f"the mirror {self.target} cannot be opened: {exc}",
                 hint="if it is corrupt, move it away and run 'safemirror sync --full'",
             ) from None
-        self._con.execute(f"SET memory_limit = '{self.memory_limit}'")
-        self._con.execute("SET preserve_insertion_order = false")
+        self._con = con
+        con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
         for ddl in SYSTEM_DDL:
-            self._con.execute(ddl)
-        return self
+            con.execute(ddl)
+        # The commit checkpoints at once and skips the WAL: the copy is private until published.
+        con.execute("SET checkpoint_threshold = '1B'")
+        con.execute("SET auto_checkpoint_skip_wal_threshold = 0")
+        con.execute("BEGIN TRANSACTION")
+        return con
 
     def _copy_live(self) -> None:
         """Copy the live mirror to the working path, reusing an idle spare when there is one."""
@@ -134,14 +158,17 @@ class MirrorWorkspace:
             with contextlib.suppress(OSError):
                 stale.unlink()
 
-    def publish(self, *, keep_spare: bool = False) -> None:
-        """Make the working copy the live mirror in one atomic rename.
+    def publish(self, *, keep_spare: bool = False, compact: bool = True) -> None:
+        """Commit the run, then make the working copy the live mirror in one atomic rename.
 
         ``keep_spare`` keeps the replaced generation as the spare; pass it only when the
         new mirror continues the old one (same key, same policy), so the spare never holds
-        what a key change or a stricter policy meant to remove.
+        what a key change or a stricter policy meant to remove. ``compact=False`` skips
+        merging sparse row groups in this checkpoint.
         """
-        self.con.execute("CHECKPOINT")
+        self.con.execute(f"SET max_vacuum_tasks = {VACUUM_TASKS if compact else 0}")
+        self.con.execute("COMMIT")
+        self.con.execute("CHECKPOINT")  # anything the commit could not fold in yet
         self.con.close()
         self._con = None
         fd = os.open(self.work, os.O_RDONLY)

@@ -1,34 +1,53 @@
-"""Run a sync end to end: key → plan → stream and transform → mirror → verify → publish."""
+"""Run a sync end to end: key → plan → stream and transform → mirror → verify → publish.
+
+The steps overlap where they can: the live mirror is copied and opened in a background
+thread while the source is connected to, and each table's rows are read and transformed
+ahead while the table before is written.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import LeakError, SafemirrorError
 from safemirror.keys import fingerprint, load_key
-from safemirror.mirror.manifest import RunManifest, state_of, write_run, write_watermark
+from safemirror.mirror.manifest import (
+    MirrorState,
+    RunManifest,
+    state_of,
+    write_run,
+    write_watermarks,
+)
 from safemirror.mirror.schema import DELETED
-from safemirror.mirror.tables import TableOutcome, drop_unlisted, write_table
+from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted, mirror_layout, write_table
 from safemirror.mirror.workspace import MirrorWorkspace
-from safemirror.policy.model import Action
+from safemirror.policy.check import check_policy
+from safemirror.policy.model import Action, TablePolicy
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
+from safemirror.sync.feed import TableFeed
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
-from safemirror.sync.stream import as_reader, prefetch, with_schema
+from safemirror.sync.stream import as_reader
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
-from safemirror.verify import VerifyReport, verify_connection
+from safemirror.verify import TextValues, VerifyReport, count_text_values, verify_connection
 
 Progress = Callable[[str, int], None]
+READ_AHEAD = 2  # tables read and transformed ahead of the one being written
+COMPACT_EVERY = 16  # every so many runs after a full one, the publish merges sparse row groups
 
 
 @dataclass
@@ -38,43 +57,51 @@ class SyncResult:
     verify: VerifyReport
 
 
-def _allowed_values(
-    source: Source, plans: list[TablePlan]
-) -> dict[tuple[str, str], frozenset[object]]:
-    allowed: dict[tuple[str, str], frozenset[object]] = {}
-    for plan in plans:
-        for column, spec in plan.policy.columns.items():
+@dataclass
+class _Run:
+    """What one run carries from step to step."""
+
+    config: ProjectConfig
+    source: Source
+    ws: MirrorWorkspace
+    key: bytes
+    key_fp: str
+    full: bool
+    run_id: str
+    started: datetime
+    t0: float
+    progress: Progress | None
+    batch_rows: int
+
+
+Allowed = dict[tuple[str, str], frozenset[object]]
+
+
+def _allowed_values(source: Source, tables: Mapping[str, TablePolicy]) -> Allowed:
+    """The values common enough to keep, per ``generalize: min_count`` column."""
+    allowed: Allowed = {}
+    for name, table_policy in tables.items():
+        for column, spec in table_policy.columns.items():
             if spec.action is Action.GENERALIZE and spec.min_count:
-                values = source.value_counts(plan.name, column, spec.min_count)
-                allowed[(plan.name, column)] = frozenset(values)
+                values = source.value_counts(name, column, spec.min_count)
+                allowed[(name, column)] = frozenset(values)
     return allowed
-
-
-def _mirror_batches(
-    source: Source, plan: TablePlan, transform: TableTransform, batch_rows: int
-) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    marker = plan.policy.delete_marker
-
-    def shape(batch: pa.RecordBatch) -> pa.RecordBatch:
-        out = transform(batch)
-        if marker:
-            deleted = pc.is_valid(batch.column(batch.schema.get_field_index(marker)))
-        else:
-            deleted = pa.repeat(pa.scalar(False), batch.num_rows)
-        return out.append_column(DELETED, deleted)
-
-    raw = source.read(
-        plan.name, plan.select, since=plan.since, cursor=plan.policy.cursor, batch_rows=batch_rows
-    )
-    empty = pa.RecordBatch.from_pylist([], schema=source.schema_of(plan.name, plan.select))
-    fallback = shape(empty).schema  # the mirror schema when the read yields no batch
-    return with_schema((shape(b) for b in prefetch(raw)), fallback)
 
 
 def _reporter(progress: Progress | None, table: str) -> Callable[[int], None] | None:
     if progress is None:
         return None
     return lambda rows: progress(table, rows)
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
+
+
+def _open_mirror(ws: MirrorWorkspace) -> tuple[MirrorState, Layout]:
+    """Copy and open the working mirror; its state and layout (run in the background)."""
+    con = ws.open()
+    return state_of(con), mirror_layout(con)
 
 
 def run_sync(
@@ -92,23 +119,21 @@ def run_sync(
     try:
         key = load_key(config.key, config.base_dir)
         key_fp = fingerprint(key)
-        source = open_source(source_url(config))
-        display = source.display_url
-        try:
-            result = _run(
-                config,
-                source,
-                key,
-                key_fp,
-                full=full,
-                run_id=run_id,
-                started=started,
-                t0=t0,
-                progress=progress,
-                batch_rows=batch_rows,
-            )
-        finally:
-            source.close()
+        # Leaving the pool waits for the background open, before the workspace cleans up.
+        with (
+            MirrorWorkspace(config.mirror) as ws,
+            ThreadPoolExecutor(1, thread_name_prefix="safemirror-open") as pool,
+        ):
+            opening = pool.submit(_open_mirror, ws)
+            source = open_source(source_url(config))
+            display = source.display_url
+            try:
+                run = _Run(
+                    config, source, ws, key, key_fp, full, run_id, started, t0, progress, batch_rows
+                )
+                result = _run(run, opening)
+            finally:
+                source.close()
     except SafemirrorError as exc:
         audit.append(
             "sync.failed",
@@ -125,87 +150,110 @@ def run_sync(
     return result
 
 
-def _run(
-    config: ProjectConfig,
-    source: Source,
-    key: bytes,
-    key_fp: str,
-    *,
-    full: bool,
-    run_id: str,
-    started: datetime,
-    t0: float,
-    progress: Progress | None,
-    batch_rows: int,
-) -> SyncResult:
-    live = source.tables()
-    # The working copy is the live mirror's state; a refused plan leaves only it to delete.
-    with MirrorWorkspace(config.mirror) as ws:
-        state = state_of(ws.con)
-        plans = make_plan(
-            config.policy,
-            live,
-            state,
-            full=full,
-            key_fingerprint=key_fp,
-            origin=config.policy_origin,
-        )
-        ctx = TransformContext(key=key, allowed_values=_allowed_values(source, plans))
-        old_fp = state.last_run.key_fingerprint if state.last_run else None
-        outcomes: dict[str, TableOutcome] = {}
-        for plan in plans:
-            watermark = (
-                source.max_cursor(plan.name, plan.policy.cursor) if plan.policy.cursor else None
-            )
+def _write_tables(
+    run: _Run, plans: list[TablePlan], state: MirrorState, layout: Layout, allowed: Allowed
+) -> tuple[dict[str, TableOutcome], TextValues]:
+    """Write every planned table, reading the next ones ahead while one is written; the
+    outcomes, and the text-value counts of the written tables (for verify)."""
+    source, con = run.source, run.ws.con
+    ctx = TransformContext(key=run.key, allowed_values=allowed)
+    old_fp = state.last_run.key_fingerprint if state.last_run else None
+    marks: dict[str, Any] = {
+        p.name: source.max_cursor(p.name, p.policy.cursor) if p.policy.cursor else None
+        for p in plans
+    }  # taken before any read, so rows changed meanwhile are read again next time
+    lock = threading.Lock()
+    outcomes: dict[str, TableOutcome] = {}
+    counted: TextValues = {}
+    with ExitStack() as feeds:
+
+        def start(plan: TablePlan) -> TableFeed:
             transform = TableTransform(plan.name, plan.policy, ctx)
-            schema, batches = _mirror_batches(source, plan, transform, batch_rows)
-            report = _reporter(progress, plan.name)
-            outcomes[plan.name] = write_table(
-                ws.con,
+            feed = TableFeed(source, plan, transform, batch_rows=run.batch_rows, lock=lock)
+            feeds.callback(feed.close)
+            return feed
+
+        upcoming = deque(start(plan) for plan in plans[:READ_AHEAD])
+        for i, plan in enumerate(plans):
+            if i + READ_AHEAD < len(plans):
+                upcoming.append(start(plans[i + READ_AHEAD]))
+            schema, batches = upcoming.popleft().batches()
+            outcome = write_table(
+                con,
                 plan.name,
                 plan.policy.primary_key,
-                as_reader(schema, batches, report),
+                as_reader(schema, batches, _reporter(run.progress, plan.name)),
+                existing=layout.get(plan.name),
                 incremental=plan.incremental,
-                run_ts=started,
+                run_ts=run.started,
                 old_fingerprint=old_fp,
             )
-            if watermark is None and plan.incremental:
-                watermark = plan.since
-            write_watermark(ws.con, plan.name, watermark, plan.table_hash, key_fp, started)
-        drop_unlisted(ws.con, {p.name for p in plans})
-        report_ = verify_connection(ws.con, source, config.policy, live)
-        if not report_.ok:
-            raise LeakError(
-                "verify found sensitive production values in the new mirror; it "
-                "was NOT published\n" + report_.describe(),
-                hint="fix the policy for the columns named above, then rerun",
-            )
-        manifest = RunManifest(
-            run_id=run_id,
-            started_at=started,
-            finished_at=datetime.now(UTC).replace(tzinfo=None),
-            mode="incremental" if any(p.incremental for p in plans) else "full",
-            policy_hash=config.policy.digest(),
-            key_fingerprint=key_fp,
-            source=source.display_url,
-            schema_snapshot=schema_snapshot(config.policy, live),
-            row_counts={
-                name: {
-                    "read": o.rows_read,
-                    "written": o.rows_written,
-                    "left": o.rows_left,
-                    "in_mirror": o.rows_in_mirror,
-                }
-                for name, o in outcomes.items()
-            },
-            duration_s=time.perf_counter() - t0,
+            outcomes[plan.name] = outcome
+            text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
+            counted.update(count_text_values(con, plan.name, text))  # final: verify reuses it
+            if marks[plan.name] is None and plan.incremental:
+                marks[plan.name] = plan.since
+    write_watermarks(
+        con, [(p.name, marks[p.name], p.table_hash) for p in plans], run.key_fp, run.started
+    )
+    drop_unlisted(con, layout, {p.name for p in plans})
+    return outcomes, counted
+
+
+def _run(run: _Run, opening: Future[tuple[MirrorState, Layout]]) -> SyncResult:
+    config, source = run.config, run.source
+    live = source.tables()
+    # Counting common values needs only the live schema: done while the mirror is copied
+    # (unless the policy does not fit the schema; the plan below then says why).
+    early = not check_policy(config.policy, live)
+    allowed = _allowed_values(source, config.policy.mirrored_tables) if early else {}
+    state, layout = opening.result()  # the working copy holds the live mirror's state
+    plans = make_plan(
+        config.policy,
+        live,
+        state,
+        full=run.full,
+        key_fingerprint=run.key_fp,
+        origin=config.policy_origin,
+    )
+    if not early:
+        allowed = _allowed_values(source, {p.name: p.policy for p in plans})
+    outcomes, counted = _write_tables(run, plans, state, layout, allowed)
+    con = run.ws.con
+    report = verify_connection(con, source, config.policy, live, counted)
+    if not report.ok:
+        raise LeakError(
+            "verify found sensitive production values in the new mirror; it "
+            "was NOT published\n" + report.describe(),
+            hint="fix the policy for the columns named above, then rerun",
         )
-        write_run(ws.con, manifest)
-        continues = (
-            state.last_run is not None
-            and state.last_run.key_fingerprint == key_fp
-            and state.last_run.policy_hash == manifest.policy_hash
-            and all(p.incremental for p in plans)
-        )
-        ws.publish(keep_spare=continues)
-    return SyncResult(manifest, outcomes, report_)
+    manifest = RunManifest(
+        run_id=run.run_id,
+        started_at=run.started,
+        finished_at=datetime.now(UTC).replace(tzinfo=None),
+        mode="incremental" if any(p.incremental for p in plans) else "full",
+        policy_hash=config.policy.digest(),
+        key_fingerprint=run.key_fp,
+        source=source.display_url,
+        schema_snapshot=schema_snapshot(config.policy, live),
+        row_counts={
+            name: {
+                "read": o.rows_read,
+                "written": o.rows_written,
+                "left": o.rows_left,
+                "in_mirror": o.rows_in_mirror,
+            }
+            for name, o in outcomes.items()
+        },
+        duration_s=time.perf_counter() - run.t0,
+    )
+    write_run(con, manifest)
+    continues = (
+        state.last_run is not None
+        and state.last_run.key_fingerprint == run.key_fp
+        and state.last_run.policy_hash == manifest.policy_hash
+        and all(p.incremental for p in plans)
+    )
+    compact = not continues or (state.runs_since_full + 1) % COMPACT_EVERY == 0
+    run.ws.publish(keep_spare=continues, compact=compact)
+    return SyncResult(manifest, outcomes, report)

@@ -2,48 +2,75 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
 _DONE = object()
+_JOIN_S = 30.0  # how long closing waits for a reader thread stuck in its source
+
+
+class ReadAhead:
+    """Pull ``items`` in a background thread from construction on, at most ``depth`` ahead.
+
+    Iterate it once; an error in the thread is raised to the consumer. ``close()`` stops
+    the thread (it finishes the item it is pulling) and waits for it, so nothing the thread
+    uses is closed under it.
+    """
+
+    def __init__(self, items: Iterable[pa.RecordBatch], depth: int = 2) -> None:
+        self._slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._items = items
+        self._worker = threading.Thread(target=self._pump, name="safemirror-read", daemon=True)
+        self._worker.start()
+
+    def _pump(self) -> None:
+        try:
+            for item in self._items:
+                while not self._stop.is_set():
+                    try:
+                        self._slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._slots.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            self._slots.put(exc)
+        finally:
+            self._items = ()  # drop the source iterator here, so its cleanup runs in this thread
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                item = self._slots.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, pa.RecordBatch)
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + _JOIN_S
+        while self._worker.is_alive() and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):  # unblock a thread waiting to put
+                self._slots.get_nowait()
+            self._worker.join(timeout=0.05)
 
 
 def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
     """Pull ``batches`` in a background thread, at most ``depth`` ahead (bounded memory)."""
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        slots.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            slots.put(exc)
-
-    worker = threading.Thread(target=pump, name="safemirror-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, pa.RecordBatch)
-            yield item
-    finally:
-        stop.set()
+    return iter(ReadAhead(batches, depth))
 
 
 def as_reader(

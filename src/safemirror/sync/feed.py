@@ -1,0 +1,66 @@
+"""One table's de-identified rows, read and transformed ahead in a background thread.
+
+A run starts the next table's feed before it writes the current one, so the source reads
+and the transforms of one table overlap with the mirror writes of the one before. The
+transforms share one lock: the pseudonym caches are shared across tables and not
+thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safemirror.mirror.schema import DELETED
+from safemirror.sources.base import Source
+from safemirror.sync.plan import TablePlan
+from safemirror.sync.stream import ReadAhead, with_schema
+from safemirror.transforms.apply import TableTransform
+
+
+class TableFeed:
+    """Start reading ``plan``'s rows now; ``batches()`` hands them over, ``close()`` stops."""
+
+    def __init__(
+        self,
+        source: Source,
+        plan: TablePlan,
+        transform: TableTransform,
+        *,
+        batch_rows: int,
+        lock: threading.Lock,
+    ) -> None:
+        self.plan = plan
+        self._transform = transform
+        self._lock = lock
+        empty = pa.RecordBatch.from_pylist([], schema=source.schema_of(plan.name, plan.select))
+        self.fallback = self._shape(empty).schema  # the mirror schema when no batch comes
+        raw = source.read(
+            plan.name,
+            plan.select,
+            since=plan.since,
+            cursor=plan.policy.cursor,
+            batch_rows=batch_rows,
+        )
+        self._ahead = ReadAhead(self._shape(batch) for batch in raw)
+
+    def _shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The mirror columns of ``batch`` plus the ``_sm_deleted`` flag."""
+        with self._lock:
+            out = self._transform(batch)
+        marker = self.plan.policy.delete_marker
+        if marker:
+            deleted = pc.is_valid(batch.column(batch.schema.get_field_index(marker)))
+        else:
+            deleted = pa.repeat(pa.scalar(False), batch.num_rows)
+        return out.append_column(DELETED, deleted)
+
+    def batches(self) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        """The mirror schema and the batches (waits for the first one)."""
+        return with_schema(self._ahead, self.fallback)
+
+    def close(self) -> None:
+        self._ahead.close()
