@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pyarrow as pa
 import pytest
 
 from safemirror.errors import SourceError
 from safemirror.sources.base import Source
+from safemirror.sources.registry import open_source
 from tests.sources.dataset import COLUMNS, ROWS, WEIRD_COLUMN, WEIRD_TABLE, event_rows
 
 CANONICAL = pa.schema(
@@ -98,6 +102,34 @@ def test_an_abandoned_stream_frees_the_source(source: Source) -> None:
     next(stream)
     stream.close()  # type: ignore[attr-defined]
     assert source.max_cursor("events", ["id"]) == ROWS
+
+
+def test_prepared_streams_read_concurrently_and_alike(source: Source) -> None:
+    expected = read_all(source)
+    source.prepare_streams(2)
+    with ThreadPoolExecutor(2) as pool:
+        tables = list(pool.map(lambda _: read_all(source), range(2)))
+    assert all(t.equals(expected) for t in tables)
+
+
+def test_closing_waits_for_streams_still_being_prepared(postgres_url: str) -> None:
+    def sessions() -> int:
+        with psycopg.connect(postgres_url) as con:
+            row = con.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    before = sessions()
+    source = open_source(postgres_url)
+    source.prepare_streams(3)
+    source.close()  # waits for the three connections being opened, and closes them
+    deadline = time.monotonic() + 5
+    while sessions() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sessions() == before
 
 
 def _expected_since(since: datetime) -> list[int]:

@@ -28,10 +28,12 @@ The session is read-only, in UTC, and without JIT (plain scans gain nothing from
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -202,6 +204,7 @@ class PostgresSource:
         self._pgtypes: dict[str, dict[str, str]] = {}
         self._unicode_lower: bool | None = None
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
+        self._pending: list[Future[Any]] = []  # stream connections being opened ahead
         self._idle_lock = threading.Lock()
         self._conn = self._connect()
 
@@ -349,11 +352,33 @@ class PostgresSource:
             self._release_stream_connection(conn, reusable=finished)
 
     def _stream_connection(self) -> Any:
-        """An idle stream connection, or a new one (connecting costs tens of ms)."""
+        """An idle stream connection, one opened ahead, or a new one (connecting costs
+        tens of ms: the driver loads the server's type catalog)."""
         with self._idle_lock:
             if self._idle:
                 return self._idle.pop()
+            pending = self._pending.pop(0) if self._pending else None
+        if pending is not None:
+            with contextlib.suppress(SourceError):  # a fresh attempt reports the error
+                return pending.result()
         return self._connect()
+
+    def prepare_streams(self, count: int) -> None:
+        """Open up to ``count`` stream connections in background threads."""
+        with self._idle_lock:
+            wanted = count - len(self._idle) - len(self._pending)
+            for _ in range(max(0, wanted)):
+                opened: Future[Any] = Future()
+                self._pending.append(opened)
+                threading.Thread(
+                    target=self._open_ahead, args=(opened,), name="safemirror-connect", daemon=True
+                ).start()
+
+    def _open_ahead(self, opened: Future[Any]) -> None:
+        try:
+            opened.set_result(self._connect())
+        except BaseException as exc:
+            opened.set_exception(exc)
 
     def _release_stream_connection(self, conn: Any, *, reusable: bool) -> None:
         """Keep a connection whose stream ended cleanly; close one left mid-stream."""
@@ -446,6 +471,10 @@ class PostgresSource:
     def close(self) -> None:
         with self._idle_lock:
             idle, self._idle = self._idle, []
+            pending, self._pending = self._pending, []
+        for opened in pending:  # wait for connections still being opened, then close them
+            with contextlib.suppress(Exception):
+                idle.append(opened.result())
         for conn in idle:
             conn.close()
         self._conn.close()

@@ -1,0 +1,155 @@
+"""The overlapped run: read-ahead failures, background threads, compaction, verify's counts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+import safemirror.sync.run as run_module
+from safemirror.config import ProjectConfig, source_url
+from safemirror.errors import SourceError
+from safemirror.mirror.manifest import read_state
+from safemirror.mirror.tables import mirror_layout
+from safemirror.mirror.workspace import MirrorWorkspace
+from safemirror.sources.base import Source
+from safemirror.sources.registry import open_source
+from safemirror.sync.run import run_sync
+from safemirror.sync.stream import ReadAhead
+from safemirror.verify import TextValues, count_text_values, verify_connection
+from tests.sync.tiny import TinyProduction, file_digest, stamp
+
+MakeProject = Callable[..., ProjectConfig]
+
+
+@pytest.fixture
+def project(tiny: TinyProduction, make_project: MakeProject) -> ProjectConfig:
+    return make_project(f"sqlite:///{tiny.path}")
+
+
+class FailingReads:
+    """A source whose reads of one table fail after ``after`` batches."""
+
+    def __init__(self, inner: Source, table: str, after: int = 0) -> None:
+        self._inner, self._table, self._after = inner, table, after
+
+    def read(self, table: str, *args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        batches = self._inner.read(table, *args, **kwargs)
+        if table != self._table:
+            return batches
+
+        def failing() -> Iterator[pa.RecordBatch]:
+            for n, batch in enumerate(batches):
+                if n >= self._after:
+                    raise SourceError(f"reading table {table!r} failed: connection lost")
+                yield batch
+            raise SourceError(f"reading table {table!r} failed: connection lost")
+
+        return failing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _read_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("safemirror-read")]
+
+
+@pytest.mark.parametrize("table", ["users", "devices"])
+def test_a_failing_read_ahead_stops_the_run_and_leaves_the_mirror(
+    project: ProjectConfig, tiny: TinyProduction, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sync(project)
+    digest = file_digest(project.mirror)
+    tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
+    tiny.execute("UPDATE devices SET updated_at = ? WHERE id = 101", (stamp(20),))
+    monkeypatch.setattr(
+        run_module, "open_source", lambda url: FailingReads(open_source(url), table)
+    )
+    with pytest.raises(SourceError, match="connection lost"):
+        run_sync(project)
+    assert file_digest(project.mirror) == digest
+    deadline = time.monotonic() + 5
+    while _read_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _read_threads()
+    leftovers = list(project.mirror.parent.glob(f".{project.mirror.name}.sync-*"))
+    assert leftovers == []
+
+
+def test_compaction_every_nth_run_after_a_full_one(
+    project: ProjectConfig, tiny: TinyProduction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+    publish = MirrorWorkspace.publish
+
+    def spy(self: MirrorWorkspace, *, keep_spare: bool = False, compact: bool = True) -> None:
+        calls.append(compact)
+        publish(self, keep_spare=keep_spare, compact=compact)
+
+    monkeypatch.setattr(MirrorWorkspace, "publish", spy)
+    monkeypatch.setattr(run_module, "COMPACT_EVERY", 3)
+    run_sync(project)  # full: compacts
+    for _ in range(4):
+        run_sync(project)
+    assert read_state(project.mirror).runs_since_full == 4
+    run_sync(project, full=True)
+    assert read_state(project.mirror).runs_since_full == 0
+    assert calls == [True, False, False, True, False, True]
+
+
+def test_verify_counts_taken_while_writing_match_a_fresh_count(project: ProjectConfig) -> None:
+    source = open_source(source_url(project))
+    try:
+        con = duckdb.connect()  # a mirror with a leaked email and an ordinary column
+        con.execute("CREATE TABLE devices AS SELECT 'grace@example.org' AS model, 1 AS id")
+        con.execute("CREATE TABLE users AS SELECT 'DE' AS country, 1 AS id")
+        layout = mirror_layout(con)
+        counted: TextValues = {}
+        for table, columns in layout.items():
+            text = [c for c, t in columns if t == "VARCHAR"]
+            counted.update(count_text_values(con, table, text))
+        live = source.tables()
+        fresh = verify_connection(con, source, project.policy, live)
+        reused = verify_connection(con, source, project.policy, live, counted)
+    finally:
+        source.close()
+    assert fresh.findings == reused.findings
+    assert any(f.origin == "detector:email" for f in fresh.findings)
+    assert (fresh.mirror_columns, fresh.mirror_values) == (
+        reused.mirror_columns,
+        reused.mirror_values,
+    )
+
+
+def test_read_ahead_closed_early_stops_its_thread_and_cleans_up() -> None:
+    cleaned = threading.Event()
+    batch = pa.record_batch({"x": [1]})
+
+    def endless() -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                yield batch
+        finally:
+            cleaned.set()
+
+    ahead = ReadAhead(endless(), depth=2)
+    first = next(iter(ahead))
+    assert first.equals(batch)
+    ahead.close()
+    assert cleaned.wait(5)
+    assert not ahead._worker.is_alive()
+
+
+def test_read_ahead_hands_errors_to_the_consumer() -> None:
+    def broken() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"x": [1]})
+        raise SourceError("gone")
+
+    with pytest.raises(SourceError, match="gone"):
+        list(ReadAhead(broken()))
