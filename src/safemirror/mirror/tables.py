@@ -109,7 +109,7 @@ def _upsert(
     q = quote(table)
     before = _count(con, f"SELECT count(*) FROM {q}")
     # One pass over the mirror table: delete the rows the stage replaces or deletes, and
-    # keep their keys and entry times (a temporary table; the join with the stage is small).
+    # get back their keys and entry times (small; the joins below are with the stage).
     prev_keys = ", ".join(f"m.{quote(c)}" for c in key)
     replaced_rows = con.sql(
         f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} "
