@@ -10,6 +10,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+import safemirror.sources.postgres as postgres_module
 from safemirror.errors import SourceError
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
@@ -104,15 +105,16 @@ def test_an_abandoned_stream_frees_the_source(source: Source) -> None:
     assert source.max_cursor("events", ["id"]) == ROWS
 
 
-def test_prepared_streams_read_concurrently_and_alike(source: Source) -> None:
+def test_concurrent_streams_read_alike(source: Source) -> None:
     expected = read_all(source)
-    source.prepare_streams(2)
-    with ThreadPoolExecutor(2) as pool:
-        tables = list(pool.map(lambda _: read_all(source), range(2)))
+    with ThreadPoolExecutor(3) as pool:
+        tables = list(pool.map(lambda _: read_all(source), range(3)))
     assert all(t.equals(expected) for t in tables)
 
 
-def test_closing_waits_for_streams_still_being_prepared(postgres_url: str) -> None:
+def test_stream_sessions_share_the_driver_database_and_all_close(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def sessions() -> int:
         with psycopg.connect(postgres_url) as con:
             row = con.execute(
@@ -122,10 +124,21 @@ def test_closing_waits_for_streams_still_being_prepared(postgres_url: str) -> No
             assert row is not None
             return int(row[0])
 
+    opened: list[str] = []
+    connect = postgres_module.pgdbapi.connect
+
+    def counting(uri: str, **kwargs: object) -> object:
+        opened.append(uri)
+        return connect(uri, **kwargs)
+
+    monkeypatch.setattr(postgres_module.pgdbapi, "connect", counting)
     before = sessions()
     source = open_source(postgres_url)
-    source.prepare_streams(3)
-    source.close()  # waits for the three connections being opened, and closes them
+    with ThreadPoolExecutor(3) as pool:  # three streams at once: three more sessions
+        list(pool.map(lambda _: read_all(source), range(3)))
+    assert len(opened) == 1  # the driver loaded the type catalog once
+    assert sessions() > before
+    source.close()
     deadline = time.monotonic() + 5
     while sessions() > before and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -77,9 +77,4 @@ class Source(Protocol):
         """Up to ``rows`` rows for detectors (a deterministic spread, not just the first)."""
         ...
 
-    def prepare_streams(self, count: int) -> None:
-        """Get ready for ``count`` concurrent reads ahead of time (e.g. connect in the
-        background); a hint that changes no result."""
-        ...
-
     def close(self) -> None: ...

@@ -28,12 +28,10 @@ The session is read-only, in UTC, and without JIT (plain scans gain nothing from
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -204,8 +202,9 @@ class PostgresSource:
         self._pgtypes: dict[str, dict[str, str]] = {}
         self._unicode_lower: bool | None = None
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
-        self._pending: list[Future[Any]] = []  # stream connections being opened ahead
         self._idle_lock = threading.Lock()
+        self._query_lock = threading.Lock()  # the main session serves one query at a time
+        self._conn: Any = None
         self._conn = self._connect()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -215,8 +214,14 @@ class PostgresSource:
         return SourceError(f"{doing} ({self.display_url}): {message}", hint=hint)
 
     def _connect(self) -> Any:
+        """A new session. The first opens the driver's database, which loads the server's
+        type catalog (tens of ms); the others share it and cost a few ms."""
         try:
-            conn = pgdbapi.connect(self._uri, autocommit=True)
+            if self._conn is None:
+                conn = pgdbapi.connect(self._uri, autocommit=True)
+            else:
+                conn = self._conn.adbc_clone()
+                conn.adbc_connection.set_autocommit(True)
         except adbc_driver_manager.Error as exc:
             raise self._error(
                 "cannot connect to the PostgreSQL source",
@@ -236,8 +241,9 @@ class PostgresSource:
         return conn
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
+        """Run ``sql`` on the main session (one statement at a time, from any thread)."""
         try:
-            with self._conn.cursor() as cur:
+            with self._query_lock, self._conn.cursor() as cur:
                 cur.execute(sql, parameters=params or None)
                 return cur.fetch_arrow_table()
         except adbc_driver_manager.Error as exc:
@@ -352,33 +358,11 @@ class PostgresSource:
             self._release_stream_connection(conn, reusable=finished)
 
     def _stream_connection(self) -> Any:
-        """An idle stream connection, one opened ahead, or a new one (connecting costs
-        tens of ms: the driver loads the server's type catalog)."""
+        """An idle stream connection, or a new one."""
         with self._idle_lock:
             if self._idle:
                 return self._idle.pop()
-            pending = self._pending.pop(0) if self._pending else None
-        if pending is not None:
-            with contextlib.suppress(SourceError):  # a fresh attempt reports the error
-                return pending.result()
         return self._connect()
-
-    def prepare_streams(self, count: int) -> None:
-        """Open up to ``count`` stream connections in background threads."""
-        with self._idle_lock:
-            wanted = count - len(self._idle) - len(self._pending)
-            for _ in range(max(0, wanted)):
-                opened: Future[Any] = Future()
-                self._pending.append(opened)
-                threading.Thread(
-                    target=self._open_ahead, args=(opened,), name="safemirror-connect", daemon=True
-                ).start()
-
-    def _open_ahead(self, opened: Future[Any]) -> None:
-        try:
-            opened.set_result(self._connect())
-        except BaseException as exc:
-            opened.set_exception(exc)
 
     def _release_stream_connection(self, conn: Any, *, reusable: bool) -> None:
         """Keep a connection whose stream ended cleanly; close one left mid-stream."""
@@ -471,10 +455,6 @@ class PostgresSource:
     def close(self) -> None:
         with self._idle_lock:
             idle, self._idle = self._idle, []
-            pending, self._pending = self._pending, []
-        for opened in pending:  # wait for connections still being opened, then close them
-            with contextlib.suppress(Exception):
-                idle.append(opened.result())
         for conn in idle:
             conn.close()
         self._conn.close()

@@ -386,9 +386,6 @@ class SqliteSource:
         parts = list(self._stream(table, cols, spread, "", params, batch_rows=65_536))
         return pa.concat_tables(parts) if parts else arrow_schema(cols).empty_table()
 
-    def prepare_streams(self, count: int) -> None:
-        """Nothing to prepare: opening a SQLite file costs next to nothing."""
-
     def close(self) -> None:
         self._db.close()
 

@@ -127,7 +127,6 @@ def run_sync(
             opening = pool.submit(_open_mirror, ws)
             source = open_source(source_url(config))
             display = source.display_url
-            source.prepare_streams(READ_AHEAD + 1)  # the feeds started first
             try:
                 run = _Run(
                     config, source, ws, key, key_fp, full, run_id, started, t0, progress, batch_rows
