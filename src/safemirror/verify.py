@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from safemirror.mirror.schema import ENTERED, is_system, quote
 from safemirror.mirror.tables import mirror_layout
+from safemirror.mirror.textcounts import count_columns
 from safemirror.policy.detectors.registry import mirror_detectors
 from safemirror.policy.model import Policy
 from safemirror.sources.base import Source, TableInfo
@@ -104,15 +105,9 @@ TextValues = dict[tuple[str, str], pa.Table]  # (table, column) -> its values ``
 def count_text_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> TextValues:
     """The distinct non-null values of text ``columns`` of ``table``, with their counts.
 
-    A sync counts each table as soon as it is written (while the next one is still being
-    read) and hands the counts to ``verify_connection``."""
-    return {
-        (table, column): con.sql(
-            f"SELECT {quote(column)} AS v, count(*) AS n FROM {quote(table)} "
-            f"WHERE {quote(column)} IS NOT NULL GROUP BY 1"
-        ).to_arrow_table()
-        for column in columns
-    }
+    A sync keeps these counts up to date as it writes (``mirror.textcounts``) and hands
+    them to ``verify_connection``."""
+    return {(table, c): v for c, v in count_columns(con, quote(table), columns).items()}
 
 
 def verify_connection(

@@ -18,6 +18,8 @@ SYSTEM_DDL = (
     """CREATE TABLE IF NOT EXISTS _sm_history (
         table_name VARCHAR, row_key VARCHAR, entered_at TIMESTAMP, left_at TIMESTAMP,
         key_fingerprint VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _sm_text_counts (
+        table_name VARCHAR, column_name VARCHAR, value VARCHAR, n BIGINT)""",
 )
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from safemirror.mirror.schema import DELETED, ENTERED, STAGE, is_system, quote
+from safemirror.mirror.textcounts import Counts, count_arrow, count_columns
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class TableOutcome:
     rows_written: int
     rows_left: int
     rows_in_mirror: int
+    added: Counts | None = None  # text values written, when the table was not rebuilt
+    removed: Counts | None = None  # text values of the rows replaced or deleted
 
 
 Layout = dict[str, list[tuple[str, str]]]  # mirror table -> [(column, DuckDB type)]
@@ -57,6 +60,7 @@ def write_table(
     stream: pa.RecordBatchReader,
     *,
     existing: list[tuple[str, str]] | None,
+    text_columns: list[str],
     incremental: bool,
     run_ts: datetime,
     old_fingerprint: str | None,
@@ -64,7 +68,8 @@ def write_table(
     """Replace (full) or upsert (incremental) ``table`` from ``stream``.
 
     ``stream`` carries the mirror columns plus ``_sm_deleted``; deleted rows leave.
-    ``existing`` is the table's current columns (``mirror_layout``), None if it is new.
+    ``existing`` is the table's current columns (``mirror_layout``), None if it is new;
+    an upsert reports the values it wrote and removed in ``text_columns``.
     """
     q = quote(table)
     data_cols = [f.name for f in stream.schema if f.name != DELETED]
@@ -84,7 +89,9 @@ def write_table(
         con.unregister("_sm_stream")
     old_cols = [c for c, _ in existing]
     if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
-        outcome = _upsert(con, table, key, data_cols, run_ts, old_fingerprint, rows_read)
+        outcome = _upsert(
+            con, table, key, data_cols, text_columns, run_ts, old_fingerprint, rows_read
+        )
     else:
         outcome = _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -102,6 +109,7 @@ def _upsert(
     table: str,
     key: list[str],
     data_cols: list[str],
+    text_columns: list[str],
     run_ts: datetime,
     fingerprint: str | None,
     rows_read: int,
@@ -110,10 +118,9 @@ def _upsert(
     before = _count(con, f"SELECT count(*) FROM {q}")
     # One pass over the mirror table: delete the rows the stage replaces or deletes, and
     # get back their keys and entry times (small; the joins below are with the stage).
-    prev_keys = ", ".join(f"m.{quote(c)}" for c in key)
+    returned = ", ".join(f"m.{quote(c)}" for c in dict.fromkeys([*key, ENTERED, *text_columns]))
     replaced_rows = con.sql(
-        f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} "
-        f"RETURNING {prev_keys}, m.{ENTERED}"
+        f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} RETURNING {returned}"
     ).to_arrow_table()
     con.register("_sm_prev", replaced_rows)
     try:
@@ -132,7 +139,15 @@ def _upsert(
         )
     finally:
         con.unregister("_sm_prev")
-    return TableOutcome(rows_read, written, left, before - replaced_rows.num_rows + written)
+    added = count_columns(con, f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})", text_columns)
+    return TableOutcome(
+        rows_read,
+        written,
+        left,
+        before - replaced_rows.num_rows + written,
+        added=added,
+        removed=count_arrow(replaced_rows, text_columns),
+    )
 
 
 def _replace(

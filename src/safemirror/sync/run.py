@@ -24,6 +24,7 @@ from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import LeakError, SafemirrorError
 from safemirror.keys import fingerprint, load_key
+from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
     MirrorState,
     RunManifest,
@@ -43,7 +44,7 @@ from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
 from safemirror.sync.stream import as_reader
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
-from safemirror.verify import TextValues, VerifyReport, count_text_values, verify_connection
+from safemirror.verify import TextValues, VerifyReport, verify_connection
 
 Progress = Callable[[str, int], None]
 READ_AHEAD = 2  # tables read and transformed ahead of the one being written
@@ -98,10 +99,19 @@ def _is_text(dtype: pa.DataType) -> bool:
     return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
 
 
-def _open_mirror(ws: MirrorWorkspace) -> tuple[MirrorState, Layout]:
-    """Copy and open the working mirror; its state and layout (run in the background)."""
+@dataclass(frozen=True)
+class _Opened:
+    """What the working copy says about the live mirror."""
+
+    state: MirrorState
+    layout: Layout
+    counts: dict[str, textcounts.Counts]
+
+
+def _open_mirror(ws: MirrorWorkspace) -> _Opened:
+    """Copy and open the working mirror and read what it holds (run in the background)."""
     con = ws.open()
-    return state_of(con), mirror_layout(con)
+    return _Opened(state_of(con), mirror_layout(con), textcounts.load(con))
 
 
 def run_sync(
@@ -151,20 +161,20 @@ def run_sync(
 
 
 def _write_tables(
-    run: _Run, plans: list[TablePlan], state: MirrorState, layout: Layout, allowed: Allowed
+    run: _Run, plans: list[TablePlan], opened: _Opened, allowed: Allowed
 ) -> tuple[dict[str, TableOutcome], TextValues]:
     """Write every planned table, reading the next ones ahead while one is written; the
     outcomes, and the text-value counts of the written tables (for verify)."""
-    source, con = run.source, run.ws.con
+    source, con, state = run.source, run.ws.con, opened.state
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     old_fp = state.last_run.key_fingerprint if state.last_run else None
+    counts: dict[str, textcounts.Counts] = {}
     marks: dict[str, Any] = {
         p.name: source.max_cursor(p.name, p.policy.cursor) if p.policy.cursor else None
         for p in plans
     }  # taken before any read, so rows changed meanwhile are read again next time
     lock = threading.Lock()
     outcomes: dict[str, TableOutcome] = {}
-    counted: TextValues = {}
     with ExitStack() as feeds:
 
         def start(plan: TablePlan) -> TableFeed:
@@ -178,36 +188,42 @@ def _write_tables(
             if i + READ_AHEAD < len(plans):
                 upcoming.append(start(plans[i + READ_AHEAD]))
             schema, batches = upcoming.popleft().batches()
+            text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
             outcome = write_table(
                 con,
                 plan.name,
                 plan.policy.primary_key,
                 as_reader(schema, batches, _reporter(run.progress, plan.name)),
-                existing=layout.get(plan.name),
+                existing=opened.layout.get(plan.name),
+                text_columns=text,
                 incremental=plan.incremental,
                 run_ts=run.started,
                 old_fingerprint=old_fp,
             )
             outcomes[plan.name] = outcome
-            text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
-            counted.update(count_text_values(con, plan.name, text))  # final: verify reuses it
+            counts[plan.name] = textcounts.update(
+                con, plan.name, text, opened.counts.get(plan.name), outcome.added, outcome.removed
+            )  # the table is final: verify uses these counts
             if marks[plan.name] is None and plan.incremental:
                 marks[plan.name] = plan.since
     write_watermarks(
         con, [(p.name, marks[p.name], p.table_hash) for p in plans], run.key_fp, run.started
     )
-    drop_unlisted(con, layout, {p.name for p in plans})
+    drop_unlisted(con, opened.layout, {p.name for p in plans})
+    textcounts.save(con, counts)
+    counted = {(t, c): values for t, columns in counts.items() for c, values in columns.items()}
     return outcomes, counted
 
 
-def _run(run: _Run, opening: Future[tuple[MirrorState, Layout]]) -> SyncResult:
+def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
     config, source = run.config, run.source
     live = source.tables()
     # Counting common values needs only the live schema: done while the mirror is copied
     # (unless the policy does not fit the schema; the plan below then says why).
     early = not check_policy(config.policy, live)
     allowed = _allowed_values(source, config.policy.mirrored_tables) if early else {}
-    state, layout = opening.result()  # the working copy holds the live mirror's state
+    opened = opening.result()  # the working copy holds the live mirror's state
+    state = opened.state
     plans = make_plan(
         config.policy,
         live,
@@ -218,7 +234,7 @@ def _run(run: _Run, opening: Future[tuple[MirrorState, Layout]]) -> SyncResult:
     )
     if not early:
         allowed = _allowed_values(source, {p.name: p.policy for p in plans})
-    outcomes, counted = _write_tables(run, plans, state, layout, allowed)
+    outcomes, counted = _write_tables(run, plans, opened, allowed)
     con = run.ws.con
     report = verify_connection(con, source, config.policy, live, counted)
     if not report.ok:
