@@ -33,7 +33,7 @@ def stored_and_fresh(config: ProjectConfig) -> tuple[Listed, Listed]:
         def as_dict(counts: textcounts.Counts) -> dict[str, list[tuple[str, int]]]:
             return {c: sorted(zip(*t.to_pydict().values(), strict=True)) for c, t in counts.items()}
 
-        stored = {t: as_dict(c) for t, c in textcounts.load(con).items()}
+        stored = {t: as_dict(c) for t, c in textcounts.load(con, ["_sm_text_counts"]).items()}
         fresh = {
             t: as_dict(textcounts.count_columns(con, f'"{t}"', list(stored[t]))) for t in stored
         }

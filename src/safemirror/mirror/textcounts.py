@@ -10,7 +10,7 @@ counted from scratch. ``safemirror verify`` never relies on these counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -49,8 +49,10 @@ def count_arrow(rows: pa.Table, columns: list[str]) -> Counts:
     return out
 
 
-def load(con: duckdb.DuckDBPyConnection) -> dict[str, Counts]:
-    """Every table's stored counts."""
+def load(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, Counts]:
+    """Every table's stored counts (none if the mirror, of ``tables``, predates them)."""
+    if TABLE not in tables:
+        return {}
     stored = con.sql(f"SELECT table_name, column_name, value, n FROM {TABLE}").to_arrow_table()
     out: dict[str, Counts] = {}
     if not stored.num_rows:

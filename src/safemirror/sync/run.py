@@ -111,7 +111,8 @@ class _Opened:
 def _open_mirror(ws: MirrorWorkspace) -> _Opened:
     """Copy and open the working mirror and read what it holds (run in the background)."""
     con = ws.open()
-    return _Opened(state_of(con), mirror_layout(con), textcounts.load(con))
+    layout = mirror_layout(con)
+    return _Opened(state_of(con), layout, textcounts.load(con, layout))
 
 
 def run_sync(
