@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+import safemirror.mirror.tables as tables_module
 import safemirror.sync.run as run_module
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import SourceError
@@ -153,3 +154,34 @@ def test_read_ahead_hands_errors_to_the_consumer() -> None:
 
     with pytest.raises(SourceError, match="gone"):
         list(ReadAhead(broken()))
+
+
+def _incremental_content(
+    tiny: TinyProduction, make_project: MakeProject, tmp_dir: str
+) -> list[tuple[object, ...]]:
+    project = make_project(f"sqlite:///{tiny.path}", mirror=f"{tmp_dir}/mirror.duckdb")
+    run_sync(project)
+    tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
+    tiny.execute(
+        "UPDATE users SET deleted_at = ?, updated_at = ? WHERE id = 3", (stamp(20), stamp(20))
+    )
+    run_sync(project)
+    con = duckdb.connect(str(project.mirror), read_only=True)
+    try:
+        users = con.execute("SELECT * EXCLUDE (_sm_entered_at) FROM users ORDER BY ALL")
+        rows = users.fetchall()
+        left = con.execute("SELECT count(*) FROM _sm_history").fetchall()
+        return [*rows, *left]
+    finally:
+        con.close()
+
+
+def test_staging_in_memory_or_in_a_temporary_table_gives_the_same_mirror(
+    tiny: TinyProduction, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_memory = _incremental_content(tiny, make_project, "a")
+    tiny.execute("UPDATE users SET country = 'DE', updated_at = ? WHERE id = 2", (stamp(10),))
+    tiny.execute("UPDATE users SET deleted_at = NULL, updated_at = ? WHERE id = 3", (stamp(10),))
+    monkeypatch.setattr(tables_module, "STAGE_IN_MEMORY", 1)  # every stage goes to DuckDB
+    in_duckdb = _incremental_content(tiny, make_project, "b")
+    assert in_memory == in_duckdb

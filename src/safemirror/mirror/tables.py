@@ -8,6 +8,8 @@ instant can be listed afterwards (``presence.present_at``).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,8 @@ import pyarrow as pa
 
 from safemirror.mirror.schema import DELETED, ENTERED, STAGE, is_system, quote
 from safemirror.mirror.textcounts import Counts, count_arrow, count_columns
+
+STAGE_IN_MEMORY = 262_144  # rows up to which a table's changes are staged as Arrow
 
 
 @dataclass(frozen=True)
@@ -74,28 +78,62 @@ def write_table(
     q = quote(table)
     data_cols = [f.name for f in stream.schema if f.name != DELETED]
     col_list = ", ".join(quote(c) for c in data_cols)
-    con.register("_sm_stream", stream)
-    try:
-        if existing is None:
+    if existing is None:
+        con.register("_sm_stream", stream)
+        try:
             n = _count(
                 con,
                 f"CREATE TABLE {q} AS SELECT {col_list}, ?::TIMESTAMP AS {ENTERED} "
                 f"FROM _sm_stream WHERE NOT {DELETED}",
                 [run_ts],
             )
-            return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
-        rows_read = _count(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
+        finally:
+            con.unregister("_sm_stream")
+        return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
+    rows_read, unstage = _stage(con, stream)
+    try:
+        old_cols = [c for c, _ in existing]
+        if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
+            return _upsert(
+                con, table, key, data_cols, text_columns, run_ts, old_fingerprint, rows_read
+            )
+        return _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
+    finally:
+        unstage()
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, stream: pa.RecordBatchReader
+) -> tuple[int, Callable[[], None]]:
+    """Make ``stream`` queryable as ``_sm_stage``; its rows and how to remove it again.
+
+    A small stream (an incremental run's changes) stays in memory as an Arrow table;
+    a bigger one is copied into a temporary table, so memory stays bounded."""
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in stream:
+        held.append(batch)
+        rows += batch.num_rows
+        if rows > STAGE_IN_MEMORY:
+            break
+    else:
+        con.register(STAGE, pa.Table.from_batches(held, schema=stream.schema))
+
+        def unregister() -> None:
+            con.unregister(STAGE)
+
+        return rows, unregister
+    rest = pa.RecordBatchReader.from_batches(stream.schema, itertools.chain(held, stream))
+    con.register("_sm_stream", rest)
+    try:
+        rows = _count(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
     finally:
         con.unregister("_sm_stream")
-    old_cols = [c for c, _ in existing]
-    if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
-        outcome = _upsert(
-            con, table, key, data_cols, text_columns, run_ts, old_fingerprint, rows_read
-        )
-    else:
-        outcome = _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    return outcome
+
+    def drop() -> None:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+    return rows, drop
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
