@@ -58,7 +58,9 @@ class FailingReads:
 
 
 def _read_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("safemirror-read")]
+    """Threads a run starts: read-ahead, the mirror's opening and the copy's flush."""
+    names = ("safemirror-read", "safemirror-open", "safemirror-flush")
+    return [t for t in threading.enumerate() if t.name.startswith(names)]
 
 
 @pytest.mark.parametrize("table", ["users", "devices"])
