@@ -11,10 +11,13 @@ may reuse idle cursors (``reuse=True``), which saves setting one up per request.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -199,6 +202,62 @@ class MirrorPool:
                 self._current = None
 
 
+_Handle = list[Callable[[], None] | None]  # the action, None once cancelled or run
+
+
+class _Watchdog:
+    """One daemon thread that runs actions at their deadlines (a ``threading.Timer`` per
+    query would start a thread per query). Cancelled entries are dropped when due."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Handle]] = []
+        self._tickets = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, seconds: float, action: Callable[[], None]) -> _Handle:
+        """Run ``action`` in ``seconds`` unless the returned handle is cancelled first."""
+        handle: _Handle = [action]
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._tickets), handle))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is handle:
+                self._cond.notify()  # earlier than everything waiting: wake the thread
+        return handle
+
+    def cancel(self, handle: _Handle) -> None:
+        with self._cond:
+            handle[0] = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due, _, handle = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0 and handle[0] is not None:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                action, handle[0] = handle[0], None
+                if action is None:
+                    continue
+                self._cond.release()
+                try:
+                    with suppress(duckdb.Error):  # the cursor was closed meanwhile
+                        action()
+                finally:
+                    action = None  # hold no cursor while waiting
+                    self._cond.acquire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextmanager
 def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
     """Interrupt ``cursor`` after ``seconds``; raise ``QueryTimeout`` if that happened."""
@@ -208,9 +267,7 @@ def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None
         fired.set()
         cursor.interrupt()
 
-    timer = threading.Timer(seconds, stop)
-    timer.daemon = True
-    timer.start()
+    handle = _WATCHDOG.schedule(seconds, stop)
     try:
         yield
     except duckdb.Error:
@@ -221,4 +278,4 @@ def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None
             ) from None
         raise
     finally:
-        timer.cancel()
+        _WATCHDOG.cancel(handle)
