@@ -19,6 +19,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safemirror import __version__
@@ -67,14 +68,20 @@ def required_role(route: APIRoute) -> str:
     return str(extra.get("x-required-role", ""))
 
 
-def guard(request: Request) -> None:
-    """App-wide dependency: authenticate and authorize against the route's declared role."""
+async def guard(request: Request) -> None:
+    """App-wide dependency: authenticate and authorize against the route's declared role.
+
+    A bearer key already verified is checked on the event loop; anything that needs the
+    password hash or the keys file runs in a worker thread.
+    """
     route = request.scope.get("route")
     needed = required_role(route) if isinstance(route, APIRoute) else ""
     if needed in (PUBLIC, SIGNIN):
         return
     state = state_of(request)
-    principal = state.auth.authenticate(request)
+    principal = state.auth.authenticate_cached(request)
+    if principal is None:
+        principal = await run_in_threadpool(state.auth.authenticate, request)
     if needed not in Role.__members__:  # undeclared: fail closed
         raise HTTPException(403, "this route declares no role")
     if principal.role < Role[needed]:
@@ -86,7 +93,7 @@ def guard(request: Request) -> None:
     request.state.principal = principal
 
 
-def current(request: Request) -> Principal:
+async def current(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if principal is None:  # pragma: no cover - the guard always ran first
         raise HTTPException(401, "authentication required")

@@ -165,6 +165,21 @@ class Authenticator:
             )
         return record
 
+    def authenticate_cached(self, request: Request) -> Principal | None:
+        """``authenticate`` for a bearer key verified before, without hashing or reading
+        the keys file (so it may run on the event loop); None: call ``authenticate``."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return None
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return None
+        self.refuse_if_locked(request)
+        record = self.store.verified(key.strip())
+        if record is None:
+            return None
+        return Principal(record.id, record.name, record.role, "bearer")
+
     def authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
         if header is not None:
