@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
@@ -42,6 +43,7 @@ def test_endpoint_equals_suppressed_computation(
             con, metric, MetricQuery(date(2024, 1, 1), date(2024, 12, 31), "month", by), 11
         ).to_dict()
     assert body == expected
+    assert response.content == JSONResponse(expected).body  # byte for byte
     assert body["min_cell"] == 11 and body["suppressed_cells"] > 0
     for row in body["rows"]:
         for column in row["suppressed"]:
