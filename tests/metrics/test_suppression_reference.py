@@ -17,8 +17,9 @@ import pytest
 
 import safemirror.metrics.suppress as suppress_module
 from safemirror.metrics import MetricQuery, all_metrics, compute_raw, get_metric
-from safemirror.metrics.compute import build_problem
+from safemirror.metrics.compute import build_problem, suppress
 from safemirror.metrics.suppress import Problem, protect
+from safemirror.metrics.table import Grid, Row
 from tests.metrics import suppress_reference as reference
 
 SIZES = [0, 1, 2, 3, 5, 8, 10, 11, 12, 25, 60, 200]
@@ -161,5 +162,30 @@ def test_metrics_withhold_the_same(
     new, old = build_problem(metric, grid), reference.build_problem(metric, grid)
     assert new.vars == old.vars
     assert new.constraints == old.constraints
+    cells = {c.name for c in metric.cells}
     for k in (2, 5, 11, 30, 100):
-        assert protect(new, k) == reference.protect(old, k), k
+        expected = reference.protect(old, k)
+        assert protect(new, k) == expected, k
+        result = suppress(metric, grid, k)  # skips the problem when nothing is small
+        shown = {(i, c) for i, row in enumerate(result.rows) for c in row.suppressed if c in cells}
+        assert shown == expected, k
+
+
+@pytest.mark.parametrize("k", [11, 49, 50, 51, 52, 75])
+def test_a_grid_without_small_cells_needs_no_problem(k: int) -> None:
+    metric = get_metric("user_growth")
+    query = MetricQuery(date(2024, 1, 1), date(2024, 6, 30), "month", "country")
+    rng = random.Random(k)
+    rows, running = [], dict.fromkeys([None, "DE", "FR"], 0)
+    for period in query.periods():
+        news = {"DE": rng.randint(50, 90), "FR": rng.randint(50, 90)}
+        news[None] = news["DE"] + news["FR"]
+        for dim in running:
+            running[dim] += news[dim]
+            counts = {"new_users": news[dim], "cumulative_users": running[dim]}
+            rows.append(Row(period.label, dim, {c: float(n) for c, n in counts.items()}, counts))
+    grid = Grid(query, rows)
+    expected = reference.protect(reference.build_problem(metric, grid), k)
+    result = suppress(metric, grid, k)
+    assert {(i, c) for i, row in enumerate(result.rows) for c in row.suppressed} == expected
+    assert bool(expected) == any(n < k for row in rows for n in row.users.values())

@@ -6,6 +6,7 @@ the only way results leave: every path (API, dashboard, CLI, CSV) goes through i
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,13 +15,13 @@ import duckdb
 
 from safemirror.metrics.periods import MetricQuery
 from safemirror.metrics.registry import Metric
-from safemirror.metrics.suppress import Problem, protect
+from safemirror.metrics.suppress import Problem, check_min_cell, protect
 from safemirror.metrics.table import Grid
 
 SUPPRESSED = "suppressed"
 
 
-@dataclass
+@dataclass(slots=True)
 class ResultRow:
     period: date
     dim: str | None
@@ -156,15 +157,37 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _withheld(metric: Metric, grid: Grid, k: int) -> set[Hashable]:
+    """``protect(build_problem(metric, grid), k)``, without building the problem when no
+    cell, shown or not, has fewer than ``k`` users: every other variable is a hidden
+    quantity, never small, so there is nothing to withhold."""
+    check_min_cell(k)
+    cells = [c.name for c in metric.cells]
+    for row in grid.rows:
+        users = row.users
+        for name in cells:
+            n = users[name]
+            if n is not None and n < k:
+                return protect(build_problem(metric, grid), k)
+    return set()
+
+
 def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
     """Withhold small cells and their complements; derived values follow their sources."""
-    withheld = protect(build_problem(metric, grid), k)
+    withheld = _withheld(metric, grid, k)
     rows: list[ResultRow] = []
     shown = [c.name for c in metric.cells if c.shown]
     columns = metric.columns
     derived_names = {d.name for d in metric.derived}
     # Where each output column comes from: a shown cell (1), a derived value (2) or nowhere.
     plan = [(c, 1 if c in shown else 2 if c in derived_names else 0) for c in columns]
+    ordered: dict[str, float | int | None]
+    if not withheld and not metric.derived and all(kind == 1 for _, kind in plan):
+        for row in grid.rows:  # the common case: every column a shown cell, nothing withheld
+            source = row.values
+            ordered = {c: _number(source[c]) for c in columns}
+            rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, []))
+        return MetricResult(metric, grid.query, k, rows)
     for i, row in enumerate(grid.rows):
         source = row.values
         hidden = {name for name in shown if (i, name) in withheld} if withheld else None

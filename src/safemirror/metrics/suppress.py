@@ -273,10 +273,15 @@ def _close_singles(problem: Problem, unknown: set[int], guarded: set[int]) -> se
     return added
 
 
-def protect(problem: Problem, k: int) -> set[Hashable]:
-    """Keys of the shown variables to withhold so no small cell can be seen or derived."""
+def check_min_cell(k: int) -> None:
+    """Refuse a minimum cell size below ``MIN_K``."""
     if k < MIN_K:
         raise UsageError(f"the minimum cell size must be at least {MIN_K}, not {k}")
+
+
+def protect(problem: Problem, k: int) -> set[Hashable]:
+    """Keys of the shown variables to withhold so no small cell can be seen or derived."""
+    check_min_cell(k)
     sensitive = problem.sensitive(k)
     if not sensitive:
         return set()  # no small cell, shown or not: nothing to withhold, nothing to guard
