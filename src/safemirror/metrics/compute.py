@@ -154,6 +154,8 @@ def _relate(metric: Metric, grid: Grid, problem: Problem, names: list[str]) -> N
 
 
 def _number(value: float) -> float | int:
+    if type(value) is int:
+        return value
     return int(value) if float(value).is_integer() else value
 
 

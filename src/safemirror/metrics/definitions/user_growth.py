@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 import duckdb
 
-from safemirror.metrics.periods import MetricQuery
+from safemirror.metrics.periods import MetricQuery, midnight
 from safemirror.metrics.registry import Cell, Chart, Metric, register
 from safemirror.metrics.sqlexec import execute
 from safemirror.metrics.suppress import Problem
@@ -45,29 +45,26 @@ class UserGrowth(Metric):
 
     def fetch(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
         """New users per cell from SQL; cumulative counts as base + running sum."""
+        periods = query.periods()
+        label_of: dict[date | datetime, date] = {midnight(p.label): p.label for p in periods}
         base: dict[str | None, int] = {}
         fresh: dict[tuple[date, str | None], int] = {}
         for period, dim, n in execute(con, self.sql(query), query).fetchall():
             if period is None:
                 base[dim] = int(n)
             else:
-                fresh[(as_day(period), dim)] = int(n)
+                fresh[(label_of.get(period) or as_day(period), dim)] = int(n)
         dims = sorted({d for d in base if d is not None} | {d for _, d in fresh if d is not None})
         running = {key: base.get(key, 0) for key in [None, *dims]}
         grid: list[Row] = []
-        for period in query.periods():  # already the full grid: every period, every dim
+        for period in periods:  # already the full grid: every period, every dim
             label = period.label
             for key, before in running.items():
                 new = fresh.get((label, key), 0)
                 running[key] = total = before + new
-                grid.append(
-                    Row(
-                        label,
-                        key,
-                        {"new_users": float(new), "cumulative_users": float(total)},
-                        {"new_users": new, "cumulative_users": total},
-                    )
-                )
+                # Both cells are counts of users: their values are their user counts.
+                users = {"new_users": new, "cumulative_users": total}
+                grid.append(Row(label, key, {"new_users": new, "cumulative_users": total}, users))
         return Grid(query, grid)
 
     def relate(self, grid: Grid, problem: Problem) -> None:
