@@ -93,7 +93,7 @@ class AuditLog:
 
     def _sync_later(self) -> None:
         """Mark the log dirty and make sure the background syncer runs."""
-        self._dirty.set()
+        self._dirty.set()  # nobody waits on it: the syncer looks every interval
         with self._syncer_lock:
             if self._syncer is None or not self._syncer.is_alive():
                 self._closed.clear()
@@ -103,10 +103,9 @@ class AuditLog:
                 self._syncer.start()
 
     def _sync_loop(self) -> None:
-        while not self._closed.is_set():
-            self._dirty.wait(timeout=1.0)
+        """Every interval, fsync what was written since the last one (no wake-up per line)."""
+        while not self._closed.wait(self.sync_interval_s):
             if self._dirty.is_set():
-                self._closed.wait(self.sync_interval_s)
                 self.sync()
 
     def sync(self) -> None:

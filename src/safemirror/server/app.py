@@ -9,9 +9,9 @@ There is no setting, flag or variable that turns authentication off.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -56,6 +56,8 @@ class ServerState:
     templates: Environment
     tls: bool
     results: ResultCache
+    in_flight: int = 0  # HTTP requests being answered (changed on the event loop only)
+    took: dict[Hashable, float] = field(default_factory=dict)  # seconds, per request shape
 
 
 def state_of(request: Request) -> ServerState:
@@ -99,6 +101,23 @@ async def current(request: Request) -> Principal:
         raise HTTPException(401, "authentication required")
     assert isinstance(principal, Principal)
     return principal
+
+
+class InFlight:
+    """Pure ASGI middleware: counts the HTTP requests being answered."""
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.state.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.state.in_flight -= 1
 
 
 class SecurityHeaders:
@@ -256,6 +275,7 @@ def create_app(
 
     _install_handlers(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(InFlight, state=state)
     for route in app.routes:
         if not isinstance(route, APIRoute) or required_role(route) not in ROLE_NAMES:
             raise RuntimeError(f"route {getattr(route, 'path', route)} declares no role")

@@ -59,6 +59,8 @@ class FailureLimiter:
 
     def retry_after(self, client: str) -> int:
         """Seconds until ``client`` may try again (0: allowed now)."""
+        if client not in self._events:  # never failed (or forgotten): no lock, no bookkeeping
+            return 0
         at = time.monotonic()
         with self._lock:
             events = self._recent(client, at)
