@@ -49,10 +49,11 @@ class MetricResult:
 
     def to_dict(self) -> dict[str, Any]:
         by = self.query.by
+        day = {p.label: p.label.isoformat() for p in self.query.periods()}
         if by is None:
             rows = [
                 {
-                    "period": r.period.isoformat(),
+                    "period": day.get(r.period) or r.period.isoformat(),
                     "total": r.total,
                     **r.values,
                     "suppressed": r.suppressed,
@@ -62,7 +63,7 @@ class MetricResult:
         else:
             rows = [
                 {
-                    "period": r.period.isoformat(),
+                    "period": day.get(r.period) or r.period.isoformat(),
                     by: r.dim,
                     "total": r.total,
                     **r.values,
@@ -187,7 +188,7 @@ def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
     if not withheld and not metric.derived and all(kind == 1 for _, kind in plan):
         for row in grid.rows:  # the common case: every column a shown cell, nothing withheld
             source = row.values
-            ordered = {c: _number(source[c]) for c in columns}
+            ordered = {c: v if type(v := source[c]) is int else _number(v) for c in columns}
             rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, []))
         return MetricResult(metric, grid.query, k, rows)
     for i, row in enumerate(grid.rows):

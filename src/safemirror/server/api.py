@@ -55,7 +55,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # a plain executor and back costs less, and metric requests are the hot path.
 _WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="metric")
 QUICK_S = 0.02  # metric requests that took less answer on the event loop when it is idle
-_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# What JSONResponse would send; results hold no cycles, so none are looked for.
+_JSON = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False
+)
 
 
 def _ms(t0: float) -> float:
