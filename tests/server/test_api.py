@@ -234,8 +234,12 @@ def test_quick_metric_requests_are_answered_without_a_worker_when_idle(
     assert quick == first and not where.startswith("metric")  # on the event loop
     slow, where = get(last_took=api.QUICK_S)
     assert slow == first and where.startswith("metric")
+    app.state.sm.pool._sessions += 1  # a query still running (its client gone, say)
+    waiting, where = get(last_took=0.001)
+    assert waiting == first and where.startswith("metric")
+    app.state.sm.pool._sessions -= 1
     app.state.sm.in_flight += 1  # another request is being answered: never block the loop
     busy, where = get(last_took=0.001)
     assert busy == first and where.startswith("metric")
     entries = [e for e in AuditLog(project.config.audit_log).entries() if e.kind == "server.metric"]
-    assert len(entries) == 4  # every request audited, wherever it ran
+    assert len(entries) == 5  # every request audited, wherever it ran

@@ -101,6 +101,7 @@ class MirrorPool:
         self._slots = threading.BoundedSemaphore(max_queries or self.threads)
         self._current: _Generation | None = None
         self._cond = threading.Condition()
+        self._sessions = 0  # cursors handed out, on any generation
 
     def ident(self) -> tuple[int, int, int, int]:
         """The identity of the mirror file now (changes when a sync replaces it)."""
@@ -130,12 +131,18 @@ class MirrorPool:
                 )
                 self._current = _Generation(self._ident(), con)
             self._current.active += 1
+            self._sessions += 1
             return self._current
 
     def _release(self, generation: _Generation) -> None:
         with self._cond:
             generation.active -= 1
+            self._sessions -= 1
             self._cond.notify_all()
+
+    def idle(self) -> bool:
+        """Whether no query is running now (read without waiting for the lock)."""
+        return self._sessions == 0
 
     @contextmanager
     def session(

@@ -112,9 +112,10 @@ async def metric(
     """A metric over a range; cells of fewer than ``min_cell`` users are withheld."""
     state = state_of(request)
     work = functools.partial(_metric, state, name, start, end, grain, by, who)
-    if state.in_flight == 1 and state.took.get((name, start, end, grain, by), QUICK_S) < QUICK_S:
-        # Nothing else to answer and it took a few milliseconds last time: a worker
-        # thread would add more than that share to it, so answer it right here.
+    quick = state.took.get((name, start, end, grain, by), QUICK_S) < QUICK_S
+    if quick and state.in_flight == 1 and state.pool.idle():
+        # Nothing else to answer or waiting for the mirror, and it took a few milliseconds
+        # last time: a worker thread would add a large share to that, so answer it here.
         body = work()
     else:
         context = contextvars.copy_context()
