@@ -95,12 +95,18 @@ async def guard(request: Request) -> None:
     request.state.principal = principal
 
 
-async def current(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
+    """The caller the guard authenticated for this request."""
     principal = getattr(request.state, "principal", None)
     if principal is None:  # pragma: no cover - the guard always ran first
         raise HTTPException(401, "authentication required")
     assert isinstance(principal, Principal)
     return principal
+
+
+async def current(request: Request) -> Principal:
+    """Dependency: ``principal_of`` the request."""
+    return principal_of(request)
 
 
 class InFlight:
