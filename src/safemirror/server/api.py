@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import json
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -55,10 +54,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # a plain executor and back costs less, and metric requests are the hot path.
 _WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="metric")
 QUICK_S = 0.02  # metric requests that took less answer on the event loop when it is idle
-# What JSONResponse would send; results hold no cycles, so none are looked for.
-_JSON = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False
-)
 
 
 def _ms(t0: float) -> float:
@@ -163,9 +158,8 @@ def _metric(
 
         def work(cursor: duckdb.DuckDBPyConnection) -> tuple[bytes, int, int]:
             result = compute(cursor, definition, query, settings.min_cell)
-            data = result.to_dict()
             # Encoded once, served many times; exactly what JSONResponse would send.
-            return _JSON.encode(data).encode("utf-8"), len(result.rows), data["suppressed_cells"]
+            return result.to_json(), len(result.rows), result.suppressed_cells
 
         outcome, cached = state.results.get_or_compute(
             (ident, definition.name, query, settings.min_cell),
