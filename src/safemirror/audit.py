@@ -41,6 +41,17 @@ def _digest(seq: int, ts: str, kind: str, data: Any, prev: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _line(seq: int, ts: str, kind: str, data: Any, prev: str) -> tuple[str, str]:
+    """The entry's hash and its line: ``_digest`` and the canonical JSON of every field,
+    built from one encoding of each field (keys in sorted order, as ``sort_keys`` puts them).
+    """
+    encode = _CANONICAL.encode
+    head = '{"data":' + encode(data)
+    tail = f',"kind":{encode(kind)},"prev":{encode(prev)},"seq":{encode(seq)},"ts":{encode(ts)}}}'
+    digest = hashlib.sha256((head + tail).encode()).hexdigest()
+    return digest, f'{head},"hash":"{digest}"{tail}'
+
+
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` as it reads back from JSON (a flat dict of plain scalars already does)."""
     if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
@@ -145,18 +156,8 @@ class AuditLog:
                 seq, prev = self._tail_cached(fd)
                 ts = datetime.now(UTC).isoformat(timespec="microseconds")
                 payload = _jsonable(data)
-                digest = _digest(seq, ts, kind, payload, prev)
+                digest, line = _line(seq, ts, kind, payload, prev)
                 entry = AuditEntry(seq, ts, kind, payload, prev, digest)
-                line = _CANONICAL.encode(
-                    {
-                        "seq": seq,
-                        "ts": ts,
-                        "kind": kind,
-                        "data": payload,
-                        "prev": prev,
-                        "hash": digest,
-                    }
-                )
                 _write_all(fd, (line + "\n").encode("utf-8"))
                 if self.sync_interval_s <= 0:
                     os.fsync(fd)
