@@ -105,6 +105,9 @@ class AuditLog:
     def _sync_later(self) -> None:
         """Mark the log dirty and make sure the background syncer runs."""
         self._dirty.set()  # nobody waits on it: the syncer looks every interval
+        syncer = self._syncer
+        if syncer is not None and syncer.is_alive():
+            return
         with self._syncer_lock:
             if self._syncer is None or not self._syncer.is_alive():
                 self._closed.clear()
@@ -198,7 +201,7 @@ class AuditLog:
         A rename per entry costs about a millisecond on some filesystems; a write this
         small lands whole, and a torn one reads as a corrupt head, never as a valid one.
         """
-        record = json.dumps({"seq": seq, "hash": digest}).ljust(HEAD_SIZE - 1) + "\n"
+        record = f'{{"seq": {seq}, "hash": "{digest}"}}'.ljust(HEAD_SIZE - 1) + "\n"
         fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.pwrite(fd, record.encode(), 0)

@@ -6,101 +6,18 @@ the only way results leave: every path (API, dashboard, CLI, CSV) goes through i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
-from typing import Any
 
 import duckdb
-import pydantic_core
 
 from safemirror.metrics.periods import MetricQuery
 from safemirror.metrics.registry import Metric
+from safemirror.metrics.result import SUPPRESSED, MetricResult, Published, ResultRow
 from safemirror.metrics.suppress import Problem, check_min_cell, protect
 from safemirror.metrics.table import Grid
 
-SUPPRESSED = "suppressed"
-# What JSONResponse sends; results hold no cycles, so none are looked for.
-_JSON = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False
-)
-
-
-@dataclass(slots=True)
-class ResultRow:
-    period: date
-    dim: str | None
-    total: bool
-    values: dict[str, float | int | None]
-    suppressed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class MetricResult:
-    """A suppressed metric result, safe to publish."""
-
-    metric: Metric
-    query: MetricQuery
-    min_cell: int
-    rows: list[ResultRow]
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.metric.columns)
-
-    @cached_property
-    def suppressed_cells(self) -> int:
-        return sum(len(r.suppressed) for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        by = self.query.by
-        day = {p.label: p.label.isoformat() for p in self.query.periods()}
-        if by is None:
-            rows = [
-                {
-                    "period": day.get(r.period) or r.period.isoformat(),
-                    "total": r.total,
-                    **r.values,
-                    "suppressed": r.suppressed,
-                }
-                for r in self.rows
-            ]
-        else:
-            rows = [
-                {
-                    "period": day.get(r.period) or r.period.isoformat(),
-                    by: r.dim,
-                    "total": r.total,
-                    **r.values,
-                    "suppressed": r.suppressed,
-                }
-                for r in self.rows
-            ]
-        return {
-            "metric": self.metric.name,
-            "title": self.metric.title,
-            "grain": self.query.grain,
-            "by": by,
-            "from": self.query.start.isoformat(),
-            "to": self.query.end.isoformat(),
-            "min_cell": self.min_cell,
-            "columns": self.columns,
-            "suppressed_cells": self.suppressed_cells,
-            "rows": rows,
-        }
-
-    def to_json(self) -> bytes:
-        """``to_dict`` as compact UTF-8 JSON, byte for byte what ``json.dumps`` writes (and
-        so FastAPI's ``JSONResponse``). When every value is a whole number or empty (floats
-        are the one type Python spells its own way: ``1e-05``), pydantic's Rust encoder
-        writes the same bytes several times faster.
-        """
-        data = self.to_dict()
-        if all(type(v) is int or v is None for r in self.rows for v in r.values.values()):
-            return pydantic_core.to_json(data)
-        return _JSON.encode(data).encode("utf-8")
+__all__ = ["SUPPRESSED", "MetricResult", "ResultRow", "compute", "compute_raw", "suppress"]
 
 
 def compute_raw(con: duckdb.DuckDBPyConnection, metric: Metric, query: MetricQuery) -> Grid:
@@ -203,12 +120,14 @@ def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
     # Where each output column comes from: a shown cell (1), a derived value (2) or nowhere.
     plan = [(c, 1 if c in shown else 2 if c in derived_names else 0) for c in columns]
     ordered: dict[str, float | int | None]
-    if not withheld and not metric.derived and all(kind == 1 for _, kind in plan):
-        for row in grid.rows:  # the common case: every column a shown cell, nothing withheld
-            source = row.values
-            ordered = {c: v if type(v := source[c]) is int else _number(v) for c in columns}
-            rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, []))
-        return MetricResult(metric, grid.query, k, rows)
+    by = grid.query.by
+    if (
+        not withheld
+        and not metric.derived
+        and all(kind == 1 for _, kind in plan)
+        and not {"period", "total", SUPPRESSED, by}.intersection(columns)
+    ):
+        return _published(metric, grid, k)
     for i, row in enumerate(grid.rows):
         source = row.values
         hidden = {name for name in shown if (i, name) in withheld} if withheld else None
@@ -233,6 +152,31 @@ def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
         suppressed = [c for c in columns if c in hidden]
         rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, suppressed))
     return MetricResult(metric, grid.query, k, rows)
+
+
+def _published(metric: Metric, grid: Grid, k: int) -> MetricResult:
+    """The common case (nothing withheld, every column a shown cell) built straight in the
+    published shape: one dict per row."""
+    by, columns = grid.query.by, metric.columns
+    day = {p.label: p.label.isoformat() for p in grid.query.periods()}
+    whole = True  # every value an int
+    rows: list[Published] = []
+    for row in grid.rows:
+        period = day.get(row.period) or row.period.isoformat()
+        if by is None:
+            item: Published = {"period": period, "total": row.dim is None}
+        else:
+            item = {"period": period, by: row.dim, "total": row.dim is None}
+        source = row.values
+        for c in columns:
+            value = source[c]
+            if type(value) is not int:
+                value = _number(value)
+                whole = whole and type(value) is int
+            item[c] = value
+        item[SUPPRESSED] = []
+        rows.append(item)
+    return MetricResult(metric, grid.query, k, published=rows, whole=whole)
 
 
 def compute(

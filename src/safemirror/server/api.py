@@ -159,7 +159,7 @@ def _metric(
         def work(cursor: duckdb.DuckDBPyConnection) -> tuple[bytes, int, int]:
             result = compute(cursor, definition, query, settings.min_cell)
             # Encoded once, served many times; exactly what JSONResponse would send.
-            return result.to_json(), len(result.rows), result.suppressed_cells
+            return result.to_json(), result.row_count, result.suppressed_cells
 
         outcome, cached = state.results.get_or_compute(
             (ident, definition.name, query, settings.min_cell),
