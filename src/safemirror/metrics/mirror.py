@@ -116,8 +116,8 @@ class MirrorPool:
             ) from None
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def _acquire(self) -> _Generation:
-        ident = self._ident()
+    def _acquire(self, ident: tuple[int, int, int, int] | None) -> _Generation:
+        ident = ident or self._ident()
         with self._cond:
             current = self._current
             if current is not None and current.ident != ident:
@@ -146,19 +146,21 @@ class MirrorPool:
 
     @contextmanager
     def session(
-        self, *, reuse: bool = False
+        self, *, reuse: bool = False, ident: tuple[int, int, int, int] | None = None
     ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
         """A cursor and the per-file cache (catalog, data range) of this mirror.
 
         ``reuse`` hands out an idle cursor of the server's own earlier queries when there
         is one and keeps it afterwards; otherwise the cursor is fresh and closed after.
+        ``ident``: the file's identity as the caller just read it (``ident()``), not
+        read again.
         """
         if not self._slots.acquire(timeout=self.queue_wait_s):
             raise TransientError(
                 "the server is busy: too many queries are waiting", hint="retry in a moment"
             )
         try:
-            generation = self._acquire()
+            generation = self._acquire(ident)
             cursor = self._take_cursor(generation, reuse)
             keep = False
             try:
@@ -192,9 +194,13 @@ class MirrorPool:
         timeout_s: float,
         *,
         reuse: bool = False,
+        ident: tuple[int, int, int, int] | None = None,
     ) -> T:
-        """Run ``work`` on a cursor, interrupted after ``timeout_s``."""
-        with self.session(reuse=reuse) as (cursor, _), deadline(cursor, timeout_s):
+        """Run ``work`` on a cursor (see ``session``), interrupted after ``timeout_s``."""
+        with (
+            self.session(reuse=reuse, ident=ident) as (cursor, _),
+            deadline(cursor, timeout_s),
+        ):
             return work(cursor)
 
     @contextmanager

@@ -163,7 +163,7 @@ def _metric(
 
         outcome, cached = state.results.get_or_compute(
             (ident, definition.name, query, settings.min_cell),
-            lambda: state.pool.run(work, settings.query_timeout_s, reuse=True),
+            lambda: state.pool.run(work, settings.query_timeout_s, reuse=True, ident=ident),
         )
     except SafemirrorError as exc:
         entry |= {"error": exc.message, "duration_ms": _ms(t0)}
