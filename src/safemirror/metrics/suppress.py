@@ -20,6 +20,8 @@ new count, a row's buckets add up to its users.
    until none is.
 
 Only the structure matters, never the values, so the check is exact and deterministic.
+With no sensitive variable at all there is nothing to withhold or guard, so the
+constraints are not even built (``Problem.defer``).
 """
 
 from __future__ import annotations
