@@ -31,14 +31,39 @@ GENESIS = "0" * 64
 HEAD_SIZE = 128  # bytes of the fixed-width head record
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_PLAIN = json.JSONEncoder(default=str)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _digest(seq: int, ts: str, kind: str, data: Any, prev: str) -> str:
-    body = json.dumps(
-        {"seq": seq, "ts": ts, "kind": kind, "data": data, "prev": prev},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
+    body = _CANONICAL.encode({"seq": seq, "ts": ts, "kind": kind, "data": data, "prev": prev})
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _line(seq: int, ts: str, kind: str, data: Any, prev: str) -> tuple[str, str]:
+    """The entry's hash and its line: ``_digest`` and the canonical JSON of every field,
+    built from one encoding of each field (keys in sorted order, as ``sort_keys`` puts them).
+    """
+    encode = _CANONICAL.encode
+    head = '{"data":' + encode(data)
+    tail = f',"kind":{encode(kind)},"prev":{encode(prev)},"seq":{encode(seq)},"ts":{encode(ts)}}}'
+    digest = hashlib.sha256((head + tail).encode()).hexdigest()
+    return digest, f'{head},"hash":"{digest}"{tail}'
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (a flat dict of plain scalars already does)."""
+    if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
+        return dict(data)
+    loaded: dict[str, Any] = json.loads(_PLAIN.encode(dict(data)))
+    return loaded
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _file_identity(fd: int) -> tuple[int, int, int]:
@@ -79,7 +104,10 @@ class AuditLog:
 
     def _sync_later(self) -> None:
         """Mark the log dirty and make sure the background syncer runs."""
-        self._dirty.set()
+        self._dirty.set()  # nobody waits on it: the syncer looks every interval
+        syncer = self._syncer
+        if syncer is not None and syncer.is_alive():
+            return
         with self._syncer_lock:
             if self._syncer is None or not self._syncer.is_alive():
                 self._closed.clear()
@@ -89,10 +117,9 @@ class AuditLog:
                 self._syncer.start()
 
     def _sync_loop(self) -> None:
-        while not self._closed.is_set():
-            self._dirty.wait(timeout=1.0)
+        """Every interval, fsync what was written since the last one (no wake-up per line)."""
+        while not self._closed.wait(self.sync_interval_s):
             if self._dirty.is_set():
-                self._closed.wait(self.sync_interval_s)
                 self.sync()
 
     def sync(self) -> None:
@@ -120,56 +147,47 @@ class AuditLog:
 
     def append(self, kind: str, data: Mapping[str, Any]) -> AuditEntry:
         """Append one entry; safe against concurrent writers through a file lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "r+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                seq, prev = self._tail_cached(handle)
+                seq, prev = self._tail_cached(fd)
                 ts = datetime.now(UTC).isoformat(timespec="microseconds")
-                payload = json.loads(json.dumps(dict(data), default=str))
-                digest = _digest(seq, ts, kind, payload, prev)
+                payload = _jsonable(data)
+                digest, line = _line(seq, ts, kind, payload, prev)
                 entry = AuditEntry(seq, ts, kind, payload, prev, digest)
-                line = json.dumps(
-                    {
-                        "seq": seq,
-                        "ts": ts,
-                        "kind": kind,
-                        "data": payload,
-                        "prev": prev,
-                        "hash": digest,
-                    },
-                    sort_keys=True,
-                    separators=(",", ":"),
-                )
-                handle.write(line + "\n")
-                handle.flush()
+                _write_all(fd, (line + "\n").encode("utf-8"))
                 if self.sync_interval_s <= 0:
-                    os.fsync(handle.fileno())
+                    os.fsync(fd)
                 self._write_head(seq, digest)
-                self._last = (_file_identity(handle.fileno()), seq, digest)
+                self._last = (_file_identity(fd), seq, digest)
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
         if self.sync_interval_s > 0:
             self._sync_later()
         return entry
 
-    def _tail_cached(self, handle: Any) -> tuple[int, str]:
+    def _tail_cached(self, fd: int) -> tuple[int, str]:
         """The next sequence number and previous hash; no read when this log wrote last."""
         last = self._last
-        if last is not None and last[0] == _file_identity(handle.fileno()):
+        if last is not None and last[0] == _file_identity(fd):
             return last[1] + 1, last[2]
-        return self._tail(handle)
+        return self._tail(fd)
 
-    def _tail(self, handle: Any) -> tuple[int, str]:
-        handle.seek(0, os.SEEK_END)
-        size = handle.tell()
+    def _tail(self, fd: int) -> tuple[int, str]:
+        size = os.fstat(fd).st_size
         if size == 0:
             return 0, GENESIS
         block = min(size, 4096)
         while True:
-            handle.seek(size - block)
-            chunk = handle.read(block)
+            chunk = os.pread(fd, block, size - block)
             lines = [ln for ln in chunk.splitlines() if ln.strip()]
             if len(lines) >= 2 or block == size:
                 break
@@ -183,7 +201,7 @@ class AuditLog:
         A rename per entry costs about a millisecond on some filesystems; a write this
         small lands whole, and a torn one reads as a corrupt head, never as a valid one.
         """
-        record = json.dumps({"seq": seq, "hash": digest}).ljust(HEAD_SIZE - 1) + "\n"
+        record = f'{{"seq": {seq}, "hash": "{digest}"}}'.ljust(HEAD_SIZE - 1) + "\n"
         fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.pwrite(fd, record.encode(), 0)

@@ -102,3 +102,40 @@ def test_group_commit_writes_at_once_and_syncs_in_the_background(
     log.close()
     report = AuditLog(log.path).verify()
     assert report.ok and report.entries == 21
+
+
+def test_lines_are_the_canonical_json_of_what_was_given(tmp_path: Path) -> None:
+    """Every kind of value is written as ``json.dumps(..., default=str)`` reads back."""
+    import hashlib
+    from datetime import date
+    from enum import IntEnum
+
+    class Level(IntEnum):
+        high = 3
+
+    payloads: list[dict[str, object]] = [
+        {"who": "a (1)", "rows": 12, "ms": 0.1, "neg": -0.0, "ok": True, "by": None},
+        {"when": date(2024, 1, 31), "level": Level.high, "ids": (1, 2), "nested": {"b": 1, "a": 2}},
+        {"big": 10**30, "text": "naïve \u2028 \n", "f": 1e300, "x": float("inf")},
+    ]
+    log = AuditLog(tmp_path / "audit.jsonl", sync_interval_s=0.1)
+    prev = "0" * 64
+    for seq, data in enumerate(payloads):
+        entry = log.append("kind", data)
+        payload = json.loads(json.dumps(dict(data), default=str))
+        assert entry.data == payload
+        assert [type(v) for v in entry.data.values()] == [type(v) for v in payload.values()]
+        body = json.dumps(
+            {"seq": seq, "ts": entry.ts, "kind": "kind", "data": payload, "prev": prev},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        record = {"seq": seq, "ts": entry.ts, "kind": "kind", "data": payload, "prev": prev}
+        expected = json.dumps({**record, "hash": digest}, sort_keys=True, separators=(",", ":"))
+        assert entry.hash == digest
+        assert lines(log)[seq] == expected + "\n"
+        prev = digest
+    log.close()
+    assert log.verify().ok

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
@@ -42,6 +43,7 @@ def test_endpoint_equals_suppressed_computation(
             con, metric, MetricQuery(date(2024, 1, 1), date(2024, 12, 31), "month", by), 11
         ).to_dict()
     assert body == expected
+    assert response.content == JSONResponse(expected).body  # byte for byte
     assert body["min_cell"] == 11 and body["suppressed_cells"] > 0
     for row in body["rows"]:
         for column in row["suppressed"]:
@@ -196,3 +198,48 @@ def test_refused_metric_requests_are_audited(client: TestClient, project: Projec
     client.get("/api/metrics/user_growth?by=model", headers=project.headers("viewer"))
     entry = list(AuditLog(project.config.audit_log).entries())[-1]
     assert entry.kind == "server.metric" and "cannot be broken down" in entry.data["error"]
+
+
+def test_quick_metric_requests_are_answered_without_a_worker_when_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from safemirror.audit import AuditLog
+    from safemirror.server import api
+
+    threads: list[str] = []
+    real = api._metric
+
+    def spy(*args: object) -> bytes:
+        threads.append(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "_metric", spy)
+    project = make_project(tmp_path)
+    app = create_app(project.config, cache_size=0)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    url = "/api/metrics/user_growth?from=2024-01-01&to=2024-12-31"
+    took = app.state.sm.took
+
+    def get(last_took: float | None = None) -> tuple[bytes, str]:
+        if last_took is not None:
+            took.update(dict.fromkeys(took, last_took))
+        body = client.get(url, headers=project.headers("viewer")).content
+        return body, threads[-1]
+
+    first, where = get()
+    assert where.startswith("metric")  # how long it takes is not known yet: a worker
+    quick, where = get(last_took=0.001)
+    assert quick == first and not where.startswith("metric")  # on the event loop
+    slow, where = get(last_took=api.QUICK_S)
+    assert slow == first and where.startswith("metric")
+    app.state.sm.pool._sessions += 1  # a query still running (its client gone, say)
+    waiting, where = get(last_took=0.001)
+    assert waiting == first and where.startswith("metric")
+    app.state.sm.pool._sessions -= 1
+    app.state.sm.in_flight += 1  # another request is being answered: never block the loop
+    busy, where = get(last_took=0.001)
+    assert busy == first and where.startswith("metric")
+    entries = [e for e in AuditLog(project.config.audit_log).entries() if e.kind == "server.metric"]
+    assert len(entries) == 5  # every request audited, wherever it ran

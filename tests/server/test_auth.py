@@ -111,6 +111,37 @@ def test_open_keys_file_is_refused(tmp_path: Path) -> None:
         store.records()
 
 
+def test_only_keys_verified_against_the_unchanged_file_skip_the_hash(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys.json")
+    record, key = store.create("a", Role.viewer)
+    other = KeyStore(tmp_path / "keys.json")  # the file as another process changes it
+    assert store.verified(key) is None  # never verified yet
+    assert store.verify(key)[0] == record
+    assert store.verified(key) == record
+    assert store.verified(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    with store._lock:  # another thread holds the store: answer at once, without waiting
+        assert store.verified(key) is None
+    (tmp_path / "keys.json").chmod(0o640)
+    assert store.verified(key) is None
+    (tmp_path / "keys.json").chmod(0o600)
+    assert store.verified(key) == record
+    other.revoke("a")
+    assert store.verified(key) is None and store.verify(key)[0] is None
+
+
+def test_a_locked_out_client_is_refused_with_a_key_it_used_before(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    client = TestClient(
+        create_app(project.config, failure_limit=2, failure_window_s=60),
+        base_url="http://127.0.0.1",
+    )
+    good = project.headers("viewer")
+    assert client.get("/api/me", headers=good).status_code == 200  # now verified and cached
+    bad = {"Authorization": "Bearer smk_000000000000_" + "A" * 43}
+    assert [client.get("/api/me", headers=bad).status_code for _ in range(2)] == [401, 401]
+    assert client.get("/api/me", headers=good).status_code == 429
+
+
 def test_revoked_and_expired_keys_stop_working(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     client = TestClient(create_app(project.config), base_url="http://127.0.0.1")

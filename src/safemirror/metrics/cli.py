@@ -84,7 +84,7 @@ def metrics_command(
             "to": str(query.end),
             "grain": query.grain,
             "by": query.by,
-            "rows": len(result.rows),
+            "rows": result.row_count,
             "suppressed": result.suppressed_cells,
             "duration_ms": round((time.perf_counter() - t0) * 1000, 1),
         },

@@ -7,69 +7,17 @@ the only way results leave: every path (API, dashboard, CLI, CSV) goes through i
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import duckdb
 
 from safemirror.metrics.periods import MetricQuery
 from safemirror.metrics.registry import Metric
-from safemirror.metrics.suppress import Problem, protect
+from safemirror.metrics.result import SUPPRESSED, MetricResult, Published, ResultRow
+from safemirror.metrics.suppress import Problem, check_min_cell, protect
 from safemirror.metrics.table import Grid
 
-SUPPRESSED = "suppressed"
-
-
-@dataclass
-class ResultRow:
-    period: date
-    dim: str | None
-    total: bool
-    values: dict[str, float | int | None]
-    suppressed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class MetricResult:
-    """A suppressed metric result, safe to publish."""
-
-    metric: Metric
-    query: MetricQuery
-    min_cell: int
-    rows: list[ResultRow]
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.metric.columns)
-
-    @property
-    def suppressed_cells(self) -> int:
-        return sum(len(r.suppressed) for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        by = self.query.by
-        rows = []
-        for row in self.rows:
-            item: dict[str, Any] = {"period": row.period.isoformat()}
-            if by is not None:
-                item[by] = row.dim
-            item["total"] = row.total
-            item.update(row.values)
-            item["suppressed"] = row.suppressed
-            rows.append(item)
-        return {
-            "metric": self.metric.name,
-            "title": self.metric.title,
-            "grain": self.query.grain,
-            "by": by,
-            "from": self.query.start.isoformat(),
-            "to": self.query.end.isoformat(),
-            "min_cell": self.min_cell,
-            "columns": self.columns,
-            "suppressed_cells": self.suppressed_cells,
-            "rows": rows,
-        }
+__all__ = ["SUPPRESSED", "MetricResult", "ResultRow", "compute", "compute_raw", "suppress"]
 
 
 def compute_raw(con: duckdb.DuckDBPyConnection, metric: Metric, query: MetricQuery) -> Grid:
@@ -79,66 +27,156 @@ def compute_raw(con: duckdb.DuckDBPyConnection, metric: Metric, query: MetricQue
 
 
 def build_problem(metric: Metric, grid: Grid) -> Problem:
-    """Variables (row i's cell ``name`` is ``(i, name)``) and every known relation."""
+    """Variables (row i's cell ``name`` is ``(i, name)``) and every known relation.
+
+    Row i's cells, then its hidden quantities, are variables ``i * width`` onwards. The
+    relations are declared only if suppression needs them (``Problem.defer``).
+    """
     problem = Problem()
-    for i, row in enumerate(grid.rows):
-        for cell in metric.cells:
-            # Totals are costlier to withhold than parts: prefer parts as complements.
-            problem.add(
-                (i, cell.name),
-                row.users[cell.name],
-                shown=cell.shown,
-                cost=1.0 if row.dim is None and grid.query.by is not None else 0.0,
-            )
-        for name in metric.hidden:
-            problem.add((i, name), None, shown=False)
-        for relation in metric.row_relations:
-            problem.relate({(i, name): coef for name, coef in relation.items()})
-    if grid.query.by is not None:
-        additive = [c.name for c in metric.cells if c.additive] + list(metric.hidden)
-        index = {id(row): i for i, row in enumerate(grid.rows)}
-        for rows in grid.by_period().values():
-            total = next(index[id(r)] for r in rows if r.dim is None)
-            parts = [index[id(r)] for r in rows if r.dim is not None]
-            for name in additive:
-                terms: dict[Hashable, float] = {(total, name): 1.0}
-                terms |= {(p, name): -1.0 for p in parts}
-                problem.relate(terms)
-    metric.relate(grid, problem)
+    rows = grid.rows
+    by = grid.query.by is not None
+    cells = [c.name for c in metric.cells]
+    names = cells + list(metric.hidden)
+    hidden: list[int | None] = [None] * len(metric.hidden)
+    users: list[int | None] = []
+    costs: list[float] = []
+    for row in rows:
+        counts = row.users
+        users += [counts[name] for name in cells]
+        users += hidden
+        # Totals are costlier to withhold than parts: prefer parts as complements.
+        costs += [1.0 if by and row.dim is None else 0.0] * len(cells) + [0.0] * len(hidden)
+    problem.extend(
+        [(i, name) for i in range(len(rows)) for name in names],
+        users,
+        ([c.shown for c in metric.cells] + [False] * len(hidden)) * len(rows),
+        costs,
+    )
+    problem.defer(lambda: _relate(metric, grid, problem, names))
     return problem
 
 
+def _relate(metric: Metric, grid: Grid, problem: Problem, names: list[str]) -> None:
+    """Row relations, totals as sums of their parts, then the metric's own relations."""
+    rows, width = grid.rows, len(names)
+    position = {name: j for j, name in enumerate(names)}
+    relations = [
+        {position[name]: coef for name, coef in relation.items()}
+        for relation in metric.row_relations
+    ]
+    problem.relate_indices(
+        [
+            {base + j: coef for j, coef in relation.items()}
+            for base in range(0, len(rows) * width, width)
+            for relation in relations
+        ]
+    )
+    if grid.query.by is not None:
+        additive = [position[c.name] for c in metric.cells if c.additive]
+        additive += [position[name] for name in metric.hidden]
+        periods: dict[date, list[int]] = {}
+        for i, row in enumerate(rows):
+            periods.setdefault(row.period, []).append(i)
+        totals: list[dict[int, float]] = []
+        for members in periods.values():
+            total = next(i for i in members if rows[i].dim is None) * width
+            parts = [i * width for i in members if rows[i].dim is not None]
+            for j in additive:
+                terms = {total + j: 1.0}
+                terms |= dict.fromkeys([p + j for p in parts], -1.0)
+                totals.append(terms)
+        problem.relate_indices(totals)
+    metric.relate(grid, problem)
+
+
 def _number(value: float) -> float | int:
+    if type(value) is int:
+        return value
     return int(value) if float(value).is_integer() else value
+
+
+def _withheld(metric: Metric, grid: Grid, k: int) -> set[Hashable]:
+    """``protect(build_problem(metric, grid), k)``, without building the problem when no
+    cell, shown or not, has fewer than ``k`` users: every other variable is a hidden
+    quantity, never small, so there is nothing to withhold."""
+    check_min_cell(k)
+    cells = [c.name for c in metric.cells]
+    for row in grid.rows:
+        users = row.users
+        for name in cells:
+            n = users[name]
+            if n is not None and n < k:
+                return protect(build_problem(metric, grid), k)
+    return set()
 
 
 def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
     """Withhold small cells and their complements; derived values follow their sources."""
-    withheld = protect(build_problem(metric, grid), k)
+    withheld = _withheld(metric, grid, k)
     rows: list[ResultRow] = []
     shown = [c.name for c in metric.cells if c.shown]
+    columns = metric.columns
+    derived_names = {d.name for d in metric.derived}
+    # Where each output column comes from: a shown cell (1), a derived value (2) or nowhere.
+    plan = [(c, 1 if c in shown else 2 if c in derived_names else 0) for c in columns]
+    ordered: dict[str, float | int | None]
+    by = grid.query.by
+    if (
+        not withheld
+        and not metric.derived
+        and all(kind == 1 for _, kind in plan)
+        and not {"period", "total", SUPPRESSED, by}.intersection(columns)
+    ):
+        return _published(metric, grid, k)
     for i, row in enumerate(grid.rows):
-        hidden = {name for name in shown if (i, name) in withheld}
+        source = row.values
+        hidden = {name for name in shown if (i, name) in withheld} if withheld else None
+        if not hidden:
+            computed = {d.name: d.compute(source) for d in metric.derived}
+            ordered = {
+                c: _number(source[c]) if kind == 1 else computed[c] if kind == 2 else None
+                for c, kind in plan
+            }
+            rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, []))
+            continue
         values: dict[str, float | int | None] = {}
         for derived in metric.derived:
-            if hidden.intersection(derived.used(row.values)):
+            if hidden.intersection(derived.used(source)):
                 hidden.add(derived.name)
             else:
-                values[derived.name] = derived.compute(row.values)
+                values[derived.name] = derived.compute(source)
         for name in shown:
             if name not in hidden:
-                values[name] = _number(row.values[name])
-        ordered = {c: (None if c in hidden else values.get(c)) for c in metric.columns}
-        rows.append(
-            ResultRow(
-                row.period,
-                row.dim,
-                row.dim is None,
-                ordered,
-                [c for c in metric.columns if c in hidden],
-            )
-        )
+                values[name] = _number(source[name])
+        ordered = {c: (None if c in hidden else values.get(c)) for c in columns}
+        suppressed = [c for c in columns if c in hidden]
+        rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, suppressed))
     return MetricResult(metric, grid.query, k, rows)
+
+
+def _published(metric: Metric, grid: Grid, k: int) -> MetricResult:
+    """The common case (nothing withheld, every column a shown cell) built straight in the
+    published shape: one dict per row."""
+    by, columns = grid.query.by, metric.columns
+    day = {p.label: p.label.isoformat() for p in grid.query.periods()}
+    whole = True  # every value an int
+    rows: list[Published] = []
+    for row in grid.rows:
+        period = day.get(row.period) or row.period.isoformat()
+        if by is None:
+            item: Published = {"period": period, "total": row.dim is None}
+        else:
+            item = {"period": period, by: row.dim, "total": row.dim is None}
+        source = row.values
+        for c in columns:
+            value = source[c]
+            if type(value) is not int:
+                value = _number(value)
+                whole = whole and type(value) is int
+            item[c] = value
+        item[SUPPRESSED] = []
+        rows.append(item)
+    return MetricResult(metric, grid.query, k, published=rows, whole=whole)
 
 
 def compute(

@@ -11,10 +11,13 @@ may reuse idle cursors (``reuse=True``), which saves setting one up per request.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -98,6 +101,7 @@ class MirrorPool:
         self._slots = threading.BoundedSemaphore(max_queries or self.threads)
         self._current: _Generation | None = None
         self._cond = threading.Condition()
+        self._sessions = 0  # cursors handed out, on any generation
 
     def ident(self) -> tuple[int, int, int, int]:
         """The identity of the mirror file now (changes when a sync replaces it)."""
@@ -112,8 +116,8 @@ class MirrorPool:
             ) from None
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def _acquire(self) -> _Generation:
-        ident = self._ident()
+    def _acquire(self, ident: tuple[int, int, int, int] | None) -> _Generation:
+        ident = ident or self._ident()
         with self._cond:
             current = self._current
             if current is not None and current.ident != ident:
@@ -127,28 +131,36 @@ class MirrorPool:
                 )
                 self._current = _Generation(self._ident(), con)
             self._current.active += 1
+            self._sessions += 1
             return self._current
 
     def _release(self, generation: _Generation) -> None:
         with self._cond:
             generation.active -= 1
+            self._sessions -= 1
             self._cond.notify_all()
+
+    def idle(self) -> bool:
+        """Whether no query is running now (read without waiting for the lock)."""
+        return self._sessions == 0
 
     @contextmanager
     def session(
-        self, *, reuse: bool = False
+        self, *, reuse: bool = False, ident: tuple[int, int, int, int] | None = None
     ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
         """A cursor and the per-file cache (catalog, data range) of this mirror.
 
         ``reuse`` hands out an idle cursor of the server's own earlier queries when there
         is one and keeps it afterwards; otherwise the cursor is fresh and closed after.
+        ``ident``: the file's identity as the caller just read it (``ident()``), not
+        read again.
         """
         if not self._slots.acquire(timeout=self.queue_wait_s):
             raise TransientError(
                 "the server is busy: too many queries are waiting", hint="retry in a moment"
             )
         try:
-            generation = self._acquire()
+            generation = self._acquire(ident)
             cursor = self._take_cursor(generation, reuse)
             keep = False
             try:
@@ -182,9 +194,13 @@ class MirrorPool:
         timeout_s: float,
         *,
         reuse: bool = False,
+        ident: tuple[int, int, int, int] | None = None,
     ) -> T:
-        """Run ``work`` on a cursor, interrupted after ``timeout_s``."""
-        with self.session(reuse=reuse) as (cursor, _), deadline(cursor, timeout_s):
+        """Run ``work`` on a cursor (see ``session``), interrupted after ``timeout_s``."""
+        with (
+            self.session(reuse=reuse, ident=ident) as (cursor, _),
+            deadline(cursor, timeout_s),
+        ):
             return work(cursor)
 
     @contextmanager
@@ -199,6 +215,62 @@ class MirrorPool:
                 self._current = None
 
 
+_Handle = list[Callable[[], None] | None]  # the action, None once cancelled or run
+
+
+class _Watchdog:
+    """One daemon thread that runs actions at their deadlines (a ``threading.Timer`` per
+    query would start a thread per query). Cancelled entries are dropped when due."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Handle]] = []
+        self._tickets = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, seconds: float, action: Callable[[], None]) -> _Handle:
+        """Run ``action`` in ``seconds`` unless the returned handle is cancelled first."""
+        handle: _Handle = [action]
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._tickets), handle))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is handle:
+                self._cond.notify()  # earlier than everything waiting: wake the thread
+        return handle
+
+    def cancel(self, handle: _Handle) -> None:
+        with self._cond:
+            handle[0] = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due, _, handle = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0 and handle[0] is not None:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                action, handle[0] = handle[0], None
+                if action is None:
+                    continue
+                self._cond.release()
+                try:
+                    with suppress(duckdb.Error):  # the cursor was closed meanwhile
+                        action()
+                finally:
+                    action = None  # hold no cursor while waiting
+                    self._cond.acquire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextmanager
 def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
     """Interrupt ``cursor`` after ``seconds``; raise ``QueryTimeout`` if that happened."""
@@ -208,9 +280,7 @@ def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None
         fired.set()
         cursor.interrupt()
 
-    timer = threading.Timer(seconds, stop)
-    timer.daemon = True
-    timer.start()
+    handle = _WATCHDOG.schedule(seconds, stop)
     try:
         yield
     except duckdb.Error:
@@ -221,4 +291,4 @@ def deadline(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None
             ) from None
         raise
     finally:
-        timer.cancel()
+        _WATCHDOG.cancel(handle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal, get_args
 
 from safemirror.errors import UsageError
@@ -86,25 +87,22 @@ class MetricQuery:
         return midnight(self.end + timedelta(days=1))
 
     def periods(self) -> tuple[Period, ...]:
-        """The periods of the range, computed once per query (it is immutable)."""
-        cached: tuple[Period, ...] | None = self.__dict__.get("_periods")
-        if cached is None:
-            cached = tuple(self._build_periods())
-            object.__setattr__(self, "_periods", cached)
-        return cached
+        """The periods of the range (immutable, shared by equal queries)."""
+        return _periods(self.start, self.end, self.grain)
 
-    def _build_periods(self) -> list[Period]:
-        out: list[Period] = []
-        label = truncate(self.start, self.grain)
-        while label <= self.end:
-            nxt = following(label, self.grain)
-            out.append(
-                Period(label, max(midnight(label), self.start_ts), min(midnight(nxt), self.end_ts))
-            )
-            label = nxt
-            if len(out) > MAX_PERIODS:
-                break
-        return out
+
+@lru_cache(maxsize=64)  # a few recent ranges: the dashboard asks for the same ones
+def _periods(start: date, end: date, grain: Grain) -> tuple[Period, ...]:
+    out: list[Period] = []
+    start_ts, end_ts = midnight(start), midnight(end + timedelta(days=1))
+    label = truncate(start, grain)
+    while label <= end:
+        nxt = following(label, grain)
+        out.append(Period(label, max(midnight(label), start_ts), min(midnight(nxt), end_ts)))
+        label = nxt
+        if len(out) > MAX_PERIODS:
+            break
+    return tuple(out)
 
 
 def default_range(latest: date | None, today: date) -> tuple[date, date]:

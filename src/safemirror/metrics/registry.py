@@ -92,7 +92,11 @@ class Metric(ABC):
         return build_grid(query, cells, records(con, self.sql(query), query, cells))
 
     def relate(self, grid: Grid, problem: Problem) -> None:  # noqa: B027 (optional hook)
-        """Relations beyond row relations and totals (a running total, say); none here."""
+        """Relations beyond row relations and totals (a running total, say); none here.
+
+        Called only when suppression needs the relations; it may add hidden quantities
+        (``users=None``) but no cell.
+        """
 
     def check(self, query: MetricQuery) -> None:
         """Refuse a grain or dimension the metric does not declare."""

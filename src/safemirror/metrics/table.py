@@ -15,7 +15,7 @@ from datetime import date, datetime
 from safemirror.metrics.periods import MetricQuery
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     period: date
     dim: str | None  # None: the total over the dimension (the only row without one)

@@ -276,6 +276,27 @@ class KeyStore:
             return None, f"key {status}"
         return record, "ok"
 
+    def verified(self, key: str) -> KeyRecord | None:
+        """The active record for a key ``verify`` accepted before, when the keys file has not
+        changed since; None when that takes more (another thread holds the store, the file
+        changed, the key is new, revoked or expired): then call ``verify``. Never blocks."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            try:
+                st = self.path.stat()
+            except OSError:
+                return None
+            if (st.st_ino, st.st_mtime_ns, st.st_size) != self._ident or st.st_mode & (
+                stat.S_IRWXG | stat.S_IRWXO
+            ):
+                return None
+            key_id = self._verified.get(hashlib.sha256(key.encode()).digest())
+            record = self._records.get(key_id) if key_id is not None else None
+        finally:
+            self._lock.release()
+        return record if record is not None and record.status() == "active" else None
+
     def get(self, key_id: str) -> KeyRecord | None:
         with self._lock:
             return self._read().get(key_id)

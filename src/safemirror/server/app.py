@@ -9,9 +9,9 @@ There is no setting, flag or variable that turns authentication off.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -19,6 +19,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safemirror import __version__
@@ -55,6 +56,8 @@ class ServerState:
     templates: Environment
     tls: bool
     results: ResultCache
+    in_flight: int = 0  # HTTP requests being answered (changed on the event loop only)
+    took: dict[Hashable, float] = field(default_factory=dict)  # seconds, per request shape
 
 
 def state_of(request: Request) -> ServerState:
@@ -67,26 +70,33 @@ def required_role(route: APIRoute) -> str:
     return str(extra.get("x-required-role", ""))
 
 
-def guard(request: Request) -> None:
-    """App-wide dependency: authenticate and authorize against the route's declared role."""
+async def guard(request: Request) -> None:
+    """App-wide dependency: authenticate and authorize against the route's declared role.
+
+    A bearer key already verified is checked on the event loop; anything that needs the
+    password hash or the keys file runs in a worker thread.
+    """
     route = request.scope.get("route")
     needed = required_role(route) if isinstance(route, APIRoute) else ""
     if needed in (PUBLIC, SIGNIN):
         return
     state = state_of(request)
-    principal = state.auth.authenticate(request)
+    principal = state.auth.authenticate_cached(request)
+    if principal is None:
+        principal = await run_in_threadpool(state.auth.authenticate, request)
     if needed not in Role.__members__:  # undeclared: fail closed
         raise HTTPException(403, "this route declares no role")
     if principal.role < Role[needed]:
         raise HTTPException(
             403, f"the {principal.role.name} role may not do this; it needs {needed}"
         )
-    if request.url.path not in FORM_CSRF_PATHS:
-        state.auth.check_csrf(request, principal)
+    if principal.via == "session" and request.url.path not in FORM_CSRF_PATHS:
+        state.auth.check_csrf(request, principal)  # bearer keys carry no CSRF risk
     request.state.principal = principal
 
 
-def current(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
+    """The caller the guard authenticated for this request."""
     principal = getattr(request.state, "principal", None)
     if principal is None:  # pragma: no cover - the guard always ran first
         raise HTTPException(401, "authentication required")
@@ -94,8 +104,14 @@ def current(request: Request) -> Principal:
     return principal
 
 
+async def current(request: Request) -> Principal:
+    """Dependency: ``principal_of`` the request."""
+    return principal_of(request)
+
+
 class SecurityHeaders:
-    """Pure ASGI middleware: strict security headers on every response."""
+    """Pure ASGI middleware: strict security headers on every response. It also counts the
+    HTTP requests being answered (``ServerState.in_flight``), which saves a layer."""
 
     FIXED = (
         (b"x-content-type-options", b"nosniff"),
@@ -104,8 +120,8 @@ class SecurityHeaders:
     )
     DEFAULTS = ((b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"))
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app, self.state = app, state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +137,11 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        self.state.in_flight += 1
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self.state.in_flight -= 1
 
 
 def signin_page(
@@ -248,7 +268,7 @@ def create_app(
     )
 
     _install_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, state=state)
     for route in app.routes:
         if not isinstance(route, APIRoute) or required_role(route) not in ROLE_NAMES:
             raise RuntimeError(f"route {getattr(route, 'path', route)} declares no role")

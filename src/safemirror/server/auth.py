@@ -59,6 +59,8 @@ class FailureLimiter:
 
     def retry_after(self, client: str) -> int:
         """Seconds until ``client`` may try again (0: allowed now)."""
+        if client not in self._events:  # never failed (or forgotten): no lock, no bookkeeping
+            return 0
         at = time.monotonic()
         with self._lock:
             events = self._recent(client, at)
@@ -164,6 +166,21 @@ class Authenticator:
                 401, "invalid, expired or revoked key", headers={"WWW-Authenticate": "Bearer"}
             )
         return record
+
+    def authenticate_cached(self, request: Request) -> Principal | None:
+        """``authenticate`` for a bearer key verified before, without hashing or reading
+        the keys file (so it may run on the event loop); None: call ``authenticate``."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return None
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return None
+        self.refuse_if_locked(request)
+        record = self.store.verified(key.strip())
+        if record is None:
+            return None
+        return Principal(record.id, record.name, record.role, "bearer")
 
     def authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization")

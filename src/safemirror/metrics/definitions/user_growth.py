@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import ClassVar
 
 import duckdb
 
-from safemirror.metrics.periods import MetricQuery
+from safemirror.metrics.periods import MetricQuery, midnight
 from safemirror.metrics.registry import Cell, Chart, Metric, register
 from safemirror.metrics.sqlexec import execute
 from safemirror.metrics.suppress import Problem
@@ -44,39 +45,41 @@ class UserGrowth(Metric):
 
     def fetch(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
         """New users per cell from SQL; cumulative counts as base + running sum."""
-        rows = execute(con, self.sql(query), query).fetchall()
-        base = {dim: int(n) for period, dim, n in rows if period is None}
-        fresh = {(as_day(period), dim): int(n) for period, dim, n in rows if period is not None}
+        periods = query.periods()
+        label_of: dict[date | datetime, date] = {midnight(p.label): p.label for p in periods}
+        base: dict[str | None, int] = {}
+        fresh: dict[tuple[date, str | None], int] = {}
+        for period, dim, n in execute(con, self.sql(query), query).fetchall():
+            if period is None:
+                base[dim] = int(n)
+            else:
+                fresh[(label_of.get(period) or as_day(period), dim)] = int(n)
         dims = sorted({d for d in base if d is not None} | {d for _, d in fresh if d is not None})
-        running = dict.fromkeys([None, *dims], 0)
-        for key in running:
-            running[key] = base.get(key, 0)
+        running = {key: base.get(key, 0) for key in [None, *dims]}
         grid: list[Row] = []
-        for period in query.periods():  # already the full grid: every period, every dim
-            for key in running:
-                new = fresh.get((period.label, key), 0)
-                running[key] += new
-                total = running[key]
-                grid.append(
-                    Row(
-                        period.label,
-                        key,
-                        {"new_users": float(new), "cumulative_users": float(total)},
-                        {"new_users": new, "cumulative_users": total},
-                    )
-                )
+        for period in periods:  # already the full grid: every period, every dim
+            label = period.label
+            for key, before in running.items():
+                new = fresh.get((label, key), 0)
+                running[key] = total = before + new
+                # Both cells are counts of users: their values are their user counts.
+                users = {"new_users": new, "cumulative_users": total}
+                grid.append(Row(label, key, {"new_users": new, "cumulative_users": total}, users))
         return Grid(query, grid)
 
     def relate(self, grid: Grid, problem: Problem) -> None:
         """cumulative[t] = cumulative[t-1] + new[t]; before the range: a hidden base."""
-        previous: dict[str | None, Hashable] = {}
+        index = problem.index
+        previous: dict[str | None, int] = {}
+        relations: list[dict[int, float]] = []
         for i, row in enumerate(grid.rows):
-            if row.dim not in previous:
+            before = previous.get(row.dim)
+            if before is None:
                 problem.add(("base", row.dim), None, shown=False)
-                previous[row.dim] = ("base", row.dim)
-            problem.relate(
-                {(i, "cumulative_users"): 1.0, (i, "new_users"): -1.0, previous[row.dim]: -1.0}
-            )
-            previous[row.dim] = (i, "cumulative_users")
+                before = index[("base", row.dim)]
+            cumulative = index[(i, "cumulative_users")]
+            relations.append({cumulative: 1.0, index[(i, "new_users")]: -1.0, before: -1.0})
+            previous[row.dim] = cumulative
+        problem.relate_indices(relations)
         if grid.query.by is not None:
             problem.relate({("base", d): (1.0 if d is None else -1.0) for d in previous})
