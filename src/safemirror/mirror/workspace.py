@@ -16,10 +16,11 @@ The spare doubles the mirror's footprint on disk.
 
 All of a run's changes form one DuckDB transaction on the private copy: no statement pays
 a write-ahead-log sync, and the commit writes the changes straight into the file (a
-checkpoint, no WAL). Merging half-empty row groups (DuckDB's vacuum) is left to
-*compacting* publishes, which the caller asks for now and then: an incremental run
-appends a small row group per table and marks replaced rows deleted, and folding those
-in on every run would cost more than the run itself.
+checkpoint, no WAL); the fresh copy is flushed to disk in the background meanwhile, so
+that commit's sync finds little left to write. Merging half-empty row groups (DuckDB's
+vacuum) is left to *compacting* publishes, which the caller asks for now and then: an
+incremental run appends a small row group per table and marks replaced rows deleted,
+and folding those in on every run would cost more than the run itself.
 """
 
 from __future__ import annotations

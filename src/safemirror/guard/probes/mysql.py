@@ -169,28 +169,24 @@ class MysqlProbe(Probe):
         settings = target.settings_as(MysqlSettings)
         ep, obs = target.endpoint, Observation()
         obs.auth_required = True
-        for user in settings.users:
+
+        async def attempt(user: str, *, tls: bool) -> tuple[Handshake, Login]:
             async with ctx.limiter.attempt(ep.host):
-                hello, result = await login(
+                return await login(
                     ep.host,
                     ep.port,
                     target.timeout,
                     user,
-                    tls=False,
+                    tls=tls,
                     list_databases=settings.list_databases,
                 )
+
+        for user in settings.users:
+            hello, result = await attempt(user, tls=False)
             self._greeting(obs, hello)
             if result.code in TLS_REQUIRED_CODES and hello.caps & CLIENT_SSL:
                 obs.tls_required = True
-                async with ctx.limiter.attempt(ep.host):
-                    hello, result = await login(
-                        ep.host,
-                        ep.port,
-                        target.timeout,
-                        user,
-                        tls=True,
-                        list_databases=settings.list_databases,
-                    )
+                hello, result = await attempt(user, tls=True)
             elif obs.tls_required is None:
                 obs.tls_required = False
             who = f"user {user!r}" if user else "the anonymous user ''"
