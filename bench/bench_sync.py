@@ -136,8 +136,8 @@ def _dlt(cfg: Path) -> int:
     from safemirror.keys import fingerprint, load_key
     from safemirror.mirror.manifest import MirrorState
     from safemirror.sources.registry import open_source
+    from safemirror.sync.categories import count_on_source
     from safemirror.sync.plan import make_plan
-    from safemirror.sync.run import _allowed_values
     from safemirror.transforms.apply import TableTransform
     from safemirror.transforms.registry import TransformContext
 
@@ -153,7 +153,7 @@ def _dlt(cfg: Path) -> int:
         key_fingerprint=fingerprint(key),
         origin="bench",
     )
-    allowed = _allowed_values(source, {p.name: p.policy for p in plans})
+    allowed = count_on_source(source, {p.name: p.policy for p in plans})
     ctx = TransformContext(key=key, allowed_values=allowed)
     source.close()
     rows = 0

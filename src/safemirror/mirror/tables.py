@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from safemirror.mirror.schema import DELETED, ENTERED, STAGE, is_system, quote
 from safemirror.mirror.textcounts import Counts, count_arrow, count_columns
@@ -90,13 +91,14 @@ def write_table(
         finally:
             con.unregister("_sm_stream")
         return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
-    rows_read, unstage = _stage(con, stream)
+    rows_read, held, unstage = _stage(con, stream)
     try:
         old_cols = [c for c, _ in existing]
         if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
-            return _upsert(
+            written = _upsert(
                 con, table, key, data_cols, text_columns, run_ts, old_fingerprint, rows_read
             )
+            return _with_text_counts(con, written, held, text_columns)
         return _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
     finally:
         unstage()
@@ -104,8 +106,9 @@ def write_table(
 
 def _stage(
     con: duckdb.DuckDBPyConnection, stream: pa.RecordBatchReader
-) -> tuple[int, Callable[[], None]]:
-    """Make ``stream`` queryable as ``_sm_stage``; its rows and how to remove it again.
+) -> tuple[int, pa.Table | None, Callable[[], None]]:
+    """Make ``stream`` queryable as ``_sm_stage``: its rows, the Arrow table when it is
+    held in memory, and how to remove it again.
 
     A small stream (an incremental run's changes) stays in memory as an Arrow table;
     a bigger one is copied into a temporary table, so memory stays bounded."""
@@ -117,12 +120,13 @@ def _stage(
         if rows > STAGE_IN_MEMORY:
             break
     else:
-        con.register(STAGE, pa.Table.from_batches(held, schema=stream.schema))
+        staged = pa.Table.from_batches(held, schema=stream.schema)
+        con.register(STAGE, staged)
 
         def unregister() -> None:
             con.unregister(STAGE)
 
-        return rows, unregister
+        return rows, staged, unregister
     rest = pa.RecordBatchReader.from_batches(stream.schema, itertools.chain(held, stream))
     con.register("_sm_stream", rest)
     try:
@@ -133,7 +137,7 @@ def _stage(
     def drop() -> None:
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
-    return rows, drop
+    return rows, None, drop
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
@@ -151,7 +155,8 @@ def _upsert(
     run_ts: datetime,
     fingerprint: str | None,
     rows_read: int,
-) -> TableOutcome:
+) -> tuple[TableOutcome, pa.Table]:
+    """Replace or delete the staged rows' keys; the outcome, and the rows replaced."""
     q = quote(table)
     before = _count(con, f"SELECT count(*) FROM {q}")
     # One pass over the mirror table: delete the rows the stage replaces or deletes, and
@@ -177,15 +182,23 @@ def _upsert(
         )
     finally:
         con.unregister("_sm_prev")
-    added = count_columns(con, f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})", text_columns)
-    return TableOutcome(
-        rows_read,
-        written,
-        left,
-        before - replaced_rows.num_rows + written,
-        added=added,
-        removed=count_arrow(replaced_rows, text_columns),
-    )
+    outcome = TableOutcome(rows_read, written, left, before - replaced_rows.num_rows + written)
+    return outcome, replaced_rows
+
+
+def _with_text_counts(
+    con: duckdb.DuckDBPyConnection,
+    written: tuple[TableOutcome, pa.Table],
+    held: pa.Table | None,
+    text_columns: list[str],
+) -> TableOutcome:
+    """An upsert's outcome with the text values it wrote and those it removed."""
+    outcome, replaced_rows = written
+    if held is not None:  # counted in memory: no query per column
+        added = count_arrow(held.filter(pc.invert(held.column(DELETED))), text_columns)
+    else:
+        added = count_columns(con, f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})", text_columns)
+    return replace(outcome, added=added, removed=count_arrow(replaced_rows, text_columns))
 
 
 def _replace(

@@ -7,13 +7,14 @@ ahead while the table before is written.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,9 +37,11 @@ from safemirror.mirror.schema import DELETED
 from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted, mirror_layout, write_table
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
-from safemirror.policy.model import Action, TablePolicy
+from safemirror.policy.model import TablePolicy
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
+from safemirror.sync import categories
+from safemirror.sync.categories import Allowed
 from safemirror.sync.feed import TableFeed
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
 from safemirror.sync.stream import as_reader
@@ -75,20 +78,6 @@ class _Run:
     batch_rows: int
 
 
-Allowed = dict[tuple[str, str], frozenset[object]]
-
-
-def _allowed_values(source: Source, tables: Mapping[str, TablePolicy]) -> Allowed:
-    """The values common enough to keep, per ``generalize: min_count`` column."""
-    allowed: Allowed = {}
-    for name, table_policy in tables.items():
-        for column, spec in table_policy.columns.items():
-            if spec.action is Action.GENERALIZE and spec.min_count:
-                values = source.value_counts(name, column, spec.min_count)
-                allowed[(name, column)] = frozenset(values)
-    return allowed
-
-
 def _reporter(progress: Progress | None, table: str) -> Callable[[int], None] | None:
     if progress is None:
         return None
@@ -108,11 +97,33 @@ class _Opened:
     counts: dict[str, textcounts.Counts]
 
 
+def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str, Any]:
+    """Each table's greatest cursor value now. Taken before any read, so rows changed
+    meanwhile are read again next time."""
+    return {
+        name: source.max_cursor(name, policy.cursor) if policy.cursor else None
+        for name, policy in tables.items()
+    }
+
+
 def _open_mirror(ws: MirrorWorkspace) -> _Opened:
     """Copy and open the working mirror and read what it holds (run in the background)."""
     con = ws.open()
     layout = mirror_layout(con)
     return _Opened(state_of(con), layout, textcounts.load(con, layout))
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for the run: the run's objects die by reference
+    count, and each collection would walk the (large) pseudonym caches for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_sync(
@@ -132,6 +143,7 @@ def run_sync(
         key_fp = fingerprint(key)
         # Leaving the pool waits for the background open, before the workspace cleans up.
         with (
+            _cyclic_gc_paused(),
             MirrorWorkspace(config.mirror) as ws,
             ThreadPoolExecutor(1, thread_name_prefix="safemirror-open") as pool,
         ):
@@ -162,7 +174,11 @@ def run_sync(
 
 
 def _write_tables(
-    run: _Run, plans: list[TablePlan], opened: _Opened, allowed: Allowed
+    run: _Run,
+    plans: list[TablePlan],
+    opened: _Opened,
+    allowed: Allowed,
+    early_marks: dict[str, Any] | None,
 ) -> tuple[dict[str, TableOutcome], TextValues]:
     """Write every planned table, reading the next ones ahead while one is written; the
     outcomes, and the text-value counts of the written tables (for verify)."""
@@ -170,10 +186,7 @@ def _write_tables(
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     old_fp = state.last_run.key_fingerprint if state.last_run else None
     counts: dict[str, textcounts.Counts] = {}
-    marks: dict[str, Any] = {
-        p.name: source.max_cursor(p.name, p.policy.cursor) if p.policy.cursor else None
-        for p in plans
-    }  # taken before any read, so rows changed meanwhile are read again next time
+    marks = early_marks or _cursor_marks(source, {p.name: p.policy for p in plans})
     lock = threading.Lock()
     outcomes: dict[str, TableOutcome] = {}
     with ExitStack() as feeds:
@@ -202,9 +215,13 @@ def _write_tables(
                 old_fingerprint=old_fp,
             )
             outcomes[plan.name] = outcome
-            counts[plan.name] = textcounts.update(
+            table_counts = textcounts.update(
                 con, plan.name, text, opened.counts.get(plan.name), outcome.added, outcome.removed
-            )  # the table is final: verify uses these counts
+            )
+            min_count = categories.min_count_columns(plan.policy)
+            if min_count:  # no category shown on fewer rows than its min_count
+                table_counts = categories.enforce(con, plan.name, min_count, table_counts)
+            counts[plan.name] = table_counts  # the table is final: verify uses these counts
             if marks[plan.name] is None and plan.incremental:
                 marks[plan.name] = plan.since
     write_watermarks(
@@ -219,10 +236,15 @@ def _write_tables(
 def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
     config, source = run.config, run.source
     live = source.tables()
-    # Counting common values needs only the live schema: done while the mirror is copied
-    # (unless the policy does not fit the schema; the plan below then says why).
-    early = not check_policy(config.policy, live)
-    allowed = _allowed_values(source, config.policy.mirrored_tables) if early else {}
+    # While the mirror is copied: the cursor marks, and, for a run that writes every table
+    # in full, the common categories counted on the source (an incremental table takes
+    # them from the mirror). Not when the policy does not fit the schema: the plan below
+    # then says why.
+    fits = not check_policy(config.policy, live)
+    tables = config.policy.mirrored_tables
+    marks = _cursor_marks(source, tables) if fits else None
+    counted_early = fits and (run.full or not config.mirror.exists())
+    on_source = categories.count_on_source(source, tables) if counted_early else {}
     opened = opening.result()  # the working copy holds the live mirror's state
     state = opened.state
     plans = make_plan(
@@ -233,9 +255,10 @@ def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
         key_fingerprint=run.key_fp,
         origin=config.policy_origin,
     )
-    if not early:
-        allowed = _allowed_values(source, {p.name: p.policy for p in plans})
-    outcomes, counted = _write_tables(run, plans, opened, allowed)
+    allowed = categories.allowed_for(
+        plans, source, run.ws.con, opened.layout, opened.counts, on_source
+    )
+    outcomes, counted = _write_tables(run, plans, opened, allowed, marks)
     con = run.ws.con
     report = verify_connection(con, source, config.policy, live, counted)
     if not report.ok:

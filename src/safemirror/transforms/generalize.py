@@ -2,8 +2,9 @@
 
 - ``truncate: hour|day|week|month|year`` floors timestamps and dates (weeks start Monday);
 - ``bucket: W`` floors numbers to a multiple of ``W`` (the type is kept);
-- ``min_count: N`` keeps a category only if at least ``N`` rows of the whole table hold it,
-  anything rarer becomes ``other`` (the common values are counted on the source first).
+- ``min_count: N`` keeps the categories in a given set of common values, anything else
+  becomes ``other`` (which values are common, and how they stay so in the mirror, is
+  ``sync.categories``).
 """
 
 from __future__ import annotations
