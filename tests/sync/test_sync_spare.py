@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import duckdb
 import pytest
 
 from safemirror.config import ProjectConfig
-from safemirror.mirror.workspace import MirrorWorkspace
+from safemirror.mirror.workspace import MirrorWorkspace, _copy_over
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TinyProduction, stamp
 
@@ -145,3 +146,26 @@ def test_a_full_run_or_new_policy_leaves_no_spare(
     changed = make_project(f"sqlite:///{tiny.path}", stricter)
     run_sync(changed)
     assert not spare_of(changed).exists()
+
+
+@pytest.mark.parametrize(
+    ("old_size", "new_size"),
+    [(0, 700_000), (700_000, 700_000), (300_000, 900_000), (900_000, 300_001), (500_000, 0)],
+)
+def test_the_spare_is_brought_up_to_date_block_by_block(
+    tmp_path: Path, old_size: int, new_size: int
+) -> None:
+    rng = random.Random(old_size * 7 + new_size)
+    live = bytearray(rng.randbytes(new_size))
+    spare = bytearray(live[:old_size]) + bytearray(rng.randbytes(max(0, old_size - new_size)))
+    if len(spare) > 300_000:
+        spare[299_990:300_010] = bytes(20)  # differs across a block boundary (256 KiB)
+    (tmp_path / "live").write_bytes(live)
+    (tmp_path / "spare").write_bytes(spare)
+    fd = os.open(tmp_path / "spare", os.O_RDWR)
+    try:
+        written = _copy_over(tmp_path / "live", fd)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "spare").read_bytes() == bytes(live)
+    assert written < new_size or old_size == 0 or new_size == 0  # unchanged blocks are skipped

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import mmap
 import os
 import shutil
 import struct
@@ -35,11 +36,13 @@ from pathlib import Path
 from types import TracebackType
 
 import duckdb
+import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
 from safemirror.mirror.schema import SYSTEM_DDL
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
+_BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
 VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
 
@@ -71,17 +74,47 @@ def _unused(fd: int) -> bool:
     return True
 
 
-def _copy_over(source: Path, target_fd: int) -> None:
-    """Overwrite the open file ``target_fd`` with the bytes of ``source``."""
+def _copy_over(source: Path, target_fd: int) -> int:
+    """Make the open file ``target_fd`` byte-identical to ``source``, writing only the
+    blocks that differ: a spare shares most of its blocks with the live mirror, and a
+    block left alone costs no disk write. Returns the bytes written."""
     with source.open("rb") as src:
         size = os.fstat(src.fileno()).st_size
-        offset = 0
-        while offset < size:
-            done = os.copy_file_range(src.fileno(), target_fd, size - offset, offset, offset)
-            if done == 0:
-                raise OSError(f"{source} shrank while it was copied")
-            offset += done
+        old = os.fstat(target_fd).st_size
+        written = 0
+        if size:
+            with contextlib.ExitStack() as maps:
+                new = np.frombuffer(
+                    maps.enter_context(mmap.mmap(src.fileno(), size, access=mmap.ACCESS_READ)),
+                    np.uint8,
+                )
+                held = (
+                    np.frombuffer(
+                        maps.enter_context(mmap.mmap(target_fd, old, access=mmap.ACCESS_READ)),
+                        np.uint8,
+                    )
+                    if old
+                    else np.empty(0, np.uint8)
+                )
+                try:
+                    for start in range(0, size, _BLOCK):
+                        end = min(start + _BLOCK, size)
+                        if end <= old and np.array_equal(new[start:end], held[start:end]):
+                            continue
+                        written += _write_all(target_fd, new[start:end], start)
+                finally:
+                    del new, held  # no view of a map may outlive it
     os.ftruncate(target_fd, size)
+    return written
+
+
+def _write_all(fd: int, data: np.ndarray, offset: int) -> int:
+    """``pwrite`` all of ``data`` at ``offset`` (a write may be short)."""
+    view = data.data
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], offset + done)
+    return done
 
 
 class MirrorWorkspace:
