@@ -20,6 +20,7 @@ from safemirror.mirror.tables import mirror_layout
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
+from safemirror.sync.feed import FeedQueue
 from safemirror.sync.run import run_sync
 from safemirror.sync.stream import ReadAhead
 from safemirror.verify import TextValues, count_text_values, verify_connection
@@ -187,3 +188,24 @@ def test_staging_in_memory_or_in_a_temporary_table_gives_the_same_mirror(
     monkeypatch.setattr(tables_module, "STAGE_IN_MEMORY", 1)  # every stage goes to DuckDB
     in_duckdb = _incremental_content(tiny, make_project, "b")
     assert in_memory == in_duckdb
+
+
+class _FakeFeed:
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log = name, log
+        log.append(f"start {name}")
+
+    def close(self) -> None:
+        self.log.append(f"close {self.name}")
+
+
+def test_feed_queue_keeps_a_fixed_number_of_tables_reading_ahead() -> None:
+    log: list[str] = []
+    plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
+    with FeedQueue(lambda plan: _FakeFeed(plan.name, log), plans, 2) as feeds:  # type: ignore[arg-type, return-value]
+        assert log == ["start a", "start b"]
+        first = feeds.next()
+        assert first.name == "a" and log[-1] == "start c"  # type: ignore[attr-defined]
+        assert feeds.next().name == "b" and log[-1] == "start d"  # type: ignore[attr-defined]
+        assert feeds.next().name == "c" and len(log) == 4  # type: ignore[attr-defined]
+    assert sorted(x for x in log if x.startswith("close")) == [f"close {n}" for n in "abcd"]

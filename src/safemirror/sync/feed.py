@@ -9,7 +9,9 @@ thread-safe.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from types import TracebackType
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,3 +66,52 @@ class TableFeed:
 
     def close(self) -> None:
         self._ahead.close()
+
+
+class FeedQueue:
+    """The tables' feeds in plan order, with ``ahead`` of them reading at any time.
+
+    Creating the queue starts the first ``ahead`` feeds; ``next()`` hands over the next
+    feed and starts one more. Leaving the ``with`` block closes every feed started.
+    """
+
+    def __init__(
+        self, start: Callable[[TablePlan], TableFeed], plans: list[TablePlan], ahead: int
+    ) -> None:
+        self._start = start
+        self._waiting = deque(plans)
+        self._reading: deque[TableFeed] = deque()
+        self._started: list[TableFeed] = []
+        try:
+            for _ in range(max(1, ahead)):
+                self._launch()
+        except BaseException:
+            self.close()
+            raise
+
+    def _launch(self) -> None:
+        if self._waiting:
+            feed = self._start(self._waiting.popleft())
+            self._started.append(feed)
+            self._reading.append(feed)
+
+    def next(self) -> TableFeed:
+        """The next table's feed (already reading); the one after it starts now."""
+        feed = self._reading.popleft()
+        self._launch()
+        return feed
+
+    def close(self) -> None:
+        for feed in self._started:
+            feed.close()
+
+    def __enter__(self) -> FeedQueue:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -11,10 +11,9 @@ import gc
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,24 +26,22 @@ from safemirror.errors import LeakError, SafemirrorError
 from safemirror.keys import fingerprint, load_key
 from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
-    MirrorState,
     RunManifest,
-    state_of,
     write_run,
     write_watermarks,
 )
 from safemirror.mirror.schema import DELETED
-from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted, mirror_layout, write_table
+from safemirror.mirror.tables import TableOutcome, drop_unlisted, write_table
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
 from safemirror.sync import categories
-from safemirror.sync.categories import Allowed
-from safemirror.sync.feed import TableFeed
+from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
 from safemirror.sync.stream import as_reader
+from safemirror.sync.view import MirrorView, read_view
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
 from safemirror.verify import TextValues, VerifyReport, verify_connection
@@ -88,15 +85,6 @@ def _is_text(dtype: pa.DataType) -> bool:
     return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
 
 
-@dataclass(frozen=True)
-class _Opened:
-    """What the working copy says about the live mirror."""
-
-    state: MirrorState
-    layout: Layout
-    counts: dict[str, textcounts.Counts]
-
-
 def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str, Any]:
     """Each table's greatest cursor value now. Taken before any read, so rows changed
     meanwhile are read again next time."""
@@ -106,11 +94,9 @@ def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str
     }
 
 
-def _open_mirror(ws: MirrorWorkspace) -> _Opened:
-    """Copy and open the working mirror and read what it holds (run in the background)."""
-    con = ws.open()
-    layout = mirror_layout(con)
-    return _Opened(state_of(con), layout, textcounts.load(con, layout))
+def _open_and_read(ws: MirrorWorkspace) -> MirrorView:
+    """Copy and open the working mirror, and read what it holds (run in the background)."""
+    return read_view(ws.open())
 
 
 @contextmanager
@@ -147,7 +133,9 @@ def run_sync(
             MirrorWorkspace(config.mirror) as ws,
             ThreadPoolExecutor(1, thread_name_prefix="safemirror-open") as pool,
         ):
-            opening = pool.submit(_open_mirror, ws)
+            # The working copy is made and read in the background while the source is
+            # connected to. Leaving the pool waits for it, before the workspace cleans up.
+            opening = pool.submit(_open_and_read, ws)
             source = open_source(source_url(config))
             display = source.display_url
             try:
@@ -176,64 +164,50 @@ def run_sync(
 def _write_tables(
     run: _Run,
     plans: list[TablePlan],
-    opened: _Opened,
-    allowed: Allowed,
-    early_marks: dict[str, Any] | None,
+    view: MirrorView,
+    feeds: FeedQueue,
+    marks: dict[str, Any],
 ) -> tuple[dict[str, TableOutcome], TextValues]:
-    """Write every planned table, reading the next ones ahead while one is written; the
+    """Write every planned table from its feed (the next ones read ahead meanwhile); the
     outcomes, and the text-value counts of the written tables (for verify)."""
-    source, con, state = run.source, run.ws.con, opened.state
-    ctx = TransformContext(key=run.key, allowed_values=allowed)
+    con, state = run.ws.con, view.state
     old_fp = state.last_run.key_fingerprint if state.last_run else None
     counts: dict[str, textcounts.Counts] = {}
-    marks = early_marks or _cursor_marks(source, {p.name: p.policy for p in plans})
-    lock = threading.Lock()
     outcomes: dict[str, TableOutcome] = {}
-    with ExitStack() as feeds:
-
-        def start(plan: TablePlan) -> TableFeed:
-            transform = TableTransform(plan.name, plan.policy, ctx)
-            feed = TableFeed(source, plan, transform, batch_rows=run.batch_rows, lock=lock)
-            feeds.callback(feed.close)
-            return feed
-
-        upcoming = deque(start(plan) for plan in plans[:READ_AHEAD])
-        for i, plan in enumerate(plans):
-            if i + READ_AHEAD < len(plans):
-                upcoming.append(start(plans[i + READ_AHEAD]))
-            schema, batches = upcoming.popleft().batches()
-            text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
-            outcome = write_table(
-                con,
-                plan.name,
-                plan.policy.primary_key,
-                as_reader(schema, batches, _reporter(run.progress, plan.name)),
-                existing=opened.layout.get(plan.name),
-                text_columns=text,
-                incremental=plan.incremental,
-                run_ts=run.started,
-                old_fingerprint=old_fp,
-            )
-            outcomes[plan.name] = outcome
-            table_counts = textcounts.update(
-                con, plan.name, text, opened.counts.get(plan.name), outcome.added, outcome.removed
-            )
-            min_count = categories.min_count_columns(plan.policy)
-            if min_count:  # no category shown on fewer rows than its min_count
-                table_counts = categories.enforce(con, plan.name, min_count, table_counts)
-            counts[plan.name] = table_counts  # the table is final: verify uses these counts
-            if marks[plan.name] is None and plan.incremental:
-                marks[plan.name] = plan.since
+    for plan in plans:
+        schema, batches = feeds.next().batches()
+        text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
+        outcome = write_table(
+            con,
+            plan.name,
+            plan.policy.primary_key,
+            as_reader(schema, batches, _reporter(run.progress, plan.name)),
+            existing=view.layout.get(plan.name),
+            text_columns=text,
+            incremental=plan.incremental,
+            run_ts=run.started,
+            old_fingerprint=old_fp,
+        )
+        outcomes[plan.name] = outcome
+        table_counts = textcounts.update(
+            con, plan.name, text, view.counts.get(plan.name), outcome.added, outcome.removed
+        )
+        min_count = categories.min_count_columns(plan.policy)
+        if min_count:  # no category shown on fewer rows than its min_count
+            table_counts = categories.enforce(con, plan.name, min_count, table_counts)
+        counts[plan.name] = table_counts  # the table is final: verify uses these counts
+        if marks[plan.name] is None and plan.incremental:
+            marks[plan.name] = plan.since
     write_watermarks(
         con, [(p.name, marks[p.name], p.table_hash) for p in plans], run.key_fp, run.started
     )
-    drop_unlisted(con, opened.layout, {p.name for p in plans})
+    drop_unlisted(con, view.layout, {p.name for p in plans})
     textcounts.save(con, counts)
     counted = {(t, c): values for t, columns in counts.items() for c, values in columns.items()}
     return outcomes, counted
 
 
-def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
+def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     config, source = run.config, run.source
     live = source.tables()
     # While the mirror is copied: the cursor marks, and, for a run that writes every table
@@ -245,8 +219,8 @@ def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
     marks = _cursor_marks(source, tables) if fits else None
     counted_early = fits and (run.full or not config.mirror.exists())
     on_source = categories.count_on_source(source, tables) if counted_early else {}
-    opened = opening.result()  # the working copy holds the live mirror's state
-    state = opened.state
+    view = opening.result()  # the working copy holds the live mirror's state
+    state = view.state
     plans = make_plan(
         config.policy,
         live,
@@ -255,10 +229,18 @@ def _run(run: _Run, opening: Future[_Opened]) -> SyncResult:
         key_fingerprint=run.key_fp,
         origin=config.policy_origin,
     )
-    allowed = categories.allowed_for(
-        plans, source, run.ws.con, opened.layout, opened.counts, on_source
-    )
-    outcomes, counted = _write_tables(run, plans, opened, allowed, marks)
+    allowed = categories.allowed_for(plans, source, run.ws.con, view.layout, view.counts, on_source)
+    ctx = TransformContext(key=run.key, allowed_values=allowed)
+    lock = threading.Lock()  # the transforms share the pseudonym caches
+
+    def start(plan: TablePlan) -> TableFeed:
+        transform = TableTransform(plan.name, plan.policy, ctx)
+        return TableFeed(source, plan, transform, batch_rows=run.batch_rows, lock=lock)
+
+    if marks is None:
+        marks = _cursor_marks(source, {p.name: p.policy for p in plans})
+    with FeedQueue(start, plans, READ_AHEAD) as feeds:  # the source is read from here on
+        outcomes, counted = _write_tables(run, plans, view, feeds, marks)
     con = run.ws.con
     report = verify_connection(con, source, config.policy, live, counted)
     if not report.ok:

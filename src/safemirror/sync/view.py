@@ -1,0 +1,24 @@
+"""What the mirror holds before a run: its state, its tables' layout and its text counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from safemirror.mirror import textcounts
+from safemirror.mirror.manifest import MirrorState, state_of
+from safemirror.mirror.tables import Layout, mirror_layout
+
+
+@dataclass(frozen=True)
+class MirrorView:
+    state: MirrorState
+    layout: Layout
+    counts: dict[str, textcounts.Counts]
+
+
+def read_view(con: duckdb.DuckDBPyConnection) -> MirrorView:
+    """The state, layout and stored text counts of the mirror behind ``con``."""
+    layout = mirror_layout(con)
+    return MirrorView(state_of(con), layout, textcounts.load(con, layout))
