@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from safemirror.config import ProjectConfig
+from safemirror.mirror import workspace
 from safemirror.mirror.workspace import MirrorWorkspace, _copy_over
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TinyProduction, stamp
@@ -152,9 +153,15 @@ def test_a_full_run_or_new_policy_leaves_no_spare(
     ("old_size", "new_size"),
     [(0, 700_000), (700_000, 700_000), (300_000, 900_000), (900_000, 300_001), (500_000, 0)],
 )
+@pytest.mark.parametrize("window_blocks", [1, 2, 64])
 def test_the_spare_is_brought_up_to_date_block_by_block(
-    tmp_path: Path, old_size: int, new_size: int
+    tmp_path: Path,
+    old_size: int,
+    new_size: int,
+    window_blocks: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(workspace, "_WINDOW", window_blocks * workspace._BLOCK)
     rng = random.Random(old_size * 7 + new_size)
     live = bytearray(rng.randbytes(new_size))
     spare = bytearray(live[:old_size]) + bytearray(rng.randbytes(max(0, old_size - new_size)))

@@ -43,6 +43,7 @@ from safemirror.mirror.schema import SYSTEM_DDL
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
 _BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
+_WINDOW = 64 * _BLOCK  # how much of each file the spare's update maps at a time
 VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
 
@@ -77,34 +78,46 @@ def _unused(fd: int) -> bool:
 def _copy_over(source: Path, target_fd: int) -> int:
     """Make the open file ``target_fd`` byte-identical to ``source``, writing only the
     blocks that differ: a spare shares most of its blocks with the live mirror, and a
-    block left alone costs no disk write. Returns the bytes written."""
+    block left alone costs no disk write. Both files are mapped a window at a time, so
+    what the comparison holds in memory stays small. Returns the bytes written."""
     with source.open("rb") as src:
         size = os.fstat(src.fileno()).st_size
         old = os.fstat(target_fd).st_size
         written = 0
-        if size:
-            with contextlib.ExitStack() as maps:
-                new = np.frombuffer(
-                    maps.enter_context(mmap.mmap(src.fileno(), size, access=mmap.ACCESS_READ)),
-                    np.uint8,
-                )
-                held = (
-                    np.frombuffer(
-                        maps.enter_context(mmap.mmap(target_fd, old, access=mmap.ACCESS_READ)),
-                        np.uint8,
-                    )
-                    if old
-                    else np.empty(0, np.uint8)
-                )
-                try:
-                    for start in range(0, size, _BLOCK):
-                        end = min(start + _BLOCK, size)
-                        if end <= old and np.array_equal(new[start:end], held[start:end]):
-                            continue
-                        written += _write_all(target_fd, new[start:end], start)
-                finally:
-                    del new, held  # no view of a map may outlive it
+        for start in range(0, size, _WINDOW):
+            length = min(_WINDOW, size - start)
+            written += _copy_window(src.fileno(), target_fd, start, length, old)
     os.ftruncate(target_fd, size)
+    return written
+
+
+def _copy_window(src_fd: int, target_fd: int, start: int, length: int, old: int) -> int:
+    """``_copy_over`` for the ``length`` bytes at ``start`` (``old``: the target's size)."""
+    shared = max(0, min(length, old - start))  # what the target holds of this window
+    written = 0
+    with contextlib.ExitStack() as maps:
+        new = np.frombuffer(
+            maps.enter_context(mmap.mmap(src_fd, length, offset=start, access=mmap.ACCESS_READ)),
+            np.uint8,
+        )
+        held = (
+            np.frombuffer(
+                maps.enter_context(
+                    mmap.mmap(target_fd, shared, offset=start, access=mmap.ACCESS_READ)
+                ),
+                np.uint8,
+            )
+            if shared
+            else np.empty(0, np.uint8)
+        )
+        try:
+            for at in range(0, length, _BLOCK):
+                end = min(at + _BLOCK, length)
+                if end <= shared and np.array_equal(new[at:end], held[at:end]):
+                    continue
+                written += _write_all(target_fd, new[at:end], start + at)
+        finally:
+            del new, held  # no view of a map may outlive it
     return written
 
 
