@@ -95,8 +95,17 @@ def write_table(
     try:
         old_cols = [c for c, _ in existing]
         if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
+            may_leave = held is None or bool(pc.any(held.column(DELETED)).as_py())
             written = _upsert(
-                con, table, key, data_cols, text_columns, run_ts, old_fingerprint, rows_read
+                con,
+                table,
+                key,
+                data_cols,
+                text_columns,
+                run_ts,
+                old_fingerprint,
+                rows_read,
+                may_leave,
             )
             return _with_text_counts(con, written, held, text_columns)
         return _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
@@ -155,8 +164,10 @@ def _upsert(
     run_ts: datetime,
     fingerprint: str | None,
     rows_read: int,
+    may_leave: bool,
 ) -> tuple[TableOutcome, pa.Table]:
-    """Replace or delete the staged rows' keys; the outcome, and the rows replaced."""
+    """Replace or delete the staged rows' keys; the outcome, and the rows replaced.
+    ``may_leave`` is False when the stage is known to hold no deleted row."""
     q = quote(table)
     before = _count(con, f"SELECT count(*) FROM {q}")
     # One pass over the mirror table: delete the rows the stage replaces or deletes, and
@@ -167,11 +178,15 @@ def _upsert(
     ).to_arrow_table()
     con.register("_sm_prev", replaced_rows)
     try:
-        left = _count(
-            con,
-            f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
-            f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
-            [table, run_ts, fingerprint],
+        left = (
+            _count(
+                con,
+                f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
+                f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
+                [table, run_ts, fingerprint],
+            )
+            if replaced_rows.num_rows and may_leave
+            else 0
         )
         select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
         written = _count(
