@@ -8,11 +8,12 @@ One sync at a time: an exclusive lock file guards the mirror.
 After an incremental run under the same key and policy, the replaced generation is kept
 as a *spare* (``.NAME.spare``) instead of being deleted: freeing a large file's blocks
 costs more than copying it, so the next run brings the spare up to date with the live
-mirror, rewriting only the blocks that differ, and works on that. Any other run (full, rebuilt table, new key or policy) deletes
-the spare, so it never holds what that change meant to remove. A spare still open by a reader
-(DuckDB holds a lock on every file it opens, which an open-file-description lock sees,
-even from this process) is never touched; the run then copies to a new file instead.
-The spare doubles the mirror's footprint on disk.
+mirror, rewriting only the blocks that differ, and works on that. Any other run (full,
+rebuilt table, new key or policy) deletes the spare, so it never holds what that change
+meant to remove. A spare still open by a reader (DuckDB holds a lock on every file it
+opens, which an open-file-description lock sees, even from this process) is never
+touched; the run then copies to a new file instead. The spare doubles the mirror's
+footprint on disk.
 
 All of a run's changes form one DuckDB transaction on the private copy: no statement pays
 a write-ahead-log sync, and the commit writes the changes straight into the file (a
