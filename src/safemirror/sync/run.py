@@ -127,7 +127,6 @@ def run_sync(
     try:
         key = load_key(config.key, config.base_dir)
         key_fp = fingerprint(key)
-        # Leaving the pool waits for the background open, before the workspace cleans up.
         with (
             _cyclic_gc_paused(),
             MirrorWorkspace(config.mirror) as ws,
