@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 import duckdb
@@ -202,7 +203,7 @@ class _FakeFeed:
 def test_feed_queue_keeps_a_fixed_number_of_tables_reading_ahead() -> None:
     log: list[str] = []
     plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
-    with FeedQueue(lambda plan: _FakeFeed(plan.name, log), plans, 2) as feeds:  # type: ignore[arg-type, return-value]
+    with closing(FeedQueue(lambda plan: _FakeFeed(plan.name, log), plans, 2)) as feeds:  # type: ignore[arg-type, return-value]
         assert log == ["start a", "start b"]
         first = feeds.next()
         assert first.name == "a" and log[-1] == "start c"  # type: ignore[attr-defined]

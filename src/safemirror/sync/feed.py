@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from types import TracebackType
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,7 +71,7 @@ class FeedQueue:
     """The tables' feeds in plan order, with ``ahead`` of them reading at any time.
 
     Creating the queue starts the first ``ahead`` feeds; ``next()`` hands over the next
-    feed and starts one more. Leaving the ``with`` block closes every feed started.
+    feed and starts one more; ``close()`` closes every feed started.
     """
 
     def __init__(
@@ -104,14 +103,3 @@ class FeedQueue:
     def close(self) -> None:
         for feed in self._started:
             feed.close()
-
-    def __enter__(self) -> FeedQueue:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -238,7 +238,7 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
 
     if marks is None:
         marks = _cursor_marks(source, {p.name: p.policy for p in plans})
-    with FeedQueue(start, plans, READ_AHEAD) as feeds:  # the source is read from here on
+    with closing(FeedQueue(start, plans, READ_AHEAD)) as feeds:  # the source is read from here
         outcomes, counted = _write_tables(run, plans, view, feeds, marks)
     con = run.ws.con
     report = verify_connection(con, source, config.policy, live, counted)
