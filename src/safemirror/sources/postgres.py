@@ -204,6 +204,9 @@ class PostgresSource:
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
+        # Sessions are opened and closed one at a time: the driver counts a database's
+        # open sessions without a lock, and concurrent clones or closes corrupt the count.
+        self._session_lock = threading.Lock()
         self._conn: Any = None
         self._conn = self._connect()
 
@@ -220,7 +223,8 @@ class PostgresSource:
             if self._conn is None:
                 conn = pgdbapi.connect(self._uri, autocommit=True)
             else:
-                conn = self._conn.adbc_clone()
+                with self._session_lock:
+                    conn = self._conn.adbc_clone()
                 conn.adbc_connection.set_autocommit(True)
         except adbc_driver_manager.Error as exc:
             raise self._error(
@@ -236,9 +240,13 @@ class PostgresSource:
                 cur.execute("SET standard_conforming_strings = on")  # for _since_literal
                 cur.execute("SET jit = off")
         except adbc_driver_manager.Error as exc:
-            conn.close()
+            self._close_session(conn)
             raise self._error("cannot prepare the PostgreSQL session", exc) from None
         return conn
+
+    def _close_session(self, conn: Any) -> None:
+        with self._session_lock:
+            conn.close()
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
         """Run ``sql`` on the main session (one statement at a time, from any thread)."""
@@ -371,7 +379,7 @@ class PostgresSource:
                 if len(self._idle) < _MAX_IDLE:
                     self._idle.append(conn)
                     return
-        conn.close()
+        self._close_session(conn)
 
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
         """The greatest value over the cursor columns (timestamps: aware UTC), or None."""
@@ -456,8 +464,8 @@ class PostgresSource:
         with self._idle_lock:
             idle, self._idle = self._idle, []
         for conn in idle:
-            conn.close()
-        self._conn.close()
+            self._close_session(conn)
+        self._close_session(self._conn)
 
     def __enter__(self) -> PostgresSource:
         return self
