@@ -176,3 +176,35 @@ def test_the_spare_is_brought_up_to_date_block_by_block(
         os.close(fd)
     assert (tmp_path / "spare").read_bytes() == bytes(live)
     assert written < new_size or old_size == 0 or new_size == 0  # unchanged blocks are skipped
+
+
+def test_a_full_run_builds_a_fresh_file_and_keeps_the_history(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    for day in range(1, 4):  # a few generations, so the old file has space to carry over
+        add_user(tiny, 100 + day)
+        run_sync(project)
+    con = duckdb.connect(str(project.mirror), read_only=True)
+    try:
+        entered = con.execute("SELECT id, _sm_entered_at FROM users ORDER BY id").fetchall()
+        runs = int(con.execute("SELECT count(*) FROM _sm_runs").fetchall()[0][0])
+    finally:
+        con.close()
+    tiny.execute(
+        "UPDATE users SET deleted_at = ?, updated_at = ? WHERE id = 3", (stamp(22), stamp(22))
+    )
+    before = project.mirror.stat().st_size
+    result = run_sync(project, full=True)
+    assert result.tables["users"].rows_left == 1
+    con = duckdb.connect(str(project.mirror), read_only=True)
+    try:
+        after = dict(con.execute("SELECT id, _sm_entered_at FROM users").fetchall())
+        left = con.execute("SELECT count(*) FROM _sm_history WHERE table_name = 'users'")
+        assert int(left.fetchall()[0][0]) == 1
+        assert int(con.execute("SELECT count(*) FROM _sm_runs").fetchall()[0][0]) == runs + 1
+    finally:
+        con.close()
+    assert len(after) == len(entered) - 1  # entry times survive the rebuild
+    assert all(after[user] == when for user, when in entered if user in after)
+    # no room kept for the replaced generations: the rebuilt file is smaller than the old
+    assert project.mirror.stat().st_size < before

@@ -6,6 +6,7 @@ SYSTEM_PREFIX = "_sm_"
 ENTERED = "_sm_entered_at"
 DELETED = "_sm_deleted"  # only in the stream: a row the source has soft-deleted
 STAGE = "_sm_stage"
+PREVIOUS = "_sm_previous"  # a full run's read-only view of the mirror it replaces
 
 SYSTEM_DDL = (
     """CREATE TABLE IF NOT EXISTS _sm_runs (

@@ -36,13 +36,15 @@ class TableOutcome:
 Layout = dict[str, list[tuple[str, str]]]  # mirror table -> [(column, DuckDB type)]
 
 
-def mirror_layout(con: duckdb.DuckDBPyConnection) -> Layout:
-    """Every permanent table of the mirror with its columns in order (one catalog query)."""
+def mirror_layout(con: duckdb.DuckDBPyConnection, database: str | None = None) -> Layout:
+    """Every permanent table of the mirror (or of the attached ``database``) with its
+    columns in order (one catalog query)."""
     layout: Layout = {}
     for table, column, dtype in con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal "
-        "ORDER BY table_name, column_index"
+        "WHERE database_name = coalesce(?, current_database()) AND schema_name = 'main' "
+        "AND NOT internal ORDER BY table_name, column_index",
+        [database],
     ).fetchall():
         layout.setdefault(str(table), []).append((str(column), str(dtype)))
     return layout
@@ -69,12 +71,15 @@ def write_table(
     incremental: bool,
     run_ts: datetime,
     old_fingerprint: str | None,
+    previous: str | None = None,
 ) -> TableOutcome:
     """Replace (full) or upsert (incremental) ``table`` from ``stream``.
 
     ``stream`` carries the mirror columns plus ``_sm_deleted``; deleted rows leave.
     ``existing`` is the table's current columns (``mirror_layout``), None if it is new;
-    an upsert reports the values it wrote and removed in ``text_columns``.
+    an upsert reports the values it wrote and removed in ``text_columns``. With
+    ``previous`` (the attached database holding the existing table), the table is built
+    new in this database from the stream and the old rows: a replacement, never an upsert.
     """
     q = quote(table)
     data_cols = [f.name for f in stream.schema if f.name != DELETED]
@@ -94,7 +99,8 @@ def write_table(
     rows_read, held, unstage = _stage(con, stream)
     try:
         old_cols = [c for c, _ in existing]
-        if incremental and [c for c in old_cols if c != ENTERED] == data_cols:
+        same_columns = [c for c in old_cols if c != ENTERED] == data_cols
+        if incremental and same_columns and previous is None:
             may_leave = held is None or bool(pc.any(held.column(DELETED)).as_py())
             written = _upsert(
                 con,
@@ -108,7 +114,10 @@ def write_table(
                 may_leave,
             )
             return _with_text_counts(con, written, held, text_columns)
-        return _replace(con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read)
+        old = f"{quote(previous)}.main.{quote(table)}" if previous else None
+        return _replace(
+            con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read, old
+        )
     finally:
         unstage()
 
@@ -225,19 +234,28 @@ def _replace(
     run_ts: datetime,
     fingerprint: str | None,
     rows_read: int,
+    old: str | None,
 ) -> TableOutcome:
+    """Rebuild ``table`` from the stage, keeping entry times of rows it had and recording
+    the rows that left. ``old`` names the existing table when it is in another database
+    (the new one is then created here); None replaces it in place."""
     q, new = quote(table), quote(table + "__sm_new")
+    if old is not None:
+        new = q
+    source_table = old or q
     comparable = all(c in old_cols for c in key)
     live = f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})"
     if comparable:
         departed = (
-            f"SELECT ?, {row_key_sql('m', key)}, m.{ENTERED}, ?, ? FROM {q} m "
+            f"SELECT ?, {row_key_sql('m', key)}, m.{ENTERED}, ?, ? FROM {source_table} m "
             f"WHERE NOT EXISTS (SELECT 1 FROM {live} s WHERE {_join('s', 'm', key)})"
         )
         entered = f"coalesce(m.{ENTERED}, ?::TIMESTAMP)"
-        joined = f"{live} s LEFT JOIN {q} m ON {_join('s', 'm', key)}"
+        joined = f"{live} s LEFT JOIN {source_table} m ON {_join('s', 'm', key)}"
     else:
-        departed = f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {q}"
+        departed = (
+            f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {source_table}"
+        )
         entered, joined = "?::TIMESTAMP", f"{live} s"
     left = _count(con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
@@ -247,8 +265,9 @@ def _replace(
         f"FROM {joined}",
         [run_ts],
     )
-    con.execute(f"DROP TABLE {q}")
-    con.execute(f"ALTER TABLE {new} RENAME TO {q}")
+    if old is None:
+        con.execute(f"DROP TABLE {q}")
+        con.execute(f"ALTER TABLE {new} RENAME TO {q}")
     return TableOutcome(rows_read, written, left, written)
 
 
@@ -257,6 +276,6 @@ def drop_unlisted(con: duckdb.DuckDBPyConnection, layout: Layout, keep: set[str]
     dropped = []
     for name in layout:
         if not is_system(name) and name not in keep:
-            con.execute(f"DROP TABLE {quote(name)}")
+            con.execute(f"DROP TABLE IF EXISTS {quote(name)}")
             dropped.append(name)
     return dropped

@@ -40,11 +40,12 @@ import duckdb
 import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
-from safemirror.mirror.schema import SYSTEM_DDL
+from safemirror.mirror.schema import PREVIOUS, SYSTEM_DDL, quote
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
 _BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
 _WINDOW = 64 * _BLOCK  # how much of each file the spare's update maps at a time
+CARRIED_OVER = ("_sm_runs", "_sm_history", "_sm_state")  # what a fresh file keeps
 VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
 
@@ -148,6 +149,7 @@ class MirrorWorkspace:
         self._flushing: threading.Thread | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self.published = False
+        self.previous: str | None = None  # the attached live mirror, on a fresh open
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -171,11 +173,17 @@ class MirrorWorkspace:
         self._remove_leftovers()
         return self
 
-    def open(self) -> duckdb.DuckDBPyConnection:
-        """Copy the live mirror (if any) to the working path and open it in a transaction."""
+    def open(self, *, fresh: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the working copy of the live mirror (if any) in a transaction.
+
+        ``fresh`` (a run that rebuilds every table) starts from an empty file instead of
+        a copy: the live mirror is attached read-only as ``previous`` (for entry times
+        and departures) and only its system tables are carried over, so the rebuilt
+        mirror does not keep the replaced tables' space."""
         if self._lock is None:
             raise RuntimeError("enter the workspace before opening it")
-        if self.target.exists():
+        replacing = fresh and self.target.exists()
+        if self.target.exists() and not fresh:
             self._copy_live()
             self._flushing = threading.Thread(
                 target=_flush, args=(self.work,), name="safemirror-flush", daemon=True
@@ -193,11 +201,38 @@ class MirrorWorkspace:
         con.execute("SET preserve_insertion_order = false")
         for ddl in SYSTEM_DDL:
             con.execute(ddl)
+        if replacing:
+            self._attach_previous(con)
         # The commit checkpoints at once and skips the WAL: the copy is private until published.
         con.execute("SET checkpoint_threshold = '1B'")
         con.execute("SET auto_checkpoint_skip_wal_threshold = 0")
         con.execute("BEGIN TRANSACTION")
         return con
+
+    def _attach_previous(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Attach the live mirror read-only and carry its system tables over."""
+        path = str(self.target).replace("'", "''")
+        try:
+            con.execute(f"ATTACH '{path}' AS {quote(PREVIOUS)} (READ_ONLY)")
+            present = {
+                str(r[0])
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [PREVIOUS]
+                ).fetchall()
+            }
+            for table in CARRIED_OVER:
+                if table in present:
+                    con.execute(
+                        f"INSERT INTO {quote(table)} BY NAME "
+                        f"SELECT * FROM {quote(PREVIOUS)}.main.{quote(table)}"
+                    )
+        except duckdb.Error as exc:
+            raise SourceError(
+                f"the mirror {self.target} cannot be read: {exc}",
+                hint="if it is corrupt, move it away (its history goes with it) and run "
+                "'safemirror sync --full'",
+            ) from None
+        self.previous = PREVIOUS
 
     def _copy_live(self) -> None:
         """Copy the live mirror to the working path, reusing an idle spare when there is one."""

@@ -94,9 +94,11 @@ def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str
     }
 
 
-def _open_and_read(ws: MirrorWorkspace) -> MirrorView:
-    """Copy and open the working mirror, and read what it holds (run in the background)."""
-    return read_view(ws.open())
+def _open_and_read(ws: MirrorWorkspace, fresh: bool) -> MirrorView:
+    """Open the working mirror (a copy, or a fresh file for a full run), and read what
+    the live one holds (run in the background)."""
+    con = ws.open(fresh=fresh)
+    return read_view(con, ws.previous)
 
 
 @contextmanager
@@ -134,7 +136,7 @@ def run_sync(
         ):
             # The working copy is made and read in the background while the source is
             # connected to. Leaving the pool waits for it, before the workspace cleans up.
-            opening = pool.submit(_open_and_read, ws)
+            opening = pool.submit(_open_and_read, ws, full)
             source = open_source(source_url(config))
             display = source.display_url
             try:
@@ -186,6 +188,7 @@ def _write_tables(
             incremental=plan.incremental,
             run_ts=run.started,
             old_fingerprint=old_fp,
+            previous=run.ws.previous,
         )
         outcomes[plan.name] = outcome
         table_counts = textcounts.update(

@@ -18,7 +18,8 @@ class MirrorView:
     counts: dict[str, textcounts.Counts]
 
 
-def read_view(con: duckdb.DuckDBPyConnection) -> MirrorView:
-    """The state, layout and stored text counts of the mirror behind ``con``."""
-    layout = mirror_layout(con)
+def read_view(con: duckdb.DuckDBPyConnection, previous: str | None = None) -> MirrorView:
+    """The state, layout and stored text counts of the mirror behind ``con``; the tables'
+    layout is that of the ``previous`` database when one is attached."""
+    layout = mirror_layout(con, previous)
     return MirrorView(state_of(con), layout, textcounts.load(con, layout))
