@@ -1,8 +1,9 @@
 """A private working copy of the DuckDB mirror, published atomically.
 
-A sync never writes the live mirror file. It copies it (or starts empty), applies all
-changes to the copy, verifies the copy, and only then renames it over the live file, so
-a failure or a SIGKILL at any moment leaves the previous mirror intact and queryable.
+A sync never writes the live mirror file. It copies it (or starts empty; a full run starts
+a fresh file with the live one attached read-only), applies all changes to the copy,
+verifies the copy, and only then renames it over the live file, so a failure or a
+SIGKILL at any moment leaves the previous mirror intact and queryable.
 One sync at a time: an exclusive lock file guards the mirror.
 
 After an incremental run under the same key and policy, the replaced generation is kept
