@@ -204,6 +204,17 @@ def _determined(problem: Problem, variables: list[int], constraints: list[int]) 
     return {variables[j] for j in range(len(variables)) if weight[j] > 1.0 - 1e-7}
 
 
+def _subtract(row: dict[int, float], coef: float, pivot_row: dict[int, float], skip: int) -> None:
+    """``row -= coef * pivot_row`` (but for ``skip``), dropping entries that cancel out."""
+    for v, c in pivot_row.items():
+        if v != skip:
+            value = row.get(v, 0.0) - coef * c
+            if abs(value) > _TOL:
+                row[v] = value
+            else:
+                row.pop(v, None)
+
+
 def _determined_sparse(problem: Problem, variables: set[int], constraints: list[int]) -> set[int]:
     """The same answer for big groups: sparse Gauss-Jordan elimination, largest pivot first.
 
@@ -215,14 +226,7 @@ def _determined_sparse(problem: Problem, variables: set[int], constraints: list[
     for ci in constraints:
         row = {v: c for v, c in rows[ci].items() if v in variables}
         for var in [v for v in row if v in pivots]:
-            coef = row.pop(var, 0.0)
-            for v, c in pivots[var].items():
-                if v != var:
-                    value = row.get(v, 0.0) - coef * c
-                    if abs(value) > _TOL:
-                        row[v] = value
-                    else:
-                        row.pop(v, None)
+            _subtract(row, row.pop(var, 0.0), pivots[var], skip=var)
         if not row:
             continue
         pivot = max(row, key=lambda v: (abs(row[v]), -v))
@@ -232,13 +236,7 @@ def _determined_sparse(problem: Problem, variables: set[int], constraints: list[
         for other in pivots.values():
             coef = other.pop(pivot, 0.0)
             if coef:
-                for v, c in row.items():
-                    if v != pivot:
-                        value = other.get(v, 0.0) - coef * c
-                        if abs(value) > _TOL:
-                            other[v] = value
-                        else:
-                            other.pop(v, None)
+                _subtract(other, coef, row, skip=pivot)
         pivots[pivot] = row
     return {v for v, row in pivots.items() if len(row) == 1}
 

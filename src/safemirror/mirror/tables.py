@@ -239,9 +239,8 @@ def _replace(
     """Rebuild ``table`` from the stage, keeping entry times of rows it had and recording
     the rows that left. ``old`` names the existing table when it is in another database
     (the new one is then created here); None replaces it in place."""
-    q, new = quote(table), quote(table + "__sm_new")
-    if old is not None:
-        new = q
+    q = quote(table)
+    new = q if old is not None else quote(table + "__sm_new")  # built beside the old one
     source_table = old or q
     comparable = all(c in old_cols for c in key)
     live = f"(SELECT * FROM {STAGE} WHERE NOT {DELETED})"

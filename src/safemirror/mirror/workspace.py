@@ -50,10 +50,11 @@ CARRIED_OVER = ("_sm_runs", "_sm_history", "_sm_state")  # what a fresh file kee
 VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
 
-def _fsync_dir(path: Path) -> None:
+def _sync(path: Path, *, data_only: bool = False) -> None:
+    """Write ``path`` (a file or a directory entry list) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        (os.fdatasync if data_only else os.fsync)(fd)
     finally:
         os.close(fd)
 
@@ -61,11 +62,7 @@ def _fsync_dir(path: Path) -> None:
 def _flush(path: Path) -> None:
     """Write a fresh copy's pages to disk now, so the commit's sync has little left to do."""
     with contextlib.suppress(OSError):  # a failed run may have removed it; publish syncs anyway
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fdatasync(fd)
-        finally:
-            os.close(fd)
+        _sync(path, data_only=True)
 
 
 def _unused(fd: int) -> bool:
@@ -273,11 +270,7 @@ class MirrorWorkspace:
         self.con.execute("CHECKPOINT")  # anything the commit could not fold in yet
         self.con.close()
         self._con = None
-        fd = os.open(self.work, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _sync(self.work)
         os.chmod(self.work, 0o600)
         if not keep_spare:
             self.spare.unlink(missing_ok=True)
@@ -285,7 +278,7 @@ class MirrorWorkspace:
             with contextlib.suppress(OSError):  # a filesystem without hard links: no spare
                 os.link(self.target, self.spare)  # the old generation stays: no block freeing
         os.replace(self.work, self.target)
-        _fsync_dir(self.target.parent)
+        _sync(self.target.parent)
         self.published = True
 
     def _wait_for_flush(self) -> None:
