@@ -60,8 +60,8 @@ class FailingReads:
 
 
 def _read_threads() -> list[threading.Thread]:
-    """Threads a run starts: read-ahead, the mirror's opening and the copy's flush."""
-    names = ("safemirror-read", "safemirror-open", "safemirror-flush")
+    """Threads a run starts: read-ahead, the mirror's opening, the copy's flush, writers."""
+    names = ("safemirror-read", "safemirror-open", "safemirror-flush", "safemirror-write")
     return [t for t in threading.enumerate() if t.name.startswith(names)]
 
 

@@ -16,13 +16,16 @@ opens, which an open-file-description lock sees, even from this process) is neve
 touched; the run then copies to a new file instead. The spare doubles the mirror's
 footprint on disk.
 
-All of a run's changes form one DuckDB transaction on the private copy: no statement pays
-a write-ahead-log sync, and the commit writes the changes straight into the file (a
-checkpoint, no WAL); the fresh copy is flushed to disk in the background meanwhile, so
-that commit's sync finds little left to write. Merging half-empty row groups (DuckDB's
-vacuum) is left to *compacting* publishes, which the caller asks for now and then: an
-incremental run appends a small row group per table and marks replaced rows deleted,
-and folding those in on every run would cost more than the run itself.
+DuckDB never syncs the private copy itself (``fsync_mode`` NONE): nothing reads it before
+the publish, which syncs the closed file once before the rename. A run's changes go into
+the copy in one transaction (or, for incremental tables written at once, one per table,
+whose commits only append to the copy's log; see ``sync.writes``), and the run's final
+commit writes everything straight into the file (a checkpoint); the fresh copy is flushed
+to disk in the background meanwhile, so that the final sync finds little left to write.
+Merging half-empty row groups (DuckDB's vacuum) is left to *compacting* publishes, which
+the caller asks for now and then: an incremental run appends a small row group per table
+and marks replaced rows deleted, and folding those in on every run would cost more than
+the run itself.
 """
 
 from __future__ import annotations
@@ -113,12 +116,19 @@ def _copy_window(src_fd: int, target_fd: int, start: int, length: int, old: int)
         try:
             for at in range(0, length, _BLOCK):
                 end = min(at + _BLOCK, length)
-                if end <= shared and np.array_equal(new[at:end], held[at:end]):
+                if end <= shared and _same(new[at:end], held[at:end]):
                     continue
                 written += _write_all(target_fd, new[at:end], start + at)
         finally:
             del new, held  # no view of a map may outlive it
     return written
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two equally long byte arrays are equal (compared 8 bytes at a time)."""
+    if len(a) % 8 == 0:
+        return bool(np.array_equal(a.view(np.uint64), b.view(np.uint64)))
+    return bool(np.array_equal(a, b))
 
 
 def _write_all(fd: int, data: np.ndarray, offset: int) -> int:
@@ -201,8 +211,10 @@ class MirrorWorkspace:
             con.execute(ddl)
         if replacing:
             self._attach_previous(con)
-        # The commit checkpoints at once and skips the WAL: the copy is private until published.
+        # The commit checkpoints at once and skips the WAL, and DuckDB syncs nothing: the
+        # copy is private until published, and the publish syncs it.
         con.execute("SET checkpoint_threshold = '1B'")
+        con.execute("SET fsync_mode = 'NONE'")
         con.execute("SET auto_checkpoint_skip_wal_threshold = 0")
         con.execute("BEGIN TRANSACTION")
         return con
@@ -270,6 +282,11 @@ class MirrorWorkspace:
         self.con.execute("CHECKPOINT")  # anything the commit could not fold in yet
         self.con.close()
         self._con = None
+        if self.work.with_name(self.work.name + ".wal").exists():  # never publish half a run
+            raise SourceError(
+                f"the new mirror for {self.target} was not written out completely",
+                hint="run the sync again; the live mirror was left as it was",
+            )
         _sync(self.work)
         os.chmod(self.work, 0o600)
         if not keep_spare:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow as pa
-
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import LeakError, SafemirrorError
@@ -30,18 +28,18 @@ from safemirror.mirror.manifest import (
     write_run,
     write_watermarks,
 )
-from safemirror.mirror.schema import DELETED
-from safemirror.mirror.tables import TableOutcome, drop_unlisted, write_table
+from safemirror.mirror.tables import TableOutcome, drop_unlisted
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
 from safemirror.sync import categories
+from safemirror.sync.categories import Allowed
 from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
-from safemirror.sync.stream import as_reader
 from safemirror.sync.view import MirrorView, read_view
+from safemirror.sync.writes import WriteContext, write_all
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
 from safemirror.verify import TextValues, VerifyReport, verify_connection
@@ -73,16 +71,6 @@ class _Run:
     t0: float
     progress: Progress | None
     batch_rows: int
-
-
-def _reporter(progress: Progress | None, table: str) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    return lambda rows: progress(table, rows)
-
-
-def _is_text(dtype: pa.DataType) -> bool:
-    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
 
 
 def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str, Any]:
@@ -172,32 +160,17 @@ def _write_tables(
     """Write every planned table from its feed (the next ones read ahead meanwhile); the
     outcomes, and the text-value counts of the written tables (for verify)."""
     con, state = run.ws.con, view.state
-    old_fp = state.last_run.key_fingerprint if state.last_run else None
-    counts: dict[str, textcounts.Counts] = {}
-    outcomes: dict[str, TableOutcome] = {}
+    ctx = WriteContext(
+        view=view,
+        run_ts=run.started,
+        old_fingerprint=state.last_run.key_fingerprint if state.last_run else None,
+        previous=run.ws.previous,
+        progress=run.progress,
+    )
+    written = write_all(con, plans, feeds, ctx)
+    outcomes = {name: w.outcome for name, w in written.items()}
+    counts = {name: w.counts for name, w in written.items()}
     for plan in plans:
-        schema, batches = feeds.next().batches()
-        text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
-        outcome = write_table(
-            con,
-            plan.name,
-            plan.policy.primary_key,
-            as_reader(schema, batches, _reporter(run.progress, plan.name)),
-            existing=view.layout.get(plan.name),
-            text_columns=text,
-            incremental=plan.incremental,
-            run_ts=run.started,
-            old_fingerprint=old_fp,
-            previous=run.ws.previous,
-        )
-        outcomes[plan.name] = outcome
-        table_counts = textcounts.update(
-            con, plan.name, text, view.counts.get(plan.name), outcome.added, outcome.removed
-        )
-        min_count = categories.min_count_columns(plan.policy)
-        if min_count:  # no category shown on fewer rows than its min_count
-            table_counts = categories.enforce(con, plan.name, min_count, table_counts)
-        counts[plan.name] = table_counts  # the table is final: verify uses these counts
         if marks[plan.name] is None and plan.incremental:
             marks[plan.name] = plan.since
     write_watermarks(
@@ -207,6 +180,18 @@ def _write_tables(
     textcounts.save(con, counts)
     counted = {(t, c): values for t, columns in counts.items() for c, values in columns.items()}
     return outcomes, counted
+
+
+def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed) -> FeedQueue:
+    """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time)."""
+    ctx = TransformContext(key=run.key, allowed_values=allowed)
+    lock = threading.Lock()  # the transforms share the pseudonym caches
+
+    def start(plan: TablePlan) -> TableFeed:
+        transform = TableTransform(plan.name, plan.policy, ctx)
+        return TableFeed(run.source, plan, transform, batch_rows=run.batch_rows, lock=lock)
+
+    return FeedQueue(start, plans, READ_AHEAD)
 
 
 def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
@@ -232,16 +217,9 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         origin=config.policy_origin,
     )
     allowed = categories.allowed_for(plans, source, run.ws.con, view.layout, view.counts, on_source)
-    ctx = TransformContext(key=run.key, allowed_values=allowed)
-    lock = threading.Lock()  # the transforms share the pseudonym caches
-
-    def start(plan: TablePlan) -> TableFeed:
-        transform = TableTransform(plan.name, plan.policy, ctx)
-        return TableFeed(source, plan, transform, batch_rows=run.batch_rows, lock=lock)
-
     if marks is None:
         marks = _cursor_marks(source, {p.name: p.policy for p in plans})
-    with closing(FeedQueue(start, plans, READ_AHEAD)) as feeds:  # the source is read from here
+    with closing(_feeds(run, plans, allowed)) as feeds:  # the source is read from here
         outcomes, counted = _write_tables(run, plans, view, feeds, marks)
     con = run.ws.con
     report = verify_connection(con, source, config.policy, live, counted)
