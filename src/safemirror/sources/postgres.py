@@ -28,6 +28,9 @@ The session is read-only, in UTC, and without JIT (plain scans gain nothing from
 
 from __future__ import annotations
 
+# The driver looks its library up through importlib.resources on first connect: load that
+# machinery with this module, not inside the first sync.
+import importlib.resources.readers  # noqa: F401
 import json
 import re
 import threading

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.ma  # pa.array(ndarray) imports it on first use: at import, not mid-run
 import pyarrow as pa
 import pyarrow.compute as pc
 
