@@ -110,31 +110,49 @@ def count_text_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[
     return {(table, c): v for c, v in count_columns(con, quote(table), columns).items()}
 
 
-def verify_connection(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    policy: Policy,
-    live: dict[str, TableInfo],
-    counted: TextValues | None = None,
-) -> VerifyReport:
-    """Verify the mirror behind ``con`` against ``source``.
+@dataclass(frozen=True)
+class MirrorText:
+    """What verify reads from the mirror: its tables' columns and every text column's
+    distinct values with their counts."""
+
+    layout: dict[str, dict[str, str]]
+    values: TextValues
+
+
+def read_mirror_text(
+    con: duckdb.DuckDBPyConnection, counted: TextValues | None = None
+) -> MirrorText:
+    """The mirror side of the check, read through ``con``.
 
     ``counted`` holds text-value counts of tables that have not changed since they were
     counted; every other text column is counted here."""
     layout = _mirror_layout(con)
-    report = VerifyReport(findings=_schema_findings(layout, policy))
-    text_columns = [(t, c) for t, cols in layout.items() for c, d in cols.items() if d == "VARCHAR"]
-    report.mirror_columns = len(text_columns)
+    values: TextValues = {}
+    for table, columns in layout.items():
+        for column, dtype in columns.items():
+            if dtype != "VARCHAR":
+                continue
+            found = (counted or {}).get((table, column))
+            if found is None:
+                found = count_text_values(con, table, [column])[(table, column)]
+            values[(table, column)] = found
+    return MirrorText(layout, values)
+
+
+def check_mirror_text(
+    mirror: MirrorText, source: Source, policy: Policy, live: dict[str, TableInfo]
+) -> VerifyReport:
+    """Check what ``read_mirror_text`` read against the policy, ``source`` and the
+    detectors (the mirror itself is not touched here)."""
+    report = VerifyReport(findings=_schema_findings(mirror.layout, policy))
+    report.mirror_columns = len(mirror.values)
     distinct: dict[tuple[str, str], pa.Array] = {}
     folded: dict[tuple[str, str], pa.Array] = {}
-    for table, column in text_columns:
-        found = (counted or {}).get((table, column))
-        if found is None:
-            found = count_text_values(con, table, [column])[(table, column)]
+    for key, found in mirror.values.items():
         values = found.column("v").combine_chunks()
-        distinct[(table, column)] = values
+        distinct[key] = values
         rare = pc.filter(values, pc.less(found.column("n"), COMMON))
-        folded[(table, column)] = pc.unique(pc.utf8_lower(rare))
+        folded[key] = pc.unique(pc.utf8_lower(rare))
         report.mirror_values += len(values)
     if any(len(v) for v in folded.values()):
         value_set = pc.unique(pa.concat_arrays([v.cast(pa.string()) for v in folded.values()]))
@@ -146,6 +164,17 @@ def verify_connection(
             if hits:
                 report.findings.append(Finding(table, column, f"detector:{detector.name}", hits))
     return report
+
+
+def verify_connection(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    policy: Policy,
+    live: dict[str, TableInfo],
+    counted: TextValues | None = None,
+) -> VerifyReport:
+    """Verify the mirror behind ``con`` against ``source`` (see ``read_mirror_text``)."""
+    return check_mirror_text(read_mirror_text(con, counted), source, policy, live)
 
 
 def _match_production(

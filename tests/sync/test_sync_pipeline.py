@@ -93,9 +93,9 @@ def test_compaction_every_nth_run_after_a_full_one(
     calls: list[bool] = []
     publish = MirrorWorkspace.publish
 
-    def spy(self: MirrorWorkspace, *, keep_spare: bool = False, compact: bool = True) -> None:
+    def spy(self: MirrorWorkspace, *, compact: bool = True, **kwargs: Any) -> None:
         calls.append(compact)
-        publish(self, keep_spare=keep_spare, compact=compact)
+        publish(self, compact=compact, **kwargs)
 
     monkeypatch.setattr(MirrorWorkspace, "publish", spy)
     monkeypatch.setattr(run_module, "COMPACT_EVERY", 3)

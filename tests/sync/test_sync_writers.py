@@ -12,7 +12,7 @@ import pytest
 
 import safemirror.sync.writes as writes_module
 from safemirror.config import ProjectConfig, source_url
-from safemirror.errors import SourceError
+from safemirror.errors import LeakError, SourceError
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.sources.registry import open_source
 from safemirror.sync.run import run_sync
@@ -150,3 +150,23 @@ def test_publish_refuses_a_copy_whose_log_was_not_folded_in(tmp_path: Path) -> N
             ws.publish()
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name != ".mirror.duckdb.lock"] == []
+
+
+def test_a_leak_found_while_the_copy_is_committed_publishes_nothing(
+    tiny: TinyProduction, make_project: MakeProject
+) -> None:
+    project = make_project(f"sqlite:///{tiny.path}")
+    run_sync(project)
+    _change(tiny, 20)
+    run_sync(project)  # its copy goes through the writers; the next run's will too
+    before = file_digest(project.mirror)
+    # A kept column now holds a user's email: verify must stop the incremental run.
+    tiny.execute(
+        "UPDATE devices SET model = 'person4@example.org', updated_at = ? WHERE id = 105",
+        (stamp(21),),
+    )
+    with pytest.raises(LeakError, match=r"devices\.model"):
+        run_sync(project)
+    assert file_digest(project.mirror) == before
+    assert list(project.mirror.parent.glob(f".{project.mirror.name}.sync-*")) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("safemirror-verify")]

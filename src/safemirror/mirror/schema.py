@@ -8,20 +8,20 @@ DELETED = "_sm_deleted"  # only in the stream: a row the source has soft-deleted
 STAGE = "_sm_stage"
 PREVIOUS = "_sm_previous"  # a full run's read-only view of the mirror it replaces
 
-SYSTEM_DDL = (
-    """CREATE TABLE IF NOT EXISTS _sm_runs (
+SYSTEM_DDL = {  # system table -> its definition
+    "_sm_runs": """CREATE TABLE IF NOT EXISTS _sm_runs (
         run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,
         mode VARCHAR, policy_hash VARCHAR, key_fingerprint VARCHAR, source VARCHAR,
         schema_snapshot JSON, row_counts JSON, duration_s DOUBLE)""",
-    """CREATE TABLE IF NOT EXISTS _sm_state (
+    "_sm_state": """CREATE TABLE IF NOT EXISTS _sm_state (
         table_name VARCHAR PRIMARY KEY, watermark JSON, table_policy_hash VARCHAR,
         key_fingerprint VARCHAR, updated_at TIMESTAMP)""",
-    """CREATE TABLE IF NOT EXISTS _sm_history (
+    "_sm_history": """CREATE TABLE IF NOT EXISTS _sm_history (
         table_name VARCHAR, row_key VARCHAR, entered_at TIMESTAMP, left_at TIMESTAMP,
         key_fingerprint VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS _sm_text_counts (
+    "_sm_text_counts": """CREATE TABLE IF NOT EXISTS _sm_text_counts (
         table_name VARCHAR, column_name VARCHAR, value VARCHAR, n BIGINT)""",
-)
+}
 
 
 def quote(identifier: str) -> str:

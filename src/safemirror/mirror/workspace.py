@@ -37,6 +37,7 @@ import os
 import shutil
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -197,24 +198,34 @@ class MirrorWorkspace:
                 target=_flush, args=(self.work,), name="safemirror-flush", daemon=True
             )
             self._flushing.start()  # the copy reaches the disk while the run goes on
+        # DuckDB syncs nothing: the copy is private until published, and the publish syncs it.
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self.memory_limit,
+            "preserve_insertion_order": False,
+            "fsync_mode": "NONE",
+        }
         try:
-            con = duckdb.connect(str(self.work))
+            con = duckdb.connect(str(self.work), config=config)
+            present = {
+                str(row[0])
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = current_database() AND schema_name = 'main'"
+                ).fetchall()
+            }
         except duckdb.Error as exc:
             raise SourceError(
                 f"the mirror {self.target} cannot be opened: {exc}",
                 hint="if it is corrupt, move it away and run 'safemirror sync --full'",
             ) from None
         self._con = con
-        con.execute(f"SET memory_limit = '{self.memory_limit}'")
-        con.execute("SET preserve_insertion_order = false")
-        for ddl in SYSTEM_DDL:
-            con.execute(ddl)
+        for table, ddl in SYSTEM_DDL.items():
+            if table not in present:
+                con.execute(ddl)
         if replacing:
             self._attach_previous(con)
-        # The commit checkpoints at once and skips the WAL, and DuckDB syncs nothing: the
-        # copy is private until published, and the publish syncs it.
+        # The commit checkpoints at once and skips the WAL.
         con.execute("SET checkpoint_threshold = '1B'")
-        con.execute("SET fsync_mode = 'NONE'")
         con.execute("SET auto_checkpoint_skip_wal_threshold = 0")
         con.execute("BEGIN TRANSACTION")
         return con
@@ -268,13 +279,21 @@ class MirrorWorkspace:
             with contextlib.suppress(OSError):
                 stale.unlink()
 
-    def publish(self, *, keep_spare: bool = False, compact: bool = True) -> None:
+    def publish(
+        self,
+        *,
+        keep_spare: bool = False,
+        compact: bool = True,
+        before_rename: Callable[[], None] | None = None,
+    ) -> None:
         """Commit the run, then make the working copy the live mirror in one atomic rename.
 
         ``keep_spare`` keeps the replaced generation as the spare; pass it only when the
         new mirror continues the old one (same key, same policy), so the spare never holds
         what a key change or a stricter policy meant to remove. ``compact=False`` skips
-        merging sparse row groups in this checkpoint.
+        merging sparse row groups in this checkpoint. ``before_rename`` runs once the copy
+        is complete on disk and before anything else is touched: if it raises, nothing is
+        published and the live mirror and its spare stay as they were.
         """
         self.con.execute(f"SET max_vacuum_tasks = {VACUUM_TASKS if compact else 0}")
         self._wait_for_flush()
@@ -288,6 +307,8 @@ class MirrorWorkspace:
                 hint="run the sync again; the live mirror was left as it was",
             )
         _sync(self.work)
+        if before_rename is not None:
+            before_rename()
         os.chmod(self.work, 0o600)
         if not keep_spare:
             self.spare.unlink(missing_ok=True)

@@ -42,7 +42,7 @@ from safemirror.sync.view import MirrorView, read_view
 from safemirror.sync.writes import WriteContext, write_all
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
-from safemirror.verify import TextValues, VerifyReport, verify_connection
+from safemirror.verify import TextValues, VerifyReport, check_mirror_text, read_mirror_text
 
 Progress = Callable[[str, int], None]
 READ_AHEAD = 2  # tables read and transformed ahead of the one being written
@@ -222,40 +222,51 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     with closing(_feeds(run, plans, allowed)) as feeds:  # the source is read from here
         outcomes, counted = _write_tables(run, plans, view, feeds, marks)
     con = run.ws.con
-    report = verify_connection(con, source, config.policy, live, counted)
+    mirror_text = read_mirror_text(con, counted)  # what the copy will publish
+    with ThreadPoolExecutor(1, thread_name_prefix="safemirror-verify") as checker:
+        # Verify's checks (the source's semi-joins, the detectors) run while the copy is
+        # committed and closed; the rename waits for them and happens only if they pass.
+        checking = checker.submit(check_mirror_text, mirror_text, source, config.policy, live)
+        manifest = RunManifest(
+            run_id=run.run_id,
+            started_at=run.started,
+            finished_at=datetime.now(UTC).replace(tzinfo=None),
+            mode="incremental" if any(p.incremental for p in plans) else "full",
+            policy_hash=config.policy.digest(),
+            key_fingerprint=run.key_fp,
+            source=source.display_url,
+            schema_snapshot=schema_snapshot(config.policy, live),
+            row_counts={
+                name: {
+                    "read": o.rows_read,
+                    "written": o.rows_written,
+                    "left": o.rows_left,
+                    "in_mirror": o.rows_in_mirror,
+                }
+                for name, o in outcomes.items()
+            },
+            duration_s=time.perf_counter() - run.t0,
+        )
+        write_run(con, manifest)
+        continues = (
+            state.last_run is not None
+            and state.last_run.key_fingerprint == run.key_fp
+            and state.last_run.policy_hash == manifest.policy_hash
+            and all(p.incremental for p in plans)
+        )
+        compact = not continues or (state.runs_since_full + 1) % COMPACT_EVERY == 0
+        run.ws.publish(
+            keep_spare=continues, compact=compact, before_rename=lambda: _passed(checking)
+        )
+    return SyncResult(manifest, outcomes, checking.result())
+
+
+def _passed(checking: Future[VerifyReport]) -> None:
+    """Wait for verify; raise unless it found nothing."""
+    report = checking.result()
     if not report.ok:
         raise LeakError(
             "verify found sensitive production values in the new mirror; it "
             "was NOT published\n" + report.describe(),
             hint="fix the policy for the columns named above, then rerun",
         )
-    manifest = RunManifest(
-        run_id=run.run_id,
-        started_at=run.started,
-        finished_at=datetime.now(UTC).replace(tzinfo=None),
-        mode="incremental" if any(p.incremental for p in plans) else "full",
-        policy_hash=config.policy.digest(),
-        key_fingerprint=run.key_fp,
-        source=source.display_url,
-        schema_snapshot=schema_snapshot(config.policy, live),
-        row_counts={
-            name: {
-                "read": o.rows_read,
-                "written": o.rows_written,
-                "left": o.rows_left,
-                "in_mirror": o.rows_in_mirror,
-            }
-            for name, o in outcomes.items()
-        },
-        duration_s=time.perf_counter() - run.t0,
-    )
-    write_run(con, manifest)
-    continues = (
-        state.last_run is not None
-        and state.last_run.key_fingerprint == run.key_fp
-        and state.last_run.policy_hash == manifest.policy_hash
-        and all(p.incremental for p in plans)
-    )
-    compact = not continues or (state.runs_since_full + 1) % COMPACT_EVERY == 0
-    run.ws.publish(keep_spare=continues, compact=compact)
-    return SyncResult(manifest, outcomes, report)
