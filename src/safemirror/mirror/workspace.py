@@ -13,8 +13,9 @@ mirror, rewriting only the blocks that differ, and works on that. Any other run 
 rebuilt table, new key or policy) deletes the spare, so it never holds what that change
 meant to remove. A spare still open by a reader (DuckDB holds a lock on every file it
 opens, which an open-file-description lock sees, even from this process) is never
-touched; the run then copies to a new file instead. The spare doubles the mirror's
-footprint on disk.
+touched; the run then copies to a new file instead. A run that fails discards its working
+copy, spare blocks included, so the run after it copies the mirror in full. The spare
+doubles the mirror's footprint on disk.
 
 DuckDB never syncs the private copy itself (``fsync_mode`` NONE): nothing reads it before
 the publish, which syncs the closed file once before the rename. A run's changes go into
