@@ -7,7 +7,8 @@ of a write on one core; ``WRITERS`` tables are then written at once, each on its
 cursor and in its own transaction, which the working copy allows because it is private:
 publishing it, not committing, is what makes a run visible. Their commits go to the
 working copy's log (no disk sync); the run's final commit folds everything into the file.
-A run that writes tables in full streams them one after the other, in one transaction.
+Any other run (a table written in full among them) streams its tables one after the other,
+in one transaction.
 """
 
 from __future__ import annotations
