@@ -14,7 +14,8 @@ from safemirror.config import ProjectConfig
 from safemirror.demo.generate import GenerationSummary, generate
 from safemirror.demo.project import prepare_project, reset_mirror
 from safemirror.errors import SourceError
-from safemirror.sync.run import Progress, SyncResult, run_sync
+from safemirror.sync.run import SyncResult, run_sync
+from safemirror.sync.writes import Progress
 
 PRODUCTION_DB = "production.db"
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
-import pyarrow.acero  # Table.group_by imports it on first use: at import, not mid-run
 import pyarrow.compute as pc
 
 from safemirror.mirror.schema import quote

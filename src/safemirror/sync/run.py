@@ -11,7 +11,7 @@ import gc
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -39,12 +39,11 @@ from safemirror.sync.categories import Allowed
 from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.plan import TablePlan, make_plan, schema_snapshot
 from safemirror.sync.view import MirrorView, read_view
-from safemirror.sync.writes import WriteContext, write_all
+from safemirror.sync.writes import Progress, WriteContext, write_all
 from safemirror.transforms.apply import TableTransform
 from safemirror.transforms.registry import TransformContext
 from safemirror.verify import TextValues, VerifyReport, check_mirror_text, read_mirror_text
 
-Progress = Callable[[str, int], None]
 READ_AHEAD = 2  # tables read and transformed ahead of the one being written
 COMPACT_EVERY = 16  # every so many runs after a full one, the publish merges sparse row groups
 

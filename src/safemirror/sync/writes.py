@@ -32,6 +32,7 @@ from safemirror.sync.plan import TablePlan
 from safemirror.sync.stream import as_reader
 from safemirror.sync.view import MirrorView
 
+Progress = Callable[[str, int], None]  # (table, rows just written)
 WRITERS = 2  # incremental tables written at once
 _LOG_ONLY = "1TB"  # the checkpoint threshold while writers commit: their commits only log
 
@@ -44,7 +45,7 @@ class WriteContext:
     run_ts: datetime
     old_fingerprint: str | None
     previous: str | None  # the attached live mirror, when the tables are rebuilt
-    progress: Callable[[str, int], None] | None
+    progress: Progress | None
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def write_one(
     return TableWritten(outcome, counts)
 
 
-def _reporter(progress: Callable[[str, int], None], table: str) -> Callable[[int], None]:
+def _reporter(progress: Progress, table: str) -> Callable[[int], None]:
     return lambda rows: progress(table, rows)
 
 
