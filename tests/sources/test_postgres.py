@@ -91,6 +91,30 @@ def test_types_map_to_canonical_arrow(typed: PostgresSource) -> None:
     }
 
 
+def test_types_beyond_the_built_in_ones_are_read_as_text(typed: PostgresSource) -> None:
+    # The driver decodes built-in types only; the reader selects every other as text.
+    assert typed.value_counts("typed", "e", 1) == ["calm"]
+    assert typed.value_counts("typed", "ip", 1) == ["10.0.0.1"]
+    sampled = typed.sample("typed", ["e", "m", "arr"], 10).sort_by("e")
+    assert sampled.to_pylist()[0] == {"e": "calm", "m": "08:00:2b:01:02:03", "arr": "{x,y}"}
+    assert typed.matching("typed", "e", ["calm", "sad"]) == ["calm"]
+
+
+def test_a_column_the_driver_cannot_decode_is_refused(typed: PostgresSource) -> None:
+    with pytest.raises(SourceError, match="does not decode"):
+        typed._query("SELECT e FROM typed")  # an enum, not selected as text
+    with pytest.raises(SourceError, match="does not decode"):
+        list(
+            typed._stream(
+                "SELECT ip FROM typed",
+                pa.schema([]),
+                batch_rows=10,
+                hint_bytes=1 << 20,
+                table="typed",
+            )
+        )
+
+
 def test_naive_timestamps_are_utc_for_cursors(typed: PostgresSource) -> None:
     assert typed.max_cursor("typed", ["naive"]) == datetime(2024, 6, 1, tzinfo=UTC)
     rows = list(
