@@ -208,3 +208,39 @@ def test_a_full_run_builds_a_fresh_file_and_keeps_the_history(
     assert all(after[user] == when for user, when in entered if user in after)
     # no room kept for the replaced generations: the rebuilt file is smaller than the old
     assert project.mirror.stat().st_size < before
+
+
+def test_the_working_copy_is_the_only_database_every_cursor_sees(
+    project: ProjectConfig,
+) -> None:
+    run_sync(project)
+    with MirrorWorkspace(project.mirror) as ws:
+        con = ws.open()
+        databases = con.execute(
+            "SELECT database_name, path FROM duckdb_databases() WHERE NOT internal"
+        ).fetchall()
+        assert databases == [("_sm_working", str(ws.work))]
+        cursor = con.cursor()  # a writer's cursor works on the copy, not on a scratch db
+        assert cursor.execute("SELECT count(*) FROM users").fetchall() == [(20,)]
+        cursor.close()
+        (temp,) = con.execute("SELECT current_setting('temp_directory')").fetchall()[0]
+        assert temp == f"{ws.work}.tmp"  # spills beside the copy, removed with it
+
+
+def test_a_failed_copy_leaves_no_engine_behind(
+    project: ProjectConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    run_sync(project)
+    before = project.mirror.read_bytes()
+
+    def broken(*args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(MirrorWorkspace, "_copy_live", broken)
+    with pytest.raises(OSError, match="No space"), MirrorWorkspace(project.mirror) as ws:
+        ws.open()
+    assert project.mirror.read_bytes() == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("safemirror-engine")]
+    assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]

@@ -7,6 +7,7 @@ ENTERED = "_sm_entered_at"
 DELETED = "_sm_deleted"  # only in the stream: a row the source has soft-deleted
 STAGE = "_sm_stage"
 PREVIOUS = "_sm_previous"  # a full run's read-only view of the mirror it replaces
+WORKING = "_sm_working"  # the working copy, as a sync's DuckDB instance names it
 
 SYSTEM_DDL = {  # system table -> its definition
     "_sm_runs": """CREATE TABLE IF NOT EXISTS _sm_runs (

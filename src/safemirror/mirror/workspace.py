@@ -17,8 +17,11 @@ touched; the run then copies to a new file instead. A run that fails discards it
 copy, spare blocks included, so the run after it copies the mirror in full. The spare
 doubles the mirror's footprint on disk.
 
-DuckDB never syncs the private copy itself (``fsync_mode`` NONE): nothing reads it before
-the publish, which syncs the closed file once before the rename. A run's changes go into
+DuckDB starts while the live mirror is copied, in a thread of its own (starting an
+instance and listing its built-in catalog take tens of ms); the finished copy is then
+attached to it as its only database. DuckDB never syncs the private copy itself
+(``fsync_mode`` NONE): nothing reads it before the publish, which syncs the closed file
+once before the rename. A run's changes go into
 the copy in one transaction (or, for incremental tables written at once, one per table,
 whose commits only append to the copy's log; see ``sync.writes``), and the run's final
 commit writes everything straight into the file (a checkpoint); the fresh copy is flushed
@@ -39,6 +42,7 @@ import shutil
 import struct
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -46,7 +50,7 @@ import duckdb
 import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
-from safemirror.mirror.schema import PREVIOUS, SYSTEM_DDL, quote
+from safemirror.mirror.schema import PREVIOUS, SYSTEM_DDL, WORKING, quote
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
 _BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
@@ -142,6 +146,41 @@ def _write_all(fd: int, data: np.ndarray, offset: int) -> int:
     return done
 
 
+def _start_engine(memory_limit: str, work: Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB instance for the working copy, its built-in catalog already listed. It
+    syncs nothing: the copy is private until published, and the publish syncs it."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit,
+        "preserve_insertion_order": False,
+        "fsync_mode": "NONE",
+        "temp_directory": f"{work}.tmp",  # where a file database would spill
+    }
+    con = duckdb.connect(":memory:", config=config)
+    try:  # the first listing builds DuckDB's default views: tens of ms, done here
+        con.execute("SELECT count(*) FROM duckdb_columns()").fetchall()
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _attach_working(con: duckdb.DuckDBPyConnection, work: Path) -> set[str]:
+    """Attach ``work`` (created if missing) as ``con``'s only and default database, so
+    every cursor opened on ``con`` works on it; the names of its tables."""
+    (scratch,) = con.execute("SELECT current_database()").fetchall()[0]
+    path = str(work).replace("'", "''")
+    con.execute(f"ATTACH '{path}' AS {quote(WORKING)}")
+    con.execute(f"USE {quote(WORKING)}")
+    con.execute(f"DETACH {quote(str(scratch))}")
+    return {
+        str(row[0])
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+
+
 class MirrorWorkspace:
     """Context manager: ``with MirrorWorkspace(path) as ws: ws.open(); ...; ws.publish()``.
 
@@ -193,28 +232,29 @@ class MirrorWorkspace:
         if self._lock is None:
             raise RuntimeError("enter the workspace before opening it")
         replacing = fresh and self.target.exists()
-        if self.target.exists() and not fresh:
-            self._copy_live()
-            self._flushing = threading.Thread(
-                target=_flush, args=(self.work,), name="safemirror-flush", daemon=True
-            )
-            self._flushing.start()  # the copy reaches the disk while the run goes on
-        # DuckDB syncs nothing: the copy is private until published, and the publish syncs it.
-        config: dict[str, str | bool | int | float | list[str]] = {
-            "memory_limit": self.memory_limit,
-            "preserve_insertion_order": False,
-            "fsync_mode": "NONE",
-        }
+        with ThreadPoolExecutor(1, thread_name_prefix="safemirror-engine") as pool:
+            # DuckDB starts (and lists its own catalog, the slow part of a first query)
+            # while the live mirror is copied; the copy is then attached to it.
+            starting = pool.submit(_start_engine, self.memory_limit, self.work)
+            try:
+                if self.target.exists() and not fresh:
+                    self._copy_live()
+                    self._flushing = threading.Thread(
+                        target=_flush, args=(self.work,), name="safemirror-flush", daemon=True
+                    )
+                    self._flushing.start()  # the copy reaches the disk while the run goes on
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    starting.result().close()
+                raise
         try:
-            con = duckdb.connect(str(self.work), config=config)
-            present = {
-                str(row[0])
-                for row in con.execute(
-                    "SELECT table_name FROM duckdb_tables() "
-                    "WHERE database_name = current_database() AND schema_name = 'main'"
-                ).fetchall()
-            }
+            con = starting.result()
         except duckdb.Error as exc:
+            raise SourceError(f"DuckDB cannot start: {exc}") from None
+        try:
+            present = _attach_working(con, self.work)
+        except duckdb.Error as exc:
+            con.close()
             raise SourceError(
                 f"the mirror {self.target} cannot be opened: {exc}",
                 hint="if it is corrupt, move it away and run 'safemirror sync --full'",
