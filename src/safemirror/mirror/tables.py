@@ -9,7 +9,6 @@ instant can be listed afterwards (``presence.present_at``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,6 +30,7 @@ class TableOutcome:
     rows_in_mirror: int
     added: Counts | None = None  # text values written, when the table was not rebuilt
     removed: Counts | None = None  # text values of the rows replaced or deleted
+    non_null: dict[str, int] | None = None  # each text column's non-null rows, after
 
 
 Layout = dict[str, list[tuple[str, str]]]  # mirror table -> [(column, DuckDB type)]
@@ -96,7 +96,7 @@ def write_table(
         finally:
             con.unregister("_sm_stream")
         return TableOutcome(rows_read=n, rows_written=n, rows_left=0, rows_in_mirror=n)
-    rows_read, held, unstage = _stage(con, stream)
+    rows_read, held = _stage(con, stream)
     try:
         old_cols = [c for c, _ in existing]
         same_columns = [c for c in old_cols if c != ENTERED] == data_cols
@@ -112,24 +112,27 @@ def write_table(
                 old_fingerprint,
                 rows_read,
                 may_leave,
+                held,
             )
             return _with_text_counts(con, written, held, text_columns)
         old = f"{quote(previous)}.main.{quote(table)}" if previous else None
         return _replace(
-            con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read, old
+            con, table, key, data_cols, old_cols, run_ts, old_fingerprint, rows_read, old, held
         )
     finally:
-        unstage()
+        if held is None:
+            con.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
 
 def _stage(
     con: duckdb.DuckDBPyConnection, stream: pa.RecordBatchReader
-) -> tuple[int, pa.Table | None, Callable[[], None]]:
-    """Make ``stream`` queryable as ``_sm_stage``: its rows, the Arrow table when it is
-    held in memory, and how to remove it again.
+) -> tuple[int, pa.Table | None]:
+    """Make ``stream`` queryable as ``_sm_stage``: its rows, and the Arrow table when it is
+    held in memory.
 
-    A small stream (an incremental run's changes) stays in memory as an Arrow table;
-    a bigger one is copied into a temporary table, so memory stays bounded."""
+    A small stream (an incremental run's changes) stays in memory as an Arrow table, which
+    the statements below read through ``_run``; a bigger one is copied into a temporary
+    table, so memory stays bounded (the caller drops it)."""
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in stream:
@@ -138,30 +141,46 @@ def _stage(
         if rows > STAGE_IN_MEMORY:
             break
     else:
-        staged = pa.Table.from_batches(held, schema=stream.schema)
-        con.register(STAGE, staged)
-
-        def unregister() -> None:
-            con.unregister(STAGE)
-
-        return rows, staged, unregister
+        return rows, pa.Table.from_batches(held, schema=stream.schema)
     rest = pa.RecordBatchReader.from_batches(stream.schema, itertools.chain(held, stream))
     con.register("_sm_stream", rest)
     try:
         rows = _count(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _sm_stream")
     finally:
         con.unregister("_sm_stream")
-
-    def drop() -> None:
-        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-
-    return rows, None, drop
+    return rows, None
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
     """The single number ``sql`` answers: a count, or the rows a write statement changed."""
     found = con.execute(sql, params or []).fetchall()
     return int(found[0][0]) if found else 0
+
+
+# The Arrow tables a statement names ``_sm_stage`` and ``_sm_prev`` are read by DuckDB from
+# the variables of those names in the function that runs it (a replacement scan), which
+# spares creating and dropping a catalog entry for each (about a millisecond a table). A
+# temporary table of the name, when there is one, comes first.
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[object] | None = None,
+    *,
+    stage: pa.Table | None,
+    prev: pa.Table | None = None,
+) -> int:
+    """``_count`` for a statement that reads the stage (and the replaced rows)."""
+    _sm_stage, _sm_prev = stage, prev  # read by DuckDB, see above
+    found = con.execute(sql, params or []).fetchall()
+    return int(found[0][0]) if found else 0
+
+
+def _returning(con: duckdb.DuckDBPyConnection, sql: str, *, stage: pa.Table | None) -> pa.Table:
+    """What a statement that reads the stage returns, as Arrow."""
+    _sm_stage = stage  # read by DuckDB, see above
+    return con.sql(sql).to_arrow_table()
 
 
 def _upsert(
@@ -174,39 +193,47 @@ def _upsert(
     fingerprint: str | None,
     rows_read: int,
     may_leave: bool,
+    held: pa.Table | None,
 ) -> tuple[TableOutcome, pa.Table]:
     """Replace or delete the staged rows' keys; the outcome, and the rows replaced.
-    ``may_leave`` is False when the stage is known to hold no deleted row."""
+    ``may_leave`` is False when the stage is known to hold no deleted row; ``held`` is the
+    stage when it is in memory."""
     q = quote(table)
-    before = _count(con, f"SELECT count(*) FROM {q}")
     # One pass over the mirror table: delete the rows the stage replaces or deletes, and
     # get back their keys and entry times (small; the joins below are with the stage).
     returned = ", ".join(f"m.{quote(c)}" for c in dict.fromkeys([*key, ENTERED, *text_columns]))
-    replaced_rows = con.sql(
-        f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} RETURNING {returned}"
-    ).to_arrow_table()
-    con.register("_sm_prev", replaced_rows)
-    try:
-        left = (
-            _count(
-                con,
-                f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
-                f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
-                [table, run_ts, fingerprint],
-            )
-            if replaced_rows.num_rows and may_leave
-            else 0
-        )
-        select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-        written = _count(
+    replaced_rows = _returning(
+        con,
+        f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)} RETURNING {returned}",
+        stage=held,
+    )
+    left = (
+        _run(
             con,
-            f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) FROM "
-            f"{STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
-            [run_ts],
+            f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
+            f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
+            [table, run_ts, fingerprint],
+            stage=held,
+            prev=replaced_rows,
         )
-    finally:
-        con.unregister("_sm_prev")
-    outcome = TableOutcome(rows_read, written, left, before - replaced_rows.num_rows + written)
+        if replaced_rows.num_rows and may_leave
+        else 0
+    )
+    select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
+    written = _run(
+        con,
+        f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) FROM "
+        f"{STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
+        [run_ts],
+        stage=held,
+        prev=replaced_rows,
+    )
+    # The table's rows and each text column's non-null rows, in one scan (the text counts
+    # are checked against these).
+    counted = [f"count({quote(c)})" for c in text_columns]
+    totals = con.execute(f"SELECT {', '.join(['count(*)', *counted])} FROM {q}").fetchall()[0]
+    non_null = {c: int(n) for c, n in zip(text_columns, totals[1:], strict=True)}
+    outcome = TableOutcome(rows_read, written, left, int(totals[0]), non_null=non_null)
     return outcome, replaced_rows
 
 
@@ -235,10 +262,11 @@ def _replace(
     fingerprint: str | None,
     rows_read: int,
     old: str | None,
+    held: pa.Table | None,
 ) -> TableOutcome:
-    """Rebuild ``table`` from the stage, keeping entry times of rows it had and recording
-    the rows that left. ``old`` names the existing table when it is in another database
-    (the new one is then created here); None replaces it in place."""
+    """Rebuild ``table`` from the stage (``held``, when in memory), keeping entry times of
+    rows it had and recording the rows that left. ``old`` names the existing table when it
+    is in another database (the new one is then created here); None replaces it in place."""
     q = quote(table)
     new = q if old is not None else quote(table + "__sm_new")  # built beside the old one
     source_table = old or q
@@ -256,13 +284,16 @@ def _replace(
             f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {source_table}"
         )
         entered, joined = "?::TIMESTAMP", f"{live} s"
-    left = _count(con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint])
+    left = _run(
+        con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint], stage=held
+    )
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _count(
+    written = _run(
         con,
         f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
         f"FROM {joined}",
         [run_ts],
+        stage=held,
     )
     if old is None:
         con.execute(f"DROP TABLE {q}")

@@ -85,18 +85,23 @@ def adjust(old: Counts, added: Counts, removed: Counts) -> Counts | None:
     return out
 
 
-def consistent(con: duckdb.DuckDBPyConnection, table: str, counts: Counts) -> bool:
-    """Whether each column's counts add up to its non-null rows in ``table``."""
+def consistent(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    counts: Counts,
+    non_null: Mapping[str, int] | None = None,
+) -> bool:
+    """Whether each column's counts add up to its non-null rows in ``table`` (counted
+    here unless ``non_null`` holds them)."""
     if not counts:
         return True
     columns = list(counts)
-    found = con.execute(
-        "SELECT " + ", ".join(f"count({quote(c)})" for c in columns) + f" FROM {quote(table)}"
-    ).fetchall()[0]
-    return all(
-        int(found[i]) == int(pc.sum(counts[c].column("n")).as_py() or 0)
-        for i, c in enumerate(columns)
-    )
+    if non_null is None or any(c not in non_null for c in columns):
+        found = con.execute(
+            "SELECT " + ", ".join(f"count({quote(c)})" for c in columns) + f" FROM {quote(table)}"
+        ).fetchall()[0]
+        non_null = {c: int(found[i]) for i, c in enumerate(columns)}
+    return all(non_null[c] == int(pc.sum(counts[c].column("n")).as_py() or 0) for c in columns)
 
 
 def update(
@@ -106,13 +111,15 @@ def update(
     old: Counts | None,
     added: Counts | None,
     removed: Counts | None,
+    non_null: Mapping[str, int] | None = None,
 ) -> Counts:
     """``table``'s counts after a write: adjusted when that is sound, else counted afresh.
 
-    ``added``/``removed`` are None when the write rebuilt the table."""
+    ``added``/``removed`` are None when the write rebuilt the table; ``non_null`` holds
+    the columns' non-null rows when the write counted them."""
     if old is not None and added is not None and sorted(old) == sorted(columns):
         adjusted = adjust(old, added, removed or {})
-        if adjusted is not None and consistent(con, table, adjusted):
+        if adjusted is not None and consistent(con, table, adjusted, non_null):
             return adjusted
     return count_columns(con, quote(table), columns)
 
@@ -133,9 +140,7 @@ def save(con: duckdb.DuckDBPyConnection, counts: Mapping[str, Counts]) -> None:
     ]
     con.execute(f"DELETE FROM {TABLE}")
     if parts:
-        rows = pa.concat_tables(parts)
-        con.register("_sm_counts_rows", rows)
-        try:
-            con.execute(f"INSERT INTO {TABLE} SELECT * FROM _sm_counts_rows")
-        finally:
-            con.unregister("_sm_counts_rows")
+        # DuckDB reads the variable the statement names (a replacement scan): no view to
+        # create and drop for it.
+        _sm_counts_rows = pa.concat_tables(parts)
+        con.execute(f"INSERT INTO {TABLE} SELECT * FROM _sm_counts_rows")

@@ -79,7 +79,13 @@ def write_one(
         previous=ctx.previous,
     )
     counts = textcounts.update(
-        con, plan.name, text, ctx.view.counts.get(plan.name), outcome.added, outcome.removed
+        con,
+        plan.name,
+        text,
+        ctx.view.counts.get(plan.name),
+        outcome.added,
+        outcome.removed,
+        outcome.non_null,
     )
     min_count = categories.min_count_columns(plan.policy)
     if min_count:  # no category shown on fewer rows than its min_count
