@@ -244,3 +244,12 @@ def test_a_failed_copy_leaves_no_engine_behind(
     assert project.mirror.read_bytes() == before
     assert not [t for t in threading.enumerate() if t.name.startswith("safemirror-engine")]
     assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+
+
+def test_a_killed_runs_spill_directory_is_removed(project: ProjectConfig) -> None:
+    run_sync(project)
+    spill = project.mirror.with_name(f".{project.mirror.name}.sync-99999.tmp.tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 100)
+    run_sync(project)
+    assert not spill.exists()

@@ -146,6 +146,15 @@ def _write_all(fd: int, data: np.ndarray, offset: int) -> int:
     return done
 
 
+def _remove(path: Path) -> None:
+    """Remove a leftover file, or directory (DuckDB's spill files), if it can be."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def _start_engine(memory_limit: str, work: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB instance for the working copy, its built-in catalog already listed. It
     syncs nothing: the copy is private until published, and the publish syncs it."""
@@ -317,8 +326,7 @@ class MirrorWorkspace:
     def _remove_leftovers(self) -> None:
         """Working copies of killed runs (we hold the lock, so none is in use)."""
         for stale in self.target.parent.glob(f".{self.target.name}.sync-*.tmp*"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+            _remove(stale)
 
     def publish(
         self,
@@ -378,8 +386,7 @@ class MirrorWorkspace:
         self._wait_for_flush()
         if not self.published:
             for leftover in self.work.parent.glob(self.work.name + "*"):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+                _remove(leftover)
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             os.close(self._lock)
