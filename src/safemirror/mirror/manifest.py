@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -88,18 +89,23 @@ def read_state(path: Path) -> MirrorState:
         con.close()
 
 
-def state_of(con: duckdb.DuckDBPyConnection) -> MirrorState:
-    """The last manifest and watermarks a mirror connection holds (empty if none)."""
+def state_of(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> MirrorState:
+    """The last manifest and watermarks a mirror connection holds (empty if none).
+    ``tables``: the mirror's tables, when the caller has listed them already."""
     state = MirrorState()
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if "_sm_runs" in tables:
+    if tables is None:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    present = set(tables)
+    if "_sm_runs" in present:
         row: Any = con.execute(
             "SELECT run_id, started_at, finished_at, mode, policy_hash, key_fingerprint, "
-            "source, schema_snapshot, row_counts, duration_s FROM _sm_runs "
-            "ORDER BY finished_at DESC LIMIT 1"
+            "source, schema_snapshot, row_counts, duration_s, (SELECT count(*) FROM _sm_runs "
+            "WHERE finished_at > coalesce((SELECT max(finished_at) FROM _sm_runs WHERE "
+            "mode = 'full'), '-infinity')) FROM _sm_runs ORDER BY finished_at DESC LIMIT 1"
         ).fetchall()
         if row:
             row = row[0]
+            state.runs_since_full = int(row[10])
             state.last_run = RunManifest(
                 str(row[0]),
                 row[1],
@@ -112,12 +118,7 @@ def state_of(con: duckdb.DuckDBPyConnection) -> MirrorState:
                 json.loads(row[8]),
                 float(row[9]),
             )
-        found = con.execute(
-            "SELECT count(*) FROM _sm_runs WHERE finished_at > coalesce("
-            "(SELECT max(finished_at) FROM _sm_runs WHERE mode = 'full'), '-infinity')"
-        ).fetchall()
-        state.runs_since_full = int(found[0][0])
-    if "_sm_state" in tables:
+    if "_sm_state" in present:
         for name, mark, table_hash in con.execute(
             "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
         ).fetchall():

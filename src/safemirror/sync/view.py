@@ -22,4 +22,7 @@ def read_view(con: duckdb.DuckDBPyConnection, previous: str | None = None) -> Mi
     """The state, layout and stored text counts of the mirror behind ``con``; the tables'
     layout is that of the ``previous`` database when one is attached."""
     layout = mirror_layout(con, previous)
-    return MirrorView(state_of(con), layout, textcounts.load(con, layout))
+    # The state is the working database's; its tables are the layout's unless another
+    # database's layout was read.
+    state = state_of(con, layout if previous is None else None)
+    return MirrorView(state, layout, textcounts.load(con, layout))
