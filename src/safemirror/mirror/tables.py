@@ -30,7 +30,7 @@ class TableOutcome:
     rows_in_mirror: int
     added: Counts | None = None  # text values written, when the table was not rebuilt
     removed: Counts | None = None  # text values of the rows replaced or deleted
-    non_null: dict[str, int] | None = None  # each text column's non-null rows, after
+    non_null: dict[str, int] | None = None  # each text column's non-null rows after an upsert
 
 
 Layout = dict[str, list[tuple[str, str]]]  # mirror table -> [(column, DuckDB type)]
