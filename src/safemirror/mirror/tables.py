@@ -131,7 +131,7 @@ def _stage(
     held in memory.
 
     A small stream (an incremental run's changes) stays in memory as an Arrow table, which
-    the statements below read through ``_run``; a bigger one is copied into a temporary
+    the statements below read through ``_count``; a bigger one is copied into a temporary
     table, so memory stays bounded (the caller drops it)."""
     held: list[pa.RecordBatch] = []
     rows = 0
@@ -151,27 +151,22 @@ def _stage(
     return rows, None
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    """The single number ``sql`` answers: a count, or the rows a write statement changed."""
-    found = con.execute(sql, params or []).fetchall()
-    return int(found[0][0]) if found else 0
-
-
 # The Arrow tables a statement names ``_sm_stage`` and ``_sm_prev`` are read by DuckDB from
 # the variables of those names in the function that runs it (a replacement scan), which
 # spares creating and dropping a catalog entry for each (about a millisecond a table). A
 # temporary table of the name, when there is one, comes first.
 
 
-def _run(
+def _count(
     con: duckdb.DuckDBPyConnection,
     sql: str,
     params: list[object] | None = None,
     *,
-    stage: pa.Table | None,
+    stage: pa.Table | None = None,
     prev: pa.Table | None = None,
 ) -> int:
-    """``_count`` for a statement that reads the stage (and the replaced rows)."""
+    """The single number ``sql`` answers (a count, or the rows a write statement changed);
+    ``stage`` and ``prev`` are what it reads as ``_sm_stage`` and ``_sm_prev``."""
     _sm_stage, _sm_prev = stage, prev  # read by DuckDB, see above
     found = con.execute(sql, params or []).fetchall()
     return int(found[0][0]) if found else 0
@@ -210,9 +205,9 @@ def _upsert(
         stage=held,
     )
     if replaced_rows.num_rows:
-        _run(con, f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)}", stage=held)
+        _count(con, f"DELETE FROM {q} m USING {STAGE} s WHERE {_join('m', 's', key)}", stage=held)
     left = (
-        _run(
+        _count(
             con,
             f"INSERT INTO _sm_history SELECT ?, {row_key_sql('p', key)}, p.{ENTERED}, ?, ? "
             f"FROM _sm_prev p JOIN {STAGE} s ON {_join('s', 'p', key)} WHERE s.{DELETED}",
@@ -224,7 +219,7 @@ def _upsert(
         else 0
     )
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _run(
+    written = _count(
         con,
         f"INSERT INTO {q} SELECT {select_cols}, coalesce(p.{ENTERED}, ?::TIMESTAMP) FROM "
         f"{STAGE} s LEFT JOIN _sm_prev p ON {_join('s', 'p', key)} WHERE NOT s.{DELETED}",
@@ -288,11 +283,11 @@ def _replace(
             f"SELECT ?, 'row ' || CAST(rowid AS VARCHAR), {ENTERED}, ?, ? FROM {source_table}"
         )
         entered, joined = "?::TIMESTAMP", f"{live} s"
-    left = _run(
+    left = _count(
         con, f"INSERT INTO _sm_history {departed}", [table, run_ts, fingerprint], stage=held
     )
     select_cols = ", ".join(f"s.{quote(c)}" for c in data_cols)
-    written = _run(
+    written = _count(
         con,
         f"CREATE OR REPLACE TABLE {new} AS SELECT {select_cols}, {entered} AS {ENTERED} "
         f"FROM {joined}",

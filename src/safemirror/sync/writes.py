@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from safemirror.mirror import textcounts
-from safemirror.mirror.schema import DELETED, quote
+from safemirror.mirror.schema import DELETED
 from safemirror.mirror.tables import TableOutcome, write_table
 from safemirror.sync import categories
 from safemirror.sync.feed import FeedQueue, TableFeed
@@ -132,12 +132,9 @@ def _write_parallel(
     take = threading.Lock()
     failed = threading.Event()
 
-    (database,) = con.execute("SELECT current_database()").fetchall()[0]
-
     def writer() -> None:
-        cursor = con.cursor()
+        cursor = con.cursor()  # on the working copy: the workspace makes it the only database
         try:
-            cursor.execute(f"USE {quote(str(database))}")  # a cursor may start elsewhere
             while not failed.is_set():
                 with take:
                     if not waiting:
