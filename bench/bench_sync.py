@@ -254,6 +254,7 @@ def main() -> None:
                 changed = mutate(url, fraction=0.01, seed=seed, at=datetime.now(UTC))
                 print(f"changed rows: {sum(changed.values()):,} {changed}", flush=True)
                 rounds.append(step("incr", cfg))
+                print(f"incremental run_sync: {rounds[-1]['run_s']:.3f} s", flush=True)
             results["incr"] = sorted(rounds, key=lambda r: float(r["run_s"]))[1]
     print()
     print(f"{'step':<12}{'seconds':>10}{'rows':>14}{'rows/s':>14}{'peak MB':>10}")

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from safemirror.errors import SourceError
-from safemirror.sources.postgres import PostgresSource, _since_literal
+from safemirror.sources.pg_sql import since_literal
+from safemirror.sources.postgres import PostgresSource
 from safemirror.sources.registry import open_source
 from tests.conftest import free_port
 
@@ -157,7 +158,7 @@ def test_since_is_a_quoted_literal_not_sql(postgres_url: str) -> None:
     ],
 )
 def test_since_literals(value: object, kind: str, literal: str) -> None:
-    assert _since_literal(value, kind) == literal
+    assert since_literal(value, kind) == literal
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def test_since_literals(value: object, kind: str, literal: str) -> None:
 )
 def test_since_literals_refuse_what_their_type_cannot_hold(value: object, kind: str) -> None:
     with pytest.raises(SourceError):
-        _since_literal(value, kind)
+        since_literal(value, kind)
 
 
 def test_incremental_reads_use_the_cursor_index(

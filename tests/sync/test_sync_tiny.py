@@ -17,17 +17,9 @@ from safemirror.config import ProjectConfig
 from safemirror.errors import KeyMaterialError, LeakError, PolicyError
 from safemirror.mirror.presence import present_at
 from safemirror.sync.run import run_sync
-from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, stamp
+from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, rows, stamp
 
 MakeProject = Callable[..., ProjectConfig]
-
-
-def rows(config: ProjectConfig, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(config.mirror), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def content(config: ProjectConfig) -> dict[str, list[tuple[object, ...]]]:

@@ -7,6 +7,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from safemirror.config import ProjectConfig
+
 TINY_SCHEMA = """
 CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL, country TEXT,
                     created_at TIMESTAMP, updated_at TIMESTAMP, deleted_at TIMESTAMP);
@@ -80,6 +84,15 @@ class TinyProduction:
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with self.connect() as con:
             con.execute(sql, params)
+
+
+def rows(config: ProjectConfig, sql: str) -> list[tuple[object, ...]]:
+    """What ``sql`` returns from the project's mirror (opened read-only)."""
+    con = duckdb.connect(str(config.mirror), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def file_digest(path: Path) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,29 +47,42 @@ class MirrorState:
     last_run: RunManifest | None = None
     runs_since_full: int = 0  # runs recorded after the last full one
     watermarks: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, tuple[int, ...]] = field(default_factory=dict)  # read at the mark
     table_hashes: dict[str, str] = field(default_factory=dict)
 
 
-def encode_watermark(value: Any) -> str:
+def encode_watermark(value: Any, versions: Sequence[int] | None = None) -> str:
+    """A watermark as JSON, with the versions of the rows at it that the run read."""
     if isinstance(value, datetime):
-        return json.dumps({"t": "datetime", "v": value.isoformat()})
-    if isinstance(value, date):
-        return json.dumps({"t": "date", "v": value.isoformat()})
-    if isinstance(value, Decimal):
-        return json.dumps({"t": "decimal", "v": str(value)})
-    return json.dumps({"t": "json", "v": value})
+        obj: dict[str, Any] = {"t": "datetime", "v": value.isoformat()}
+    elif isinstance(value, date):
+        obj = {"t": "date", "v": value.isoformat()}
+    elif isinstance(value, Decimal):
+        obj = {"t": "decimal", "v": str(value)}
+    else:
+        obj = {"t": "json", "v": value}
+    if versions:
+        obj["read_at_mark"] = [int(v) for v in versions]
+    return json.dumps(obj)
 
 
-def decode_watermark(text: str) -> Any:
+def decode_watermark(text: str) -> tuple[Any, tuple[int, ...]]:
+    """``encode_watermark``'s value and versions (none when it recorded none)."""
     obj = json.loads(text)
     kind, value = obj["t"], obj["v"]
+    versions = obj.get("read_at_mark") or []
+    if not isinstance(versions, list) or not all(type(v) is int for v in versions):
+        raise SourceError(
+            "the mirror's watermark record is damaged",
+            hint="run 'safemirror sync --full' to rebuild it",
+        )
     if kind == "datetime":
-        return datetime.fromisoformat(value)
-    if kind == "date":
-        return date.fromisoformat(value)
-    if kind == "decimal":
-        return Decimal(value)
-    return value
+        value = datetime.fromisoformat(value)
+    elif kind == "date":
+        value = date.fromisoformat(value)
+    elif kind == "decimal":
+        value = Decimal(value)
+    return value, tuple(versions)
 
 
 def read_state(path: Path) -> MirrorState:
@@ -123,7 +136,10 @@ def state_of(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None
             "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
         ).fetchall():
             if mark is not None:
-                state.watermarks[str(name)] = decode_watermark(str(mark))
+                value, versions = decode_watermark(str(mark))
+                state.watermarks[str(name)] = value
+                if versions:
+                    state.versions[str(name)] = versions
             state.table_hashes[str(name)] = str(table_hash)
     return state
 
@@ -148,16 +164,17 @@ def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
 
 def write_watermarks(
     con: duckdb.DuckDBPyConnection,
-    marks: list[tuple[str, Any, str]],
+    marks: Sequence[tuple[str, Any, Sequence[int] | None, str]],
     fingerprint: str,
     at: datetime,
 ) -> None:
-    """Record each table's watermark and policy hash (``(table, watermark, hash)``)."""
+    """Record each table's watermark, the versions of the rows at it that the run read,
+    and its policy hash (``(table, watermark, versions, hash)``)."""
     if not marks:
         return
     rows = ", ".join("(?, ?, ?, ?, ?)" for _ in marks)
     params: list[Any] = []
-    for table, watermark, table_hash in marks:
-        encoded = None if watermark is None else encode_watermark(watermark)
+    for table, watermark, versions, table_hash in marks:
+        encoded = None if watermark is None else encode_watermark(watermark, versions)
         params += [table, encoded, table_hash, fingerprint, at]
     con.execute(f"INSERT OR REPLACE INTO _sm_state VALUES {rows}", params)

@@ -49,11 +49,20 @@ class Source(Protocol):
         *,
         since: Any | None = None,
         cursor: Sequence[str] = (),
+        skip_versions: Sequence[int] = (),
+        versions_at: Any | None = None,
+        versions: set[int] | None = None,
         batch_rows: int = 131_072,
     ) -> Iterator[pa.RecordBatch]:
         """Stream ``columns`` of ``table``; with ``since``, only rows where any cursor
         column is ``>= since``. Batches have the canonical Arrow types; memory is bounded
-        by the batch size, not the table size."""
+        by the batch size, not the table size.
+
+        A source whose rows carry versions (PostgreSQL's ``xmin``) adds to ``versions``
+        the versions of the rows it yields with a cursor column at ``versions_at``, and
+        leaves out the rows with no cursor column past ``since`` whose version is in
+        ``skip_versions``: rows recorded that way were read by the run that recorded them.
+        Other sources read every row and record nothing."""
         ...
 
     def schema_of(self, table: str, columns: Sequence[str]) -> pa.Schema:

@@ -18,11 +18,12 @@ This class adds nothing measurable on top of raw ADBC (same run, busy machine: 0
 vs 0.53-0.66 M/s); with ``batch_rows=10_000`` peak RSS is 118 MB.
 
 A query with bind parameters makes the driver leave COPY and buffer the whole result, so
-``since`` is written into the query as a typed literal (``_since_literal``): rendered from
-the coerced Python value, checked against the shape its type allows, text quoted with
-``standard_conforming_strings`` forced on. A literal, unlike a bound or session value,
-lets the planner see how few rows an incremental read wants and use the cursor's index
-(a generic plan assumed a third of the table and scanned it all).
+``since`` is written into the query as a typed literal (``pg_sql.since_literal``):
+rendered from the coerced Python value, checked against the shape its type allows, text
+quoted with ``standard_conforming_strings`` forced on. A literal, unlike a bound or session
+value, lets the planner see how few rows an incremental read wants and use the cursor's
+index (a generic plan assumed a third of the table and scanned it all). The rows at
+exactly ``since`` that the last run read are left out by their versions (``pg_sql``).
 The session is read-only, in UTC, and without JIT (plain scans gain nothing from it).
 """
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 # machinery with this module, not inside the first sync.
 import importlib.resources.readers  # noqa: F401
 import json
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as pgdbapi
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from safemirror.errors import SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
@@ -54,7 +55,6 @@ from safemirror.sources.common import (
     rechunk,
     redact_url,
     scrub,
-    since_text,
     table_info,
     url_secrets,
 )
@@ -64,53 +64,18 @@ from safemirror.sources.common import (
 from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
+from safemirror.sources.pg_sql import (
+    COLUMNS_SQL,
+    FOREIGN_KEYS_SQL,
+    PRIMARY_KEYS_SQL,
+    SINCE_CAST,
+    cursor_condition,
+    logical_type,
+    select_expr,
+    since_literal,
+    version_column,
+)
 
-_NATIVE = {
-    "int8": "bigint",
-    "int4": "integer",
-    "int2": "integer",
-    "float8": "double",
-    "float4": "double",
-    "bool": "boolean",
-    "text": "text",
-    "varchar": "text",
-    "bpchar": "text",
-    "timestamptz": "timestamp",
-    "timestamp": "timestamp",
-    "date": "date",
-    "bytea": "blob",
-}
-# Types the driver returns in their canonical Arrow form already (others go through SQL).
-_AS_IS = {
-    "int8",
-    "int4",
-    "float8",
-    "bool",
-    "text",
-    "varchar",
-    "timestamptz",
-    "timestamp",
-    "date",
-    "bytea",
-}
-_SINCE_CAST = {
-    "timestamp": "timestamptz",
-    "timestamp_naive": "timestamptz AT TIME ZONE 'UTC'",
-    "date": "date",
-    "bigint": "bigint",
-    "integer": "bigint",
-    "double": "float8",
-    "numeric": "numeric",
-    "text": "text",
-}
-_LITERAL_SHAPES = {
-    "timestamp": re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00:00"),
-    "date": re.compile(r"\d{4}-\d\d-\d\d"),
-    "bigint": re.compile(r"-?\d{1,19}"),
-    "integer": re.compile(r"-?\d{1,19}"),
-    "double": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
-    "numeric": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
-}
 _MAX_IDLE = 2  # stream connections kept for the next table
 # The driver knows PostgreSQL's built-in types by their fixed OIDs. Its default instead
 # reads the server's whole pg_type and pg_attribute on connect: ~35 ms of CPU on a small
@@ -118,40 +83,6 @@ _MAX_IDLE = 2  # stream connections kept for the next table
 # (``_select_expr``); a column of any other type would arrive as opaque bytes, which
 # ``_decoded`` refuses.
 _DRIVER_OPTIONS = {"adbc.postgresql.type_resolver_mode": "builtin"}
-
-_COLUMNS_SQL = """
-SELECT c.relname, a.attname, a.attnotnull, bt.typname,
-       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
-       format_type(a.atttypid, a.atttypmod) AS spelled
-FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-WHERE n.nspname = $1::name AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-ORDER BY c.relname, a.attnum"""
-
-_PRIMARY_KEYS_SQL = """
-SELECT c.relname, a.attname
-FROM pg_catalog.pg_index i
-JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-WHERE i.indisprimary AND n.nspname = $1::name
-ORDER BY c.relname, k.ord"""
-
-_FOREIGN_KEYS_SQL = """
-SELECT c.relname, a.attname, rc.relname, ra.attname
-FROM pg_catalog.pg_constraint k
-JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid
-CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, refcol)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.col
-JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = u.refcol
-WHERE k.contype = 'f' AND n.nspname = $1::name AND array_length(k.conkey, 1) = 1
-ORDER BY 1, 2"""
 
 
 def _decoded(schema: pa.Schema) -> None:
@@ -165,46 +96,15 @@ def _decoded(schema: pa.Schema) -> None:
             )
 
 
+def _take_versions(batch: pa.RecordBatch, versions: set[int]) -> pa.RecordBatch:
+    """``batch`` without its last column, whose row versions go into ``versions``."""
+    last = batch.num_columns - 1
+    versions.update(pc.unique(pc.drop_null(batch.column(last))).to_pylist())
+    return batch.drop_columns([batch.schema.field(last).name])
+
+
 def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
-
-
-def _logical(typname: str, typmod: int, spelled: str) -> tuple[str, str]:
-    """(policy logical type, source spelling) of a PostgreSQL column."""
-    if typname == "numeric":
-        if typmod >= 4:
-            precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
-            if precision <= 38:
-                return "numeric", f"numeric({precision},{scale})"
-        return "double", spelled  # unconstrained numeric -> float64, like DuckDB's scanner
-    return _NATIVE.get(typname, "text"), spelled  # anything else: its text form
-
-
-def _select_expr(sql: str, typname: str, logical: str) -> str:
-    """``sql`` converted so that the driver returns (or Arrow casts to) the canonical type."""
-    if typname in _AS_IS:
-        return sql
-    casts = {"int2": "int4", "float4": "float8"}
-    if typname in casts:
-        return f"({sql})::{casts[typname]}"
-    if typname == "numeric":
-        return f"({sql})::{'text' if logical == 'numeric' else 'float8'}"
-    if typname == "inet":
-        return f"abbrev({sql})"  # '10.0.0.1', not text()'s '10.0.0.1/32'
-    return f"({sql})::text"
-
-
-def _since_literal(value: Any, kind: str) -> str:
-    """A coerced cursor value as a quoted SQL literal; anything off its type's shape is refused."""
-    text = since_text(value)
-    if kind == "text":
-        if "\0" in text:
-            raise SourceError("a text cursor value holds a NUL character")
-        return "'" + text.replace("'", "''") + "'"
-    shape = _LITERAL_SHAPES.get(kind)
-    if shape is None or not shape.fullmatch(text):
-        raise SourceError(f"cursor value {text!r} is not a valid {kind}")
-    return f"'{text}'"
 
 
 class PostgresSource:
@@ -256,7 +156,7 @@ class PostgresSource:
             with conn.cursor() as cur:
                 cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
                 cur.execute("SET TIME ZONE 'UTC'")
-                cur.execute("SET standard_conforming_strings = on")  # for _since_literal
+                cur.execute("SET standard_conforming_strings = on")  # for since_literal
                 cur.execute("SET jit = off")
         except adbc_driver_manager.Error as exc:
             self._close_session(conn)
@@ -282,7 +182,7 @@ class PostgresSource:
         return f"{quote_ident(self.schema)}.{quote_ident(table)}"
 
     def _expr(self, sql: str, table: str, col: ColumnInfo) -> str:
-        return _select_expr(sql, self._pgtypes[table][col.name], col.type)
+        return select_expr(sql, self._pgtypes[table][col.name], col.type)
 
     def _select_list(self, table: str, cols: Sequence[ColumnInfo]) -> str:
         return ", ".join(
@@ -303,13 +203,13 @@ class PostgresSource:
             return self._tables
         cols: dict[str, list[ColumnInfo]] = {}
         for rel, att, notnull, typname, typmod, spelled in _rows(
-            self._query(_COLUMNS_SQL, (self.schema,))
+            self._query(COLUMNS_SQL, (self.schema,))
         ):
-            logical, source_type = _logical(typname, typmod, spelled)
+            logical, source_type = logical_type(typname, typmod, spelled)
             cols.setdefault(rel, []).append(ColumnInfo(att, logical, not notnull, source_type))
             self._pgtypes.setdefault(rel, {})[att] = typname
         keys: dict[str, list[str]] = {}
-        for rel, att in _rows(self._query(_PRIMARY_KEYS_SQL, (self.schema,))):
+        for rel, att in _rows(self._query(PRIMARY_KEYS_SQL, (self.schema,))):
             keys.setdefault(rel, []).append(att)
         self._tables = {
             name: TableInfo(name, tuple(c), tuple(keys.get(name, ()))) for name, c in cols.items()
@@ -319,7 +219,7 @@ class PostgresSource:
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Single-column foreign keys: table -> column -> (referenced table, column)."""
         found: dict[str, dict[str, tuple[str, str]]] = {}
-        for rel, att, ref, ref_att in _rows(self._query(_FOREIGN_KEYS_SQL, (self.schema,))):
+        for rel, att, ref, ref_att in _rows(self._query(FOREIGN_KEYS_SQL, (self.schema,))):
             found.setdefault(rel, {})[att] = (ref, ref_att)
         return found
 
@@ -334,27 +234,42 @@ class PostgresSource:
         *,
         since: Any | None = None,
         cursor: Sequence[str] = (),
+        skip_versions: Sequence[int] = (),
+        versions_at: Any | None = None,
+        versions: set[int] | None = None,
         batch_rows: int = 131_072,
     ) -> Iterator[pa.RecordBatch]:
-        """Stream ``columns``; with ``since``, rows where any cursor column is >= since."""
+        """Stream ``columns``; with ``since``, rows where any cursor column is >= since.
+        Rows are versioned by ``xmin``: see ``Source.read`` and ``pg_sql``."""
         info, cols = self._resolve(table, columns)
-        sql = f"SELECT {self._select_list(table, cols)} FROM {self._qualified(table)}"
-        if since is not None:
+        select, where = self._select_list(table, cols), ""
+        recording = versions is not None and versions_at is not None
+        if since is not None or recording:
             if not cursor:
-                raise SourceError(f"reading {table!r} since {since!r} needs cursor columns")
+                raise SourceError(f"reading {table!r} by its cursor needs cursor columns")
             ccols = columns_of(info, cursor)
             kind = _cursor_type(ccols, table)
-            literal = _since_literal(_coerce_since(since, kind), kind)
-            conds = []
+            casts = []
             for c in ccols:
-                cast = _SINCE_CAST[kind]
-                if kind == "timestamp" and self._pgtypes[table][c.name] == "timestamp":
-                    cast = _SINCE_CAST["timestamp_naive"]
-                conds.append(f"{quote_ident(c.name)} >= ({literal}::{cast})")
-            sql += " WHERE " + " OR ".join(conds)
+                naive = kind == "timestamp" and self._pgtypes[table][c.name] == "timestamp"
+                casts.append(
+                    (quote_ident(c.name), SINCE_CAST["timestamp_naive" if naive else kind])
+                )
+            if since is not None:
+                literal = since_literal(_coerce_since(since, kind), kind)
+                where = " WHERE " + cursor_condition(casts, literal, skip_versions)
+            if recording:
+                at = since_literal(_coerce_since(versions_at, kind), kind)
+                select += ", " + version_column(casts, at)
+        sql = f"SELECT {select} FROM {self._qualified(table)}{where}"
         hint = max(64 * 1024, min(256 * 1024 * 1024, batch_rows * estimated_row_bytes(cols)))
         return self._stream(
-            sql, arrow_schema(cols), batch_rows=batch_rows, hint_bytes=hint, table=table
+            sql,
+            arrow_schema(cols),
+            batch_rows=batch_rows,
+            hint_bytes=hint,
+            table=table,
+            versions=versions if recording else None,
         )
 
     def _stream(
@@ -365,7 +280,10 @@ class PostgresSource:
         batch_rows: int,
         hint_bytes: int,
         table: str,
+        versions: set[int] | None = None,
     ) -> Iterator[pa.RecordBatch]:
+        """``sql``'s rows cast to ``schema``; with ``versions``, its last column holds row
+        versions, which are added to that set and left out of the batches."""
         conn = self._stream_connection()  # one per stream: others may query meanwhile
         finished = False
         try:
@@ -378,7 +296,8 @@ class PostgresSource:
                 try:
                     _decoded(reader.schema)
                     for batch in rechunk(reader, batch_rows):
-                        yield batch.cast(schema)
+                        rows = batch if versions is None else _take_versions(batch, versions)
+                        yield rows.cast(schema)
                 finally:
                     reader.close()
             finished = True

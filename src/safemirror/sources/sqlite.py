@@ -281,6 +281,9 @@ class SqliteSource:
         *,
         since: Any | None = None,
         cursor: Sequence[str] = (),
+        skip_versions: Sequence[int] = (),  # SQLite rows carry no versions: all are read
+        versions_at: Any | None = None,
+        versions: set[int] | None = None,
         batch_rows: int = 131_072,
     ) -> Iterator[pa.RecordBatch]:
         """Stream ``columns``; with ``since``, rows where any cursor column is >= since."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,8 +34,10 @@ class TableFeed:
         *,
         batch_rows: int,
         lock: threading.Lock,
+        versions_at: Any | None = None,
     ) -> None:
         self.plan = plan
+        self.versions: set[int] = set()  # of the rows read at ``versions_at`` (if given)
         self._transform = transform
         self._lock = lock
         empty = pa.RecordBatch.from_pylist([], schema=source.schema_of(plan.name, plan.select))
@@ -44,6 +47,9 @@ class TableFeed:
             plan.select,
             since=plan.since,
             cursor=plan.policy.cursor,
+            skip_versions=plan.skip_versions,
+            versions_at=versions_at,
+            versions=self.versions,
             batch_rows=batch_rows,
         )
         self._ahead = ReadAhead(self._shape(batch) for batch in raw)
@@ -99,6 +105,10 @@ class FeedQueue:
         feed = self._reading.popleft()
         self._launch()
         return feed
+
+    def versions(self) -> dict[str, set[int]]:
+        """The row versions each table's read recorded (see ``TableFeed``)."""
+        return {feed.plan.name: feed.versions for feed in self._started}
 
     def close(self) -> None:
         for feed in self._started:

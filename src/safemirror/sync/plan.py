@@ -23,6 +23,7 @@ class TablePlan:
     incremental: bool
     since: Any | None
     table_hash: str
+    skip_versions: tuple[int, ...] = ()  # rows at exactly ``since`` read already
 
 
 def table_policy_hash(policy: TablePolicy) -> str:
@@ -106,6 +107,7 @@ def make_plan(
                 incremental=incremental,
                 since=state.watermarks.get(name) if incremental else None,
                 table_hash=table_hash,
+                skip_versions=state.versions.get(name, ()) if incremental else (),
             )
         )
     return plans

@@ -45,6 +45,7 @@ from safemirror.transforms.registry import TransformContext
 from safemirror.verify import TextValues, VerifyReport, check_mirror_text, read_mirror_text
 
 READ_AHEAD = 2  # tables read and transformed ahead of the one being written
+MAX_VERSIONS = 1000  # row versions recorded with a watermark at most (see sources.pg_sql)
 COMPACT_EVERY = 16  # every so many runs after a full one, the publish merges sparse row groups
 
 
@@ -79,6 +80,17 @@ def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str
         name: source.max_cursor(name, policy.cursor) if policy.cursor else None
         for name, policy in tables.items()
     }
+
+
+def _watermark(plan: TablePlan, mark: Any, read: set[int]) -> tuple[Any, tuple[int, ...]]:
+    """What a run records for ``plan``'s table: its mark, and the versions of the rows at
+    the mark that it read (``read``) or that the run before read at the same mark; a
+    table now empty keeps the watermark it had."""
+    if mark is None:
+        return (plan.since, plan.skip_versions) if plan.incremental else (None, ())
+    if plan.since is not None and type(mark) is type(plan.since) and mark == plan.since:
+        read = read | set(plan.skip_versions)  # left out of this read: read before
+    return mark, tuple(sorted(read)[:MAX_VERSIONS])
 
 
 def _open_and_read(ws: MirrorWorkspace, fresh: bool) -> MirrorView:
@@ -169,26 +181,30 @@ def _write_tables(
     written = write_all(con, plans, feeds, ctx)
     outcomes = {name: w.outcome for name, w in written.items()}
     counts = {name: w.counts for name, w in written.items()}
-    for plan in plans:
-        if marks[plan.name] is None and plan.incremental:
-            marks[plan.name] = plan.since
-    write_watermarks(
-        con, [(p.name, marks[p.name], p.table_hash) for p in plans], run.key_fp, run.started
-    )
+    read = feeds.versions()
+    recorded = [
+        (p.name, *_watermark(p, marks[p.name], read.get(p.name, set())), p.table_hash)
+        for p in plans
+    ]
+    write_watermarks(con, recorded, run.key_fp, run.started)
     drop_unlisted(con, view.layout, {p.name for p in plans})
     textcounts.save(con, counts)
     counted = {(t, c): values for t, columns in counts.items() for c, values in columns.items()}
     return outcomes, counted
 
 
-def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed) -> FeedQueue:
-    """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time)."""
+def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str, Any]) -> FeedQueue:
+    """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time);
+    an incremental read records the versions of the rows it reads at the table's mark."""
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     lock = threading.Lock()  # the transforms share the pseudonym caches
 
     def start(plan: TablePlan) -> TableFeed:
         transform = TableTransform(plan.name, plan.policy, ctx)
-        return TableFeed(run.source, plan, transform, batch_rows=run.batch_rows, lock=lock)
+        at = marks[plan.name] if plan.incremental else None
+        return TableFeed(
+            run.source, plan, transform, batch_rows=run.batch_rows, lock=lock, versions_at=at
+        )
 
     return FeedQueue(start, plans, READ_AHEAD)
 
@@ -218,7 +234,7 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     allowed = categories.allowed_for(plans, source, run.ws.con, view.layout, view.counts, on_source)
     if marks is None:
         marks = _cursor_marks(source, {p.name: p.policy for p in plans})
-    with closing(_feeds(run, plans, allowed)) as feeds:  # the source is read from here
+    with closing(_feeds(run, plans, allowed, marks)) as feeds:  # the source is read from here
         outcomes, counted = _write_tables(run, plans, view, feeds, marks)
     con = run.ws.con
     mirror_text = read_mirror_text(con, counted)  # what the copy will publish

@@ -1,0 +1,166 @@
+"""The SQL the PostgreSQL source sends: catalog queries, type mapping, cursor conditions.
+
+An incremental read takes the rows whose cursor is at or after the last watermark (the
+greatest cursor value when the run started). Rows at exactly the watermark were mostly
+read by the run that took it, but one committed later may hold the same value, so they are
+read again; without more, a bulk update's rows would be re-read on every run. So a read
+also returns the version (``xmin``: the transaction that wrote the row) of each row it
+takes at the new watermark, and the run records those versions with it. A transaction's
+rows are visible to a read all together or not at all: every row at the watermark written
+by a recorded transaction was read then, and the next read leaves such rows out. A row
+written since has a new ``xmin`` and is read. Recording only some versions is always safe:
+the rows of the others are read again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from safemirror.errors import SourceError
+from safemirror.sources.common import since_text
+
+_NATIVE = {
+    "int8": "bigint",
+    "int4": "integer",
+    "int2": "integer",
+    "float8": "double",
+    "float4": "double",
+    "bool": "boolean",
+    "text": "text",
+    "varchar": "text",
+    "bpchar": "text",
+    "timestamptz": "timestamp",
+    "timestamp": "timestamp",
+    "date": "date",
+    "bytea": "blob",
+}
+# Types the driver returns in their canonical Arrow form already (others go through SQL).
+_AS_IS = {
+    "int8",
+    "int4",
+    "float8",
+    "bool",
+    "text",
+    "varchar",
+    "timestamptz",
+    "timestamp",
+    "date",
+    "bytea",
+}
+SINCE_CAST = {
+    "timestamp": "timestamptz",
+    "timestamp_naive": "timestamptz AT TIME ZONE 'UTC'",
+    "date": "date",
+    "bigint": "bigint",
+    "integer": "bigint",
+    "double": "float8",
+    "numeric": "numeric",
+    "text": "text",
+}
+_LITERAL_SHAPES = {
+    "timestamp": re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00:00"),
+    "date": re.compile(r"\d{4}-\d\d-\d\d"),
+    "bigint": re.compile(r"-?\d{1,19}"),
+    "integer": re.compile(r"-?\d{1,19}"),
+    "double": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
+    "numeric": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
+}
+
+COLUMNS_SQL = """
+SELECT c.relname, a.attname, a.attnotnull, bt.typname,
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
+       format_type(a.atttypid, a.atttypmod) AS spelled
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+WHERE n.nspname = $1::name AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY c.relname, a.attnum"""
+
+PRIMARY_KEYS_SQL = """
+SELECT c.relname, a.attname
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+WHERE i.indisprimary AND n.nspname = $1::name
+ORDER BY c.relname, k.ord"""
+
+FOREIGN_KEYS_SQL = """
+SELECT c.relname, a.attname, rc.relname, ra.attname
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid
+CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, refcol)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.col
+JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = u.refcol
+WHERE k.contype = 'f' AND n.nspname = $1::name AND array_length(k.conkey, 1) = 1
+ORDER BY 1, 2"""
+
+
+def logical_type(typname: str, typmod: int, spelled: str) -> tuple[str, str]:
+    """(policy logical type, source spelling) of a PostgreSQL column."""
+    if typname == "numeric":
+        if typmod >= 4:
+            precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
+            if precision <= 38:
+                return "numeric", f"numeric({precision},{scale})"
+        return "double", spelled  # unconstrained numeric -> float64, like DuckDB's scanner
+    return _NATIVE.get(typname, "text"), spelled  # anything else: its text form
+
+
+def select_expr(sql: str, typname: str, logical: str) -> str:
+    """``sql`` converted so that the driver returns (or Arrow casts to) the canonical type."""
+    if typname in _AS_IS:
+        return sql
+    casts = {"int2": "int4", "float4": "float8"}
+    if typname in casts:
+        return f"({sql})::{casts[typname]}"
+    if typname == "numeric":
+        return f"({sql})::{'text' if logical == 'numeric' else 'float8'}"
+    if typname == "inet":
+        return f"abbrev({sql})"  # '10.0.0.1', not text()'s '10.0.0.1/32'
+    return f"({sql})::text"
+
+
+def since_literal(value: Any, kind: str) -> str:
+    """A coerced cursor value as a quoted SQL literal; anything off its type's shape is refused."""
+    text = since_text(value)
+    if kind == "text":
+        if "\0" in text:
+            raise SourceError("a text cursor value holds a NUL character")
+        return "'" + text.replace("'", "''") + "'"
+    shape = _LITERAL_SHAPES.get(kind)
+    if shape is None or not shape.fullmatch(text):
+        raise SourceError(f"cursor value {text!r} is not a valid {kind}")
+    return f"'{text}'"
+
+
+def cursor_condition(
+    columns: Sequence[tuple[str, str]], literal: str, skip_versions: Sequence[int]
+) -> str:
+    """The rows a read since ``literal`` takes: any cursor column (``(quoted name, cast)``)
+    at or after it, except rows whose cursor columns are all at most it and whose version
+    is one of ``skip_versions`` (read already; see the module docstring)."""
+    since = [f"{name} >= ({literal}::{cast})" for name, cast in columns]
+    where = "(" + " OR ".join(since) + ")"
+    versions = sorted({int(v) for v in skip_versions if int(v) >= 3})  # 0-2: special ids
+    if versions:
+        later = " OR ".join(
+            f"coalesce({name} > ({literal}::{cast}), false)" for name, cast in columns
+        )
+        listed = ",".join(str(v) for v in versions)
+        where += f" AND NOT (xmin = ANY('{{{listed}}}'::xid[]) AND NOT ({later}))"
+    return where
+
+
+def version_column(columns: Sequence[tuple[str, str]], literal: str) -> str:
+    """A column holding the version (``xmin``) of the rows with a cursor column (``(quoted
+    name, cast)``) at ``literal``, and NULL elsewhere."""
+    at = " OR ".join(f"{name} = ({literal}::{cast})" for name, cast in columns)
+    return f"CASE WHEN {at} THEN xmin::text::bigint END AS _sm_version"

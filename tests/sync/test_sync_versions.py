@@ -1,0 +1,92 @@
+"""Incremental syncs from PostgreSQL read the rows at the watermark once, not on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import duckdb
+import psycopg
+import pytest
+
+from safemirror.config import ProjectConfig
+from safemirror.errors import SourceError
+from safemirror.sync.run import run_sync
+from tests.sync.tiny import TINY_SCHEMA, file_digest, rows, stamp
+
+pytestmark = pytest.mark.postgres
+
+MakeProject = Callable[..., ProjectConfig]
+
+
+@pytest.fixture
+def production(pg_url: str) -> Iterator[psycopg.Connection]:
+    """The tiny production in PostgreSQL; every device written by one transaction at one
+    instant (a bulk update), so the devices' watermark is shared by all of them."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(TINY_SCHEMA)
+        with conn.transaction():
+            for i in range(1, 21):
+                conn.execute(
+                    "INSERT INTO users VALUES (%s, %s, %s, %s, %s, NULL)",
+                    (i, f"person{i}@example.org", "US", stamp(1 + i % 9, 8), stamp(1 + i % 9, 8)),
+                )
+        with conn.transaction():
+            for i in range(1, 21):
+                conn.execute(
+                    "INSERT INTO devices VALUES (%s, %s, %s, 'Cam Pro 2', %s, NULL)",
+                    (100 + i, i, f"Nursery of person {i}", stamp(2)),
+                )
+        yield conn
+
+
+@pytest.fixture
+def project(
+    production: psycopg.Connection, pg_url: str, make_project: MakeProject
+) -> ProjectConfig:
+    return make_project(pg_url)
+
+
+def test_rows_at_the_watermark_are_read_once(project: ProjectConfig) -> None:
+    run_sync(project)
+    first = run_sync(project)  # the full run recorded no versions: the ties are read again
+    assert first.tables["devices"].rows_read == 20
+    before = rows(project, "SELECT * FROM devices ORDER BY ALL")
+    again = run_sync(project)
+    assert {name: o.rows_read for name, o in again.tables.items()} == {"users": 0, "devices": 0}
+    assert rows(project, "SELECT * FROM devices ORDER BY ALL") == before
+
+
+def test_rows_written_at_the_watermark_later_are_read(
+    project: ProjectConfig, production: psycopg.Connection
+) -> None:
+    run_sync(project)
+    run_sync(project)
+    # Later transactions at the devices' watermark itself: a new device, a device changed
+    # without moving its cursor, a device soft-deleted at the same instant.
+    production.execute(
+        "INSERT INTO devices VALUES (121, 1, 'late', 'Cam Mini', %s, NULL)", (stamp(2),)
+    )
+    production.execute("UPDATE devices SET model = 'Cam Pro 3' WHERE id = 105")
+    production.execute("UPDATE devices SET deleted_at = %s WHERE id = 106", (stamp(2),))
+    result = run_sync(project)
+    assert result.tables["devices"].rows_read == 3
+    assert result.tables["devices"].rows_left == 1
+    assert rows(project, "SELECT count(*) FROM devices") == [(20,)]  # +1 new, -1 deleted
+    models = rows(project, "SELECT model, count(*) FROM devices GROUP BY 1 ORDER BY 1")
+    assert models == [("Cam Mini", 1), ("Cam Pro 2", 18), ("Cam Pro 3", 1)]
+    assert run_sync(project).tables["devices"].rows_read == 0
+
+
+def test_a_damaged_version_record_is_refused(project: ProjectConfig) -> None:
+    run_sync(project)
+    run_sync(project)
+    con = duckdb.connect(str(project.mirror))
+    con.execute(
+        "UPDATE _sm_state SET watermark = json_object('t', 'json', 'v', 1, "
+        "'read_at_mark', json_array('1); DROP TABLE devices; --')) WHERE table_name = 'devices'"
+    )
+    con.close()
+    digest = file_digest(project.mirror)
+    with pytest.raises(SourceError, match="watermark record is damaged"):
+        run_sync(project)
+    assert file_digest(project.mirror) == digest
