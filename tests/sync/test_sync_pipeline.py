@@ -192,21 +192,44 @@ def test_staging_in_memory_or_in_a_temporary_table_gives_the_same_mirror(
 
 
 class _FakeFeed:
-    def __init__(self, name: str, log: list[str]) -> None:
-        self.name, self.log = name, log
+    def __init__(self, name: str, log: list[str], read_ended: Callable[[], None]) -> None:
+        self.name, self.log, self.read_ended = name, log, read_ended
         log.append(f"start {name}")
 
     def close(self) -> None:
         self.log.append(f"close {self.name}")
 
 
+def _queue(log: list[str], ahead: int, streams: int | None = None) -> FeedQueue:
+    plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
+    return FeedQueue(
+        lambda plan, ended: _FakeFeed(plan.name, log, ended),  # type: ignore[arg-type, return-value]
+        plans,
+        ahead,
+        streams,
+    )
+
+
 def test_feed_queue_keeps_a_fixed_number_of_tables_reading_ahead() -> None:
     log: list[str] = []
-    plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
-    with closing(FeedQueue(lambda plan: _FakeFeed(plan.name, log), plans, 2)) as feeds:  # type: ignore[arg-type, return-value]
+    with closing(_queue(log, 2)) as feeds:
         assert log == ["start a", "start b"]
         first = feeds.next()
         assert first.name == "a" and log[-1] == "start c"  # type: ignore[attr-defined]
         assert feeds.next().name == "b" and log[-1] == "start d"  # type: ignore[attr-defined]
         assert feeds.next().name == "c" and len(log) == 4  # type: ignore[attr-defined]
+    assert sorted(x for x in log if x.startswith("close")) == [f"close {n}" for n in "abcd"]
+
+
+def test_feed_queue_bounds_the_reads_open_at_once() -> None:
+    log: list[str] = []
+    with closing(_queue(log, 2, streams=2)) as feeds:
+        a = feeds.next()
+        assert log == ["start a", "start b"]  # c waits: a and b still read
+        a.read_ended()  # type: ignore[attr-defined]
+        a.read_ended()  # type: ignore[attr-defined]  # once is what counts
+        assert log == ["start a", "start b", "start c"]
+        assert feeds.next().name == "b" and len(log) == 3  # type: ignore[attr-defined]
+        assert feeds.next().name == "c" and len(log) == 3  # type: ignore[attr-defined]
+        assert feeds.next().name == "d" and log[-1] == "start d"  # type: ignore[attr-defined]  # needed: started
     assert sorted(x for x in log if x.startswith("close")) == [f"close {n}" for n in "abcd"]

@@ -3,7 +3,9 @@
 A run starts the next table's feed before it writes the current one, so the source reads
 and the transforms of one table overlap with the mirror writes of the one before. The
 transforms share one lock: the pseudonym caches are shared across tables and not
-thread-safe.
+thread-safe. A run may also bound the reads open on the source at once: each holds a
+server session, and a PostgreSQL session costs the server a process to start (about 5 ms
+of its CPU), more than an incremental table's rows often do.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class TableFeed:
         batch_rows: int,
         lock: threading.Lock,
         versions_at: Any | None = None,
+        read_ended: Callable[[], None] | None = None,
     ) -> None:
         self.plan = plan
         self.versions: set[int] = set()  # of the rows read at ``versions_at`` (if given)
@@ -52,6 +55,8 @@ class TableFeed:
             versions=self.versions,
             batch_rows=batch_rows,
         )
+        if read_ended is not None:
+            raw = _until_read(raw, read_ended)
         self._ahead = ReadAhead(self._shape(batch) for batch in raw)
 
     def _shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -73,37 +78,78 @@ class TableFeed:
         self._ahead.close()
 
 
-class FeedQueue:
-    """The tables' feeds in plan order, with ``ahead`` of them reading at any time.
+def _until_read(
+    rows: Iterator[pa.RecordBatch], ended: Callable[[], None]
+) -> Iterator[pa.RecordBatch]:
+    """``rows``; then ``ended()``, once the source has yielded the last (or stopped)."""
+    try:
+        yield from rows
+    finally:
+        ended()
 
-    Creating the queue starts the first ``ahead`` feeds; ``next()`` hands over the next
-    feed and starts one more; ``close()`` closes every feed started.
+
+class FeedQueue:
+    """The tables' feeds in plan order: ``ahead`` of them started before they are needed,
+    and, with ``streams``, at most that many still reading from the source; a feed held
+    back starts when a read ends, or at once when it is needed.
+
+    ``start(plan, read_ended)`` makes a feed that calls ``read_ended`` once its read is
+    over. ``next()`` hands over the next feed; ``close()`` closes every feed started.
     """
 
     def __init__(
-        self, start: Callable[[TablePlan], TableFeed], plans: list[TablePlan], ahead: int
+        self,
+        start: Callable[[TablePlan, Callable[[], None]], TableFeed],
+        plans: list[TablePlan],
+        ahead: int,
+        streams: int | None = None,
     ) -> None:
         self._start = start
+        self._ahead = max(1, ahead)
+        self._streams = streams if streams is not None else len(plans) + 1
+        self._streaming = 0  # feeds started whose read is not over
+        self._lock = threading.Lock()
         self._waiting = deque(plans)
-        self._reading: deque[TableFeed] = deque()
+        self._reading: deque[TableFeed] = deque()  # started, not handed over yet
         self._started: list[TableFeed] = []
         try:
-            for _ in range(max(1, ahead)):
-                self._launch()
+            with self._lock:
+                self._fill()
         except BaseException:
             self.close()
             raise
 
+    def _fill(self) -> None:
+        """Start feeds while both limits allow (the lock held)."""
+        while (
+            self._waiting and len(self._reading) < self._ahead and self._streaming < self._streams
+        ):
+            self._launch()
+
     def _launch(self) -> None:
-        if self._waiting:
-            feed = self._start(self._waiting.popleft())
-            self._started.append(feed)
-            self._reading.append(feed)
+        """Start the next waiting feed (the lock held)."""
+        ended = threading.Event()
+
+        def read_ended() -> None:
+            with self._lock:
+                if ended.is_set():
+                    return
+                ended.set()
+                self._streaming -= 1
+                self._fill()
+
+        feed = self._start(self._waiting.popleft(), read_ended)
+        self._streaming += 1
+        self._started.append(feed)
+        self._reading.append(feed)
 
     def next(self) -> TableFeed:
-        """The next table's feed (already reading); the one after it starts now."""
-        feed = self._reading.popleft()
-        self._launch()
+        """The next table's feed (reading already, or started now)."""
+        with self._lock:
+            if not self._reading:
+                self._launch()  # held back by ``streams``: needed now
+            feed = self._reading.popleft()
+            self._fill()
         return feed
 
     def versions(self) -> dict[str, set[int]]:

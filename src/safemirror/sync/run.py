@@ -11,7 +11,7 @@ import gc
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ from safemirror.transforms.registry import TransformContext
 from safemirror.verify import TextValues, VerifyReport, check_mirror_text, read_mirror_text
 
 READ_AHEAD = 2  # tables read and transformed ahead of the one being written
+INCREMENTAL_STREAMS = 2  # source reads open at once when every table is incremental
 MAX_VERSIONS = 1000  # row versions recorded with a watermark at most (see sources.pg_sql)
 COMPACT_EVERY = 16  # every so many runs after a full one, the publish merges sparse row groups
 
@@ -194,19 +195,26 @@ def _write_tables(
 
 
 def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str, Any]) -> FeedQueue:
-    """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time);
-    an incremental read records the versions of the rows it reads at the table's mark."""
+    """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time, and
+    when every table is incremental, ``INCREMENTAL_STREAMS`` reads at once); an incremental
+    read records the versions of the rows it reads at the table's mark."""
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     lock = threading.Lock()  # the transforms share the pseudonym caches
 
-    def start(plan: TablePlan) -> TableFeed:
+    def start(plan: TablePlan, read_ended: Callable[[], None]) -> TableFeed:
         transform = TableTransform(plan.name, plan.policy, ctx)
-        at = marks[plan.name] if plan.incremental else None
         return TableFeed(
-            run.source, plan, transform, batch_rows=run.batch_rows, lock=lock, versions_at=at
+            run.source,
+            plan,
+            transform,
+            batch_rows=run.batch_rows,
+            lock=lock,
+            versions_at=marks[plan.name] if plan.incremental else None,
+            read_ended=read_ended,
         )
 
-    return FeedQueue(start, plans, READ_AHEAD)
+    streams = INCREMENTAL_STREAMS if all(p.incremental for p in plans) else None
+    return FeedQueue(start, plans, READ_AHEAD, streams)
 
 
 def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
