@@ -105,3 +105,21 @@ def test_versions_are_written_as_numbers_only() -> None:
     )
     with pytest.raises(ValueError):
         cursor_condition([('"ts"', "timestamptz")], "'x'", ["1); DROP TABLE t; --"])
+
+
+def test_a_server_without_row_versions_reads_every_row(db: psycopg.Connection, pg_url: str) -> None:
+    with PostgresSource(pg_url) as src:
+        versions: set[int] = set()
+        assert _ids(src, since=MARK, versions_at=MARK, versions=versions) == [1, 2, 3, 4, 5]
+        assert src._versioned is True  # PostgreSQL itself: asked once, and it has them
+        src._versioned = False  # as a server speaking the protocol without xmin answers
+        again: set[int] = set()
+        skip = sorted(versions)
+        assert _ids(src, since=MARK, skip_versions=skip, versions_at=MARK, versions=again) == [
+            1,
+            2,
+            3,
+            4,
+            5,
+        ]
+        assert again == set()

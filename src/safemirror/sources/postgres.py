@@ -121,6 +121,7 @@ class PostgresSource:
         self._tables: dict[str, TableInfo] | None = None
         self._pgtypes: dict[str, dict[str, str]] = {}
         self._unicode_lower: bool | None = None
+        self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
@@ -244,6 +245,8 @@ class PostgresSource:
         info, cols = self._resolve(table, columns)
         select, where = self._select_list(table, cols), ""
         recording = versions is not None and versions_at is not None
+        if (recording or skip_versions) and not self._rows_versioned(table):
+            recording, skip_versions = False, ()
         if since is not None or recording:
             if not cursor:
                 raise SourceError(f"reading {table!r} by its cursor needs cursor columns")
@@ -367,6 +370,19 @@ class PostgresSource:
         found = self._query(sql, (json.dumps(sorted(set(folded))),))
         values: list[str] = sorted(v for v in found.column(0).to_pylist() if v is not None)
         return values
+
+    def _rows_versioned(self, table: str) -> bool:
+        """Whether the server gives rows an ``xmin`` (PostgreSQL does; some servers that
+        speak its protocol do not): asked once, of the first table read by version."""
+        if self._versioned is None:
+            try:
+                with self._query_lock, self._conn.cursor() as cur:
+                    cur.execute(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
+                    cur.fetch_arrow_table()
+                self._versioned = True
+            except adbc_driver_manager.Error:
+                self._versioned = False
+        return self._versioned
 
     def _folds_unicode(self) -> bool:
         if self._unicode_lower is None:
