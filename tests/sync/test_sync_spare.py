@@ -149,6 +149,20 @@ def test_a_full_run_or_new_policy_leaves_no_spare(
     assert not spare_of(changed).exists()
 
 
+def _bring_up_to_date(tmp_path: Path, spare: bytearray, live: bytearray) -> int:
+    """``_copy_over`` of ``live`` onto a file holding ``spare``; checks the result, returns
+    the bytes written."""
+    (tmp_path / "live").write_bytes(live)
+    (tmp_path / "spare").write_bytes(spare)
+    fd = os.open(tmp_path / "spare", os.O_RDWR)
+    try:
+        written = _copy_over(tmp_path / "live", fd)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "spare").read_bytes() == bytes(live)
+    return written
+
+
 @pytest.mark.parametrize(
     ("old_size", "new_size"),
     [(0, 700_000), (700_000, 700_000), (300_000, 900_000), (900_000, 300_001), (500_000, 0)],
@@ -167,14 +181,7 @@ def test_the_spare_is_brought_up_to_date_block_by_block(
     spare = bytearray(live[:old_size]) + bytearray(rng.randbytes(max(0, old_size - new_size)))
     if len(spare) > 300_000:
         spare[299_990:300_010] = bytes(20)  # differs across a block boundary (256 KiB)
-    (tmp_path / "live").write_bytes(live)
-    (tmp_path / "spare").write_bytes(spare)
-    fd = os.open(tmp_path / "spare", os.O_RDWR)
-    try:
-        written = _copy_over(tmp_path / "live", fd)
-    finally:
-        os.close(fd)
-    assert (tmp_path / "spare").read_bytes() == bytes(live)
+    written = _bring_up_to_date(tmp_path, spare, live)
     assert written < new_size or old_size == 0 or new_size == 0  # unchanged blocks are skipped
 
 
@@ -222,6 +229,9 @@ def test_the_working_copy_is_the_only_database_every_cursor_sees(
         assert databases == [("_sm_working", str(ws.work))]
         cursor = con.cursor()  # a writer's cursor works on the copy, not on a scratch db
         assert cursor.execute("SELECT count(*) FROM users").fetchall() == [(20,)]
+        # no DuckDB progress bar in the middle of the sync's own output, on any cursor
+        progress = "SELECT current_setting('enable_progress_bar')"
+        assert cursor.execute(progress).fetchall() == [(False,)]
         cursor.close()
         (temp,) = con.execute("SELECT current_setting('temp_directory')").fetchall()[0]
         assert temp == f"{ws.work}.tmp"  # spills beside the copy, removed with it
@@ -253,3 +263,18 @@ def test_a_killed_runs_spill_directory_is_removed(project: ProjectConfig) -> Non
     (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 100)
     run_sync(project)
     assert not spill.exists()
+
+
+@pytest.mark.parametrize("window_blocks", [1, 3, 64])
+def test_only_the_blocks_that_differ_are_written(
+    tmp_path: Path, window_blocks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspace, "_WINDOW", window_blocks * workspace._BLOCK)
+    block = workspace._BLOCK
+    live = bytearray(random.Random(5).randbytes(5 * block + 1000))  # ends in a partial block
+    spare = bytearray(live)
+    spare[block + 17] ^= 0xFF  # one byte in the second block
+    spare[4 * block - 1] ^= 0xFF  # the last byte of the fourth
+    spare[5 * block + 999] ^= 0xFF  # the partial block's last byte
+    written = _bring_up_to_date(tmp_path, spare, live)
+    assert written == 2 * block + 1000
