@@ -123,3 +123,20 @@ def test_a_server_without_row_versions_reads_every_row(db: psycopg.Connection, p
             5,
         ]
         assert again == set()
+
+
+def test_a_source_column_named_like_the_version_column_is_kept(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE odd (id bigint PRIMARY KEY, _sm_version text, ts timestamptz)")
+        conn.execute("INSERT INTO odd VALUES (1, 'mine', %s), (2, NULL, %s)", (MARK, BEFORE))
+    versions: set[int] = set()
+    with PostgresSource(pg_url) as src:
+        rows = list(
+            src.read(
+                "odd", ["id", "_sm_version"], cursor=["ts"], versions_at=MARK, versions=versions
+            )
+        )
+    table = pa.Table.from_batches(rows).sort_by("id")
+    assert table.column_names == ["id", "_sm_version"]
+    assert table.column("_sm_version").to_pylist() == ["mine", None]
+    assert len(versions) == 1

@@ -71,7 +71,9 @@ def decode_watermark(text: str) -> tuple[Any, tuple[int, ...]]:
     obj = json.loads(text)
     kind, value = obj["t"], obj["v"]
     versions = obj.get("read_at_mark") or []
-    if not isinstance(versions, list) or not all(type(v) is int for v in versions):
+    if not isinstance(versions, list) or not all(
+        type(v) is int and 0 <= v < 2**32 for v in versions
+    ):
         raise SourceError(
             "the mirror's watermark record is damaged",
             hint="run 'safemirror sync --full' to rebuild it",

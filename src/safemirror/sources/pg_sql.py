@@ -149,7 +149,7 @@ def cursor_condition(
     is one of ``skip_versions`` (read already; see the module docstring)."""
     since = [f"{name} >= ({literal}::{cast})" for name, cast in columns]
     where = "(" + " OR ".join(since) + ")"
-    versions = sorted({int(v) for v in skip_versions if int(v) >= 3})  # 0-2: special ids
+    versions = sorted({int(v) for v in skip_versions if 3 <= int(v) < 2**32})  # 0-2: special
     if versions:
         later = " OR ".join(
             f"coalesce({name} > ({literal}::{cast}), false)" for name, cast in columns

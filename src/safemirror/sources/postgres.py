@@ -100,7 +100,7 @@ def _take_versions(batch: pa.RecordBatch, versions: set[int]) -> pa.RecordBatch:
     """``batch`` without its last column, whose row versions go into ``versions``."""
     last = batch.num_columns - 1
     versions.update(pc.unique(pc.drop_null(batch.column(last))).to_pylist())
-    return batch.drop_columns([batch.schema.field(last).name])
+    return batch.select(range(last))  # by position: a source column may share its name
 
 
 def _rows(table: pa.Table) -> list[tuple[Any, ...]]:

@@ -85,12 +85,20 @@ def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str
 
 def _watermark(plan: TablePlan, mark: Any, read: set[int]) -> tuple[Any, tuple[int, ...]]:
     """What a run records for ``plan``'s table: its mark, and the versions of the rows at
-    the mark that it read (``read``) or that the run before read at the same mark; a
+    the mark that it read (``read``) or that the run before read at the same mark. Only
+    when the read covered the mark: a watermark that went back keeps no versions. A
     table now empty keeps the watermark it had."""
     if mark is None:
         return (plan.since, plan.skip_versions) if plan.incremental else (None, ())
-    if plan.since is not None and type(mark) is type(plan.since) and mark == plan.since:
-        read = read | set(plan.skip_versions)  # left out of this read: read before
+    if plan.since is not None:
+        try:
+            covered = bool(mark >= plan.since)
+        except TypeError:  # a cursor of another type now: nothing is known
+            covered = False
+        if not covered:
+            return mark, ()
+        if mark == plan.since:
+            read = read | set(plan.skip_versions)  # left out of this read: read before
     return mark, tuple(sorted(read)[:MAX_VERSIONS])
 
 
