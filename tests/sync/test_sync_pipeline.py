@@ -233,3 +233,39 @@ def test_feed_queue_bounds_the_reads_open_at_once() -> None:
         assert feeds.next().name == "c" and len(log) == 3  # type: ignore[attr-defined]
         assert feeds.next().name == "d" and log[-1] == "start d"  # type: ignore[attr-defined]  # needed: started
     assert sorted(x for x in log if x.startswith("close")) == [f"close {n}" for n in "abcd"]
+
+
+def test_a_feed_that_fails_to_start_after_a_read_fails_where_it_is_needed() -> None:
+    log: list[str] = []
+    failing = {"c"}
+
+    def start(plan: Any, ended: Callable[[], None]) -> _FakeFeed:
+        if plan.name in failing:
+            failing.discard(plan.name)  # fails once, in the thread whose read ended
+            raise RuntimeError(f"cannot start {plan.name}")
+        return _FakeFeed(plan.name, log, ended)
+
+    plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
+    with closing(FeedQueue(start, plans, 2, streams=2)) as feeds:  # type: ignore[arg-type]
+        a = feeds.next()
+        a.read_ended()  # type: ignore[attr-defined]  # starting c fails here: c keeps its place
+        assert log == ["start a", "start b"]
+        assert feeds.next().name == "b"  # type: ignore[attr-defined]
+        assert feeds.next().name == "c"  # type: ignore[attr-defined]  # started where needed
+        assert feeds.next().name == "d"  # type: ignore[attr-defined]
+
+
+def test_a_feed_that_cannot_start_raises_where_it_is_needed() -> None:
+    log: list[str] = []
+
+    def start(plan: Any, ended: Callable[[], None]) -> _FakeFeed:
+        if plan.name == "c":
+            raise RuntimeError("cannot start c")
+        return _FakeFeed(plan.name, log, ended)
+
+    plans: list[Any] = [type("Plan", (), {"name": n})() for n in "abcd"]
+    with closing(FeedQueue(start, plans, 2, streams=2)) as feeds:  # type: ignore[arg-type]
+        feeds.next().read_ended()  # type: ignore[attr-defined]
+        assert feeds.next().name == "b"  # type: ignore[attr-defined]
+        with pytest.raises(RuntimeError, match="cannot start c"):
+            feeds.next()

@@ -10,6 +10,7 @@ of its CPU), more than an incremental table's rows often do.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -94,7 +95,9 @@ class FeedQueue:
     back starts when a read ends, or at once when it is needed.
 
     ``start(plan, read_ended)`` makes a feed that calls ``read_ended`` once its read is
-    over. ``next()`` hands over the next feed; ``close()`` closes every feed started.
+    over. ``next()`` hands over the next feed; ``close()`` closes every feed started. A
+    feed that fails to start ahead of time is started again when it is needed, so its
+    failure is raised by the ``next()`` that asks for it.
     """
 
     def __init__(
@@ -136,9 +139,13 @@ class FeedQueue:
                     return
                 ended.set()
                 self._streaming -= 1
-                self._fill()
+                # Runs in the ended read's thread: a feed that fails to start here stays
+                # waiting, and ``next()`` starts it again, so the failure is raised there.
+                with contextlib.suppress(Exception):
+                    self._fill()
 
-        feed = self._start(self._waiting.popleft(), read_ended)
+        feed = self._start(self._waiting[0], read_ended)
+        self._waiting.popleft()
         self._streaming += 1
         self._started.append(feed)
         self._reading.append(feed)
@@ -147,9 +154,10 @@ class FeedQueue:
         """The next table's feed (reading already, or started now)."""
         with self._lock:
             if not self._reading:
-                self._launch()  # held back by ``streams``: needed now
+                self._launch()  # held back, or failed to start ahead: needed now
             feed = self._reading.popleft()
-            self._fill()
+            with contextlib.suppress(Exception):  # one failing ahead raises when needed
+                self._fill()
         return feed
 
     def versions(self) -> dict[str, set[int]]:
