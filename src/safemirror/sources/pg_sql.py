@@ -9,7 +9,10 @@ takes at the new watermark, and the run records those versions with it. A transa
 rows are visible to a read all together or not at all: every row at the watermark written
 by a recorded transaction was read then, and the next read leaves such rows out. A row
 written since has a new ``xmin`` and is read. Recording only some versions is always safe:
-the rows of the others are read again.
+the rows of the others are read again. The run records versions only when its read covered
+the new watermark (one that went back records none). Transaction ids are 32 bits and come
+round again only after some four billion transactions; even then only a row stamped
+exactly at an old watermark could be taken for one already read.
 """
 
 from __future__ import annotations
