@@ -51,7 +51,7 @@ class MirrorState:
     table_hashes: dict[str, str] = field(default_factory=dict)
 
 
-def encode_watermark(value: Any, versions: Sequence[int] | None = None) -> str:
+def encode_watermark(value: Any, versions: Sequence[int] = ()) -> str:
     """A watermark as JSON, with the versions of the rows at it that the run read."""
     if isinstance(value, datetime):
         obj: dict[str, Any] = {"t": "datetime", "v": value.isoformat()}
@@ -166,7 +166,7 @@ def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
 
 def write_watermarks(
     con: duckdb.DuckDBPyConnection,
-    marks: Sequence[tuple[str, Any, Sequence[int] | None, str]],
+    marks: Sequence[tuple[str, Any, Sequence[int], str]],
     fingerprint: str,
     at: datetime,
 ) -> None:

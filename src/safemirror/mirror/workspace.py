@@ -21,11 +21,11 @@ DuckDB starts while the live mirror is copied, in a thread of its own (starting 
 instance and listing its built-in catalog take tens of ms); the finished copy is then
 attached to it as its only database. DuckDB never syncs the private copy itself
 (``fsync_mode`` NONE): nothing reads it before the publish, which syncs the closed file
-once before the rename. A run's changes go into
-the copy in one transaction (or, for incremental tables written at once, one per table,
-whose commits only append to the copy's log; see ``sync.writes``), and the run's final
-commit writes everything straight into the file (a checkpoint); the fresh copy is flushed
-to disk in the background meanwhile, so that the final sync finds little left to write.
+once before the rename. A run's changes go into the copy in one transaction (or, for
+incremental tables written at once, one per table, whose commits only append to the copy's
+log; see ``sync.writes``), and the run's final commit writes everything straight into the
+file (a checkpoint); the fresh copy is flushed to disk in the background meanwhile, so
+that the final sync finds little left to write.
 Merging half-empty row groups (DuckDB's vacuum) is left to *compacting* publishes, which
 the caller asks for now and then: an incremental run appends a small row group per table
 and marks replaced rows deleted, and folding those in on every run would cost more than
