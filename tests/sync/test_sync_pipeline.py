@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -21,7 +22,7 @@ from safemirror.mirror.tables import mirror_layout
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
-from safemirror.sync.feed import FeedQueue
+from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.run import run_sync
 from safemirror.sync.stream import ReadAhead
 from safemirror.verify import TextValues, count_text_values, verify_connection
@@ -269,3 +270,65 @@ def test_a_feed_that_cannot_start_raises_where_it_is_needed() -> None:
         assert feeds.next().name == "b"  # type: ignore[attr-defined]
         with pytest.raises(RuntimeError, match="cannot start c"):
             feeds.next()
+
+
+class _ListSource:
+    """A source of one table whose read yields ``batches``."""
+
+    def __init__(self, batches: list[pa.RecordBatch]) -> None:
+        self.batches = batches
+        self.schema = pa.schema([("id", pa.int64()), ("email", pa.string())])
+
+    def schema_of(self, table: str, columns: list[str]) -> pa.Schema:
+        return self.schema
+
+    def read(self, table: str, columns: list[str], **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        return iter(self.batches)
+
+
+def _feed(source: _ListSource, lock: threading.Lock, ended: Callable[[], None]) -> TableFeed:
+    plan: Any = SimpleNamespace(
+        name="users",
+        select=["id", "email"],
+        since=None,
+        skip_versions=(),
+        policy=SimpleNamespace(cursor=[], delete_marker=None),
+    )
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return batch.drop_columns(["email"])  # stands in for the table's transform
+
+    return TableFeed(
+        source,  # type: ignore[arg-type]
+        plan,
+        transform,  # type: ignore[arg-type]
+        batch_rows=100,
+        lock=lock,
+        read_ended=ended,
+    )
+
+
+def test_a_feed_starts_its_read_while_another_holds_the_transforms_lock() -> None:
+    rows = pa.RecordBatch.from_pydict({"id": [1, 2], "email": ["a@x.io", "b@x.io"]})
+    lock, ended = threading.Lock(), threading.Event()
+    with lock:  # another feed's transform, for as long as it takes
+        started: list[TableFeed] = []
+        starting = threading.Thread(
+            target=lambda: started.append(_feed(_ListSource([rows]), lock, ended.set))
+        )
+        starting.start()
+        starting.join(timeout=5)
+        assert started, "starting a feed waited for the transforms' lock"
+    schema, batches = started[0].batches()
+    assert schema.names == ["id", "_sm_deleted"]
+    assert [b.to_pydict() for b in batches] == [{"id": [1, 2], "_sm_deleted": [False, False]}]
+    assert ended.wait(timeout=5)
+    started[0].close()
+
+
+def test_a_feed_with_no_rows_still_gives_the_mirror_schema() -> None:
+    feed = _feed(_ListSource([]), threading.Lock(), lambda: None)
+    schema, batches = feed.batches()
+    assert schema == pa.schema([("id", pa.int64()), ("_sm_deleted", pa.bool_())])
+    assert list(batches) == []
+    feed.close()

@@ -44,8 +44,7 @@ class TableFeed:
         self.versions: set[int] = set()  # of the rows read at ``versions_at`` (if given)
         self._transform = transform
         self._lock = lock
-        empty = pa.RecordBatch.from_pylist([], schema=source.schema_of(plan.name, plan.select))
-        self.fallback = self._shape(empty).schema  # the mirror schema when no batch comes
+        self._read_schema = source.schema_of(plan.name, plan.select)
         raw = source.read(
             plan.name,
             plan.select,
@@ -71,9 +70,16 @@ class TableFeed:
             deleted = pa.repeat(pa.scalar(False), batch.num_rows)
         return out.append_column(DELETED, deleted)
 
+    def _empty_schema(self) -> pa.Schema:
+        """The mirror schema when no batch comes, shaped only then. A feed is often
+        started by the thread whose read just ended (see ``FeedQueue``), before that
+        thread hands over the end of its rows: waiting there for the transforms' lock,
+        which another feed may hold for a while, would hold up the table being written."""
+        return self._shape(pa.RecordBatch.from_pylist([], schema=self._read_schema)).schema
+
     def batches(self) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         """The mirror schema and the batches (waits for the first one)."""
-        return with_schema(self._ahead, self.fallback)
+        return with_schema(self._ahead, self._empty_schema)
 
     def close(self) -> None:
         self._ahead.close()

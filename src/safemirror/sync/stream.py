@@ -90,13 +90,14 @@ def as_reader(
 
 
 def with_schema(
-    batches: Iterable[pa.RecordBatch], fallback: pa.Schema
+    batches: Iterable[pa.RecordBatch], fallback: pa.Schema | Callable[[], pa.Schema]
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """The schema of the first batch (``fallback`` when there is none) and all batches."""
+    """The schema of the first batch and all batches; when there is none, ``fallback``
+    (or what it returns, when it is a function: called only then)."""
     iterator = iter(batches)
     first = next(iterator, None)
     if first is None:
-        return fallback, iter(())
+        return (fallback if isinstance(fallback, pa.Schema) else fallback()), iter(())
 
     def chained() -> Iterator[pa.RecordBatch]:
         yield first
