@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safemirror.mirror.schema import ENTERED, is_system, quote
+from safemirror.mirror.schema import ENTERED, REBUILT_SUFFIX, is_system, quote
 from safemirror.mirror.tables import mirror_layout
 from safemirror.mirror.textcounts import count_columns
 from safemirror.policy.detectors.registry import mirror_detectors
@@ -68,7 +68,7 @@ def _mirror_layout(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     return {
         table: dict(columns)
         for table, columns in mirror_layout(con).items()
-        if not is_system(table) and not table.endswith("__sm_new")
+        if not is_system(table) and not table.endswith(REBUILT_SUFFIX)
     }
 
 

@@ -8,6 +8,7 @@ DELETED = "_sm_deleted"  # only in the stream: a row the source has soft-deleted
 STAGE = "_sm_stage"
 PREVIOUS = "_sm_previous"  # a full run's read-only view of the mirror it replaces
 WORKING = "_sm_working"  # the working copy, as a sync's DuckDB instance names it
+REBUILT_SUFFIX = "__sm_new"  # a table rebuilt in place is built beside it under this suffix
 
 SYSTEM_DDL = {  # system table -> its definition
     "_sm_runs": """CREATE TABLE IF NOT EXISTS _sm_runs (
@@ -32,3 +33,9 @@ def quote(identifier: str) -> str:
 
 def is_system(name: str) -> bool:
     return name.startswith(SYSTEM_PREFIX)
+
+
+def reserved_name(name: str) -> bool:
+    """True for a name the mirror keeps for itself (DuckDB ignores case)."""
+    folded = name.lower()
+    return folded.startswith(SYSTEM_PREFIX) or folded.endswith(REBUILT_SUFFIX)
