@@ -162,3 +162,31 @@ def test_domain_names_are_valid() -> None:
     assert domain_name("2fa") == "d_2fa"
     assert domain_name("***") == "value"
     assert Action.PSEUDONYMIZE.value == "pseudonymize"
+
+
+def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(
+            'CREATE TABLE things (id bigint PRIMARY KEY, "Active" boolean, active boolean, '
+            "_sm_deleted boolean)"
+        )
+        con.execute('CREATE TABLE "Gadgets" (id bigint PRIMARY KEY, label text)')
+        con.execute("CREATE TABLE gadgets (id bigint PRIMARY KEY, label text)")
+        con.execute("CREATE TABLE _sm_runs (id bigint PRIMARY KEY, label text)")
+        con.execute("CREATE TABLE odd (_sm_id bigint PRIMARY KEY, label text)")
+        con.execute("INSERT INTO things VALUES (1, true, false, false)")
+    with open_source(pg_url) as source:  # type: ignore[attr-defined]
+        text = suggest_policy(source)
+        policy = policy_from_data(yaml.safe_load(text), "suggested")  # a valid policy
+        assert check_policy(policy, source.tables()) == []
+    assert policy.mirrored_tables.keys() == {"Gadgets", "things"}
+    assert policy.tables["gadgets"].skip and policy.tables["_sm_runs"].skip
+    assert policy.tables["odd"].skip
+    things = policy.tables["things"].columns
+    assert things["Active"].action is Action.KEEP  # what an unreserved boolean gets
+    assert things["active"].action is Action.DROP and things["_sm_deleted"].action is Action.DROP
+    assert "the mirror ignores case and already has 'Gadgets'" in text
+    assert "the mirror ignores case and already has 'Active'" in text
+    assert "a key column: a name safemirror keeps for itself" in text

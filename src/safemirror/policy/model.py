@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from safemirror.mirror.schema import REBUILT_SUFFIX, SYSTEM_PREFIX, reserved_name
+
 LOGICAL_TYPES = (
     "bigint",
     "integer",
@@ -86,6 +88,26 @@ class ColumnPolicy(_Strict):
         return self.action in (Action.DROP, Action.SECRET, Action.PSEUDONYMIZE)
 
 
+def _check_mirror_names(kind: str, names: list[str]) -> None:
+    """Refuse mirror names DuckDB cannot keep apart (it ignores case) or that safemirror
+    keeps for its own tables and columns."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if reserved_name(name):
+            raise ValueError(
+                f"{kind} '{name}' would reach the mirror under a name safemirror keeps for "
+                f"itself (prefix '{SYSTEM_PREFIX}', suffix '{REBUILT_SUFFIX}'): rename it in "
+                f"the source, or {'drop it' if kind == 'column' else 'skip it'}"
+            )
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise ValueError(
+                f"{kind}s '{other}' and '{name}' differ only in case, which the mirror "
+                f"(DuckDB) does not tell apart: {'drop' if kind == 'column' else 'skip'} "
+                "one of them"
+            )
+
+
 class TablePolicy(_Strict):
     """One table: its keys, its change cursor and its columns."""
 
@@ -132,6 +154,7 @@ class TablePolicy(_Strict):
             for name in names:
                 if name not in self.columns:
                     raise ValueError(f"{role} names column '{name}', which is not classified")
+        _check_mirror_names("column", self.mirrored_columns)
         for name in self.primary_key:
             if not self.columns[name].moves:
                 raise ValueError(
@@ -170,6 +193,11 @@ class Policy(_Strict):
         if not isinstance(value, dict):
             return value
         return {name: ({"skip": True} if spec == "skip" else spec) for name, spec in value.items()}
+
+    @model_validator(mode="after")
+    def _distinct_tables(self) -> Policy:
+        _check_mirror_names("table", list(self.mirrored_tables))
+        return self
 
     @property
     def mirrored_tables(self) -> dict[str, TablePolicy]:

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safemirror.mirror.schema import reserved_name
 from safemirror.policy.classify import Choice, classify
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
 
@@ -54,6 +55,17 @@ def _key(name: str) -> str:
     return name if plain else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _unfit_name(name: str, seen: dict[str, str]) -> str:
+    """Why ``name`` cannot reach the mirror (empty if it can), given the names already taken
+    (folded -> as spelled; ``name`` is added): reserved, or the same as one but for case."""
+    if reserved_name(name):
+        return "a name safemirror keeps for itself ('_sm_…', '…__sm_new'): rename it to mirror it"
+    other = seen.setdefault(name.lower(), name)
+    if other != name:
+        return f"the mirror ignores case and already has '{other}'"
+    return ""
+
+
 def _flow(choice: Choice, col: ColumnInfo) -> str:
     items = [f"action: {choice.action}"]
     items += [f"{k}: {_key(v) if isinstance(v, str) else v}" for k, v in choice.params.items()]
@@ -67,6 +79,7 @@ def _table_lines(
     sample: pa.Table,
     fks: dict[str, tuple[str, str]],
     tables: dict[str, TableInfo],
+    seen_tables: dict[str, str],
 ) -> list[str]:
     key = primary = list(info.primary_key)
     note = ""
@@ -78,6 +91,13 @@ def _table_lines(
             f"  {_key(name)}: skip  # no primary key: a mirror row could not be "
             "identified; declare one, then classify this table"
         ]
+    seen: dict[str, str] = {}  # the names of the columns that reach the mirror, folded
+    unfit = next(filter(None, (_unfit_name(k, seen) for k in key)), "")
+    if unfit:
+        return [f"  {_key(name)}: skip  # a key column: {unfit}"]
+    unfit = _unfit_name(name, seen_tables)
+    if unfit:
+        return [f"  {_key(name)}: skip  # {unfit}"]
     cursor, marker = _cursor(info, sample)
     lines = [f"  {_key(name)}:", f"    primary_key: [{', '.join(map(_key, key))}]{note}"]
     if cursor:
@@ -94,6 +114,13 @@ def _table_lines(
             else pa.chunked_array([], pa.null())
         )
         choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
+        unfit = (
+            ""
+            if col.name in key or choice.action in ("drop", "secret")
+            else _unfit_name(col.name, seen)
+        )
+        if unfit:
+            choice = Choice("drop", unfit)
         why = " ".join(choice.why.split())
         lines.append(f"      {_key(col.name)}: {_flow(choice, col)}  # {why}")
     return lines
@@ -115,9 +142,10 @@ def suggest_policy(source: Source, sample_rows: int = 2000) -> str:
     ]
     if not tables:
         lines[-1] = "tables: {}  # the source has no tables"
+    seen_tables: dict[str, str] = {}  # mirrored table names, folded -> as spelled
     for name in sorted(tables):
         info = tables[name]
         columns = [c.name for c in info.columns]
         sample = source.sample(name, columns, sample_rows) if columns else pa.table({})
-        lines += _table_lines(name, info, sample, fks.get(name, {}), tables)
+        lines += _table_lines(name, info, sample, fks.get(name, {}), tables, seen_tables)
     return "\n".join(lines) + "\n"
