@@ -1,16 +1,21 @@
 """An incremental run replaces exactly the changed rows, whatever the table's columns are
-named, and leaves a table with no changes as it was."""
+named, leaves a table with no changes as it was, and refuses rows it could not identify."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import psycopg
+import pytest
 
 from safemirror.config import ProjectConfig
+from safemirror.errors import ExitCode, PolicyError
 from safemirror.sync.run import run_sync
+from tests.sync.tiny import file_digest
 
 MakeProject = Callable[..., ProjectConfig]
 
@@ -104,3 +109,37 @@ def test_a_table_without_changes_is_left_as_it_was(pg_url: str, make_project: Ma
     assert quiet.non_null == {"label": 1}
     assert mirror_rows(project, "SELECT * FROM quiet ORDER BY id") == before
     assert result.verify.ok
+
+
+def test_rows_with_a_null_key_stop_the_run_and_leave_the_mirror(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    # SQLite lets a non-integer primary key hold NULL: such rows could not be replaced, and
+    # every incremental run would add them again.
+    db = sqlite3.connect(tmp_path / "prod.db")
+    db.execute("CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT, updated_at TIMESTAMP)")
+    db.execute("INSERT INTO codes VALUES ('k', 'a', '2025-01-01 00:00:00')")
+    db.commit()
+    policy = {
+        "version": 1,
+        "tables": {
+            "codes": {
+                "primary_key": "code",
+                "cursor": "updated_at",
+                "columns": {"code": "keep", "label": "keep", "updated_at": "keep"},
+            }
+        },
+    }
+    project = make_project(f"sqlite:///{tmp_path / 'prod.db'}", policy)
+    run_sync(project)
+    digest = file_digest(project.mirror)
+    db.execute("INSERT INTO codes VALUES (NULL, 'b', '2025-01-02 00:00:00')")
+    db.execute("INSERT INTO codes VALUES (NULL, 'c', '2025-01-02 00:00:00')")
+    db.commit()
+    db.close()
+    for full in (False, True):
+        with pytest.raises(PolicyError) as caught:
+            run_sync(project, full=full)
+        assert caught.value.exit_code == ExitCode.POLICY
+        assert "2 row(s) hold NULL in primary key column 'code'" in str(caught.value)
+        assert file_digest(project.mirror) == digest

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safemirror.errors import PolicyError
 from safemirror.mirror.schema import DELETED
 from safemirror.sources.base import Source
 from safemirror.sync.plan import TablePlan
@@ -61,6 +62,7 @@ class TableFeed:
 
     def _shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """The mirror columns of ``batch`` plus the ``_sm_deleted`` flag."""
+        _check_key(self.plan, batch)
         with self._lock:
             out = self._transform(batch)
         marker = self.plan.policy.delete_marker
@@ -83,6 +85,19 @@ class TableFeed:
 
     def close(self) -> None:
         self._ahead.close()
+
+
+def _check_key(plan: TablePlan, batch: pa.RecordBatch) -> None:
+    """Refuse rows whose primary key is NULL: the mirror could not tell them apart, and
+    every incremental run would add them again instead of replacing them."""
+    for name in plan.policy.primary_key:
+        nulls = batch.column(name).null_count
+        if nulls:
+            raise PolicyError(
+                f"table '{plan.name}': {nulls} row(s) hold NULL in primary key column "
+                f"'{name}', so the mirror could not identify them; nothing was published",
+                hint="declare as primary_key column(s) that are never NULL, or 'skip' the table",
+            )
 
 
 def _until_read(
