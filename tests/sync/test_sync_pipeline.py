@@ -292,7 +292,7 @@ def _feed(source: _ListSource, lock: threading.Lock, ended: Callable[[], None]) 
         select=["id", "email"],
         since=None,
         skip_versions=(),
-        policy=SimpleNamespace(cursor=[], delete_marker=None),
+        policy=SimpleNamespace(primary_key=["id"], cursor=[], delete_marker=None),
     )
 
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
