@@ -201,6 +201,31 @@ def test_the_session_is_read_only(postgres_url: str) -> None:
             src._query("CREATE TABLE intruder (a int)")
 
 
+def test_stream_sessions_opened_ahead_serve_the_reads(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE a (id bigint PRIMARY KEY)")
+        conn.execute("INSERT INTO a SELECT generate_series(1, 10)")
+
+    def sessions() -> int:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    with PostgresSource(pg_url) as src:
+        src.open_streams(2)
+        assert sessions() == 3  # the main session and two idle ones for the reads
+        first, second = src.read("a", ["id"]), src.read("a", ["id"])
+        assert next(first).num_rows == next(second).num_rows == 10  # two reads open at once
+        assert sessions() == 3  # on the sessions opened ahead
+        assert list(first) == list(second) == []  # both ended: their sessions are idle again
+        src.open_streams(2)  # both are idle again: nothing more to open
+        assert sessions() == 3
+    assert sessions() == 0
+
+
 def test_foreign_keys(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE users (id bigint PRIMARY KEY)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -87,3 +87,10 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class OpensStreams(Protocol):
+    """A source that can start its read sessions ahead of the reads (optional)."""
+
+    def open_streams(self, count: int) -> None: ...

@@ -316,6 +316,15 @@ class PostgresSource:
                 return self._idle.pop()
         return self._connect()
 
+    def open_streams(self, count: int) -> None:
+        """Start up to ``count`` stream sessions now and keep them idle for the reads to
+        come (a session takes milliseconds to start), so the first reads need not wait."""
+        while True:
+            with self._idle_lock:
+                if len(self._idle) >= min(count, _MAX_IDLE):
+                    return
+            self._release_stream_connection(self._connect(), reusable=True)
+
     def _release_stream_connection(self, conn: Any, *, reusable: bool) -> None:
         """Keep a connection whose stream ended cleanly; close one left mid-stream."""
         if reusable:

@@ -32,7 +32,7 @@ from safemirror.mirror.tables import TableOutcome, drop_unlisted
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
-from safemirror.sources.base import Source
+from safemirror.sources.base import OpensStreams, Source
 from safemirror.sources.registry import open_source
 from safemirror.sync import categories
 from safemirror.sync.categories import Allowed
@@ -237,6 +237,8 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     marks = _cursor_marks(source, tables) if fits else None
     counted_early = fits and (run.full or not config.mirror.exists())
     on_source = categories.count_on_source(source, tables) if counted_early else {}
+    if fits and isinstance(source, OpensStreams):  # the reads' sessions start meanwhile too
+        source.open_streams(max(READ_AHEAD, INCREMENTAL_STREAMS))
     view = opening.result()  # the working copy holds the live mirror's state
     state = view.state
     plans = make_plan(
