@@ -143,3 +143,25 @@ def test_rows_with_a_null_key_stop_the_run_and_leave_the_mirror(
         assert caught.value.exit_code == ExitCode.POLICY
         assert "2 row(s) hold NULL in primary key column 'code'" in str(caught.value)
         assert file_digest(project.mirror) == digest
+
+
+def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
+    pg_url: str, make_project: MakeProject
+) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("CREATE TABLE quiet (id bigint, label text, updated_at timestamptz)")
+        con.execute(
+            "INSERT INTO quiet VALUES (1, 'a', '2025-01-01'), (1, 'b', '2025-01-01'), "
+            "(2, 'c', '2025-01-02')"
+        )
+    policy = {"version": 1, "tables": {"quiet": POLICY["tables"]["quiet"]}}
+    project = make_project(pg_url, policy)
+    run_sync(project)
+    run_sync(project)  # reads again the rows at the watermark (a full run records no versions)
+    digest = file_digest(project.mirror)
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("UPDATE quiet SET label = 'a2', updated_at = now() WHERE label = 'a'")
+    with pytest.raises(PolicyError) as caught:  # replacing id 1 would also take row 'b'
+        run_sync(project)
+    assert "primary key (id) is not unique: 1 more mirror row(s)" in str(caught.value)
+    assert file_digest(project.mirror) == digest

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safemirror.errors import PolicyError
 from safemirror.mirror.schema import (
     DELETED,
     ENTERED,
@@ -219,6 +220,7 @@ def _upsert(
         else f"{select} LIMIT 0",  # nothing staged: nothing replaced
         stage=held,
     )
+    _check_unique(table, key, replaced_rows)
     if replaced_rows.num_rows:
         _count(
             con,
@@ -260,6 +262,22 @@ def _upsert(
     non_null = {c: int(n) for c, n in zip(text_columns, totals[1:], strict=True)}
     outcome = TableOutcome(rows_read, written, left, int(totals[0]), non_null=non_null)
     return outcome, replaced_rows
+
+
+def _check_unique(table: str, key: list[str], replaced_rows: pa.Table) -> None:
+    """Refuse to replace rows whose key several mirror rows share: the policy's key does not
+    identify a row, and replacing them would lose the ones that did not change."""
+    if replaced_rows.num_rows < 2:
+        return
+    distinct = replaced_rows.group_by(key).aggregate([]).num_rows
+    if distinct < replaced_rows.num_rows:
+        raise PolicyError(
+            f"table '{table}': the primary key ({', '.join(key)}) is not unique: "
+            f"{replaced_rows.num_rows - distinct} more mirror row(s) share a key with the "
+            "rows that changed; nothing was published",
+            hint="declare as primary_key column(s) that identify one row, then run "
+            "'safemirror sync --full'",
+        )
 
 
 def _with_text_counts(
