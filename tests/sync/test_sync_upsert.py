@@ -8,14 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psycopg
 import pytest
 
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, PolicyError
 from safemirror.sync.run import run_sync
-from tests.sync.tiny import file_digest
+from tests.sync.tiny import file_digest, rows
 
 MakeProject = Callable[..., ProjectConfig]
 
@@ -45,14 +44,6 @@ POLICY: dict[str, Any] = {
 }
 
 
-def mirror_rows(config: ProjectConfig, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(config.mirror), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_a_column_named_rowid_does_not_steer_the_upsert(
     pg_url: str, make_project: MakeProject
 ) -> None:
@@ -79,10 +70,10 @@ def test_a_column_named_rowid_does_not_steer_the_upsert(
     result = run_sync(project)
     assert result.manifest.mode == "incremental"
     assert result.tables["things"].rows_in_mirror == 50
-    rows = mirror_rows(project, "SELECT id, rowid, label FROM things ORDER BY id")
-    assert len(rows) == 50
-    assert rows[2:5] == [(3, 0, "changed"), (4, 1, "changed"), (5, 2, "v5")]
-    assert [r[0] for r in rows] == list(range(1, 51))
+    things = rows(project, "SELECT id, rowid, label FROM things ORDER BY id")
+    assert len(things) == 50
+    assert things[2:5] == [(3, 0, "changed"), (4, 1, "changed"), (5, 2, "v5")]
+    assert [r[0] for r in things] == list(range(1, 51))
 
 
 def test_a_table_without_changes_is_left_as_it_was(pg_url: str, make_project: MakeProject) -> None:
@@ -99,7 +90,7 @@ def test_a_table_without_changes_is_left_as_it_was(pg_url: str, make_project: Ma
     project = make_project(pg_url, POLICY)
     run_sync(project)
     run_sync(project)  # reads again the rows at the watermark (a full run records no versions)
-    before = mirror_rows(project, "SELECT * FROM quiet ORDER BY id")
+    before = rows(project, "SELECT * FROM quiet ORDER BY id")
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute("UPDATE things SET label = 'y', updated_at = now() WHERE id = 1")
     result = run_sync(project)
@@ -107,7 +98,7 @@ def test_a_table_without_changes_is_left_as_it_was(pg_url: str, make_project: Ma
     assert (quiet.rows_read, quiet.rows_written, quiet.rows_left) == (0, 0, 0)
     assert quiet.rows_in_mirror == 2
     assert quiet.non_null == {"label": 1}
-    assert mirror_rows(project, "SELECT * FROM quiet ORDER BY id") == before
+    assert rows(project, "SELECT * FROM quiet ORDER BY id") == before
     assert result.verify.ok
 
 
