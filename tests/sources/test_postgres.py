@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -202,28 +203,33 @@ def test_the_session_is_read_only(postgres_url: str) -> None:
 
 
 def test_stream_sessions_opened_ahead_serve_the_reads(pg_url: str) -> None:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE a (id bigint PRIMARY KEY)")
-        conn.execute("INSERT INTO a SELECT generate_series(1, 10)")
+    watch = psycopg.connect(pg_url, autocommit=True)  # one session that counts the others
+    watch.execute("CREATE TABLE a (id bigint PRIMARY KEY)")
+    watch.execute("INSERT INTO a SELECT generate_series(1, 10)")
 
     def sessions() -> int:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            ).fetchone()
+        row = watch.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchone()
         return int(row[0]) if row else 0
 
-    with PostgresSource(pg_url) as src:
-        src.open_streams(2)
-        assert sessions() == 3  # the main session and two idle ones for the reads
-        first, second = src.read("a", ["id"]), src.read("a", ["id"])
-        assert next(first).num_rows == next(second).num_rows == 10  # two reads open at once
-        assert sessions() == 3  # on the sessions opened ahead
-        assert list(first) == list(second) == []  # both ended: their sessions are idle again
-        src.open_streams(2)  # both are idle again: nothing more to open
-        assert sessions() == 3
-    assert sessions() == 0
+    try:
+        with PostgresSource(pg_url) as src:
+            src.open_streams(2)
+            assert sessions() == 3  # the main session and two idle ones for the reads
+            first, second = src.read("a", ["id"]), src.read("a", ["id"])
+            assert next(first).num_rows == next(second).num_rows == 10  # two reads at once
+            assert sessions() == 3  # on the sessions opened ahead
+            assert list(first) == list(second) == []  # both ended: their sessions idle again
+            src.open_streams(2)  # nothing more to open
+            assert sessions() == 3
+        deadline = time.monotonic() + 5  # a closed session's process ends a moment later
+        while sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sessions() == 0
+    finally:
+        watch.close()
 
 
 def test_foreign_keys(pg_url: str) -> None:
