@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -165,8 +166,6 @@ def test_domain_names_are_valid() -> None:
 
 
 def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> None:
-    import psycopg
-
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute(
             'CREATE TABLE things (id bigint PRIMARY KEY, "Active" boolean, active boolean, '
