@@ -77,16 +77,11 @@ from safemirror.sources.pg_sql import (
 )
 
 _MAX_IDLE = 2  # stream connections kept for the next table
-# The driver knows PostgreSQL's built-in types by their fixed OIDs. Its default instead
-# reads the server's whole pg_type and pg_attribute on connect: ~35 ms of CPU on a small
-# database, more with every table. Every column is selected as a built-in type
-# (``_select_expr``); a column of any other type would arrive as opaque bytes, which
-# ``_decoded`` refuses.
-_DRIVER_OPTIONS = {"adbc.postgresql.type_resolver_mode": "builtin"}
 
 
 def _decoded(schema: pa.Schema) -> None:
-    """Refuse a result with a column the driver could not decode (its type is not built in)."""
+    """Refuse a result with a column the driver could not decode. Every column is selected
+    as a built-in type (``select_expr``), so one arriving as opaque bytes is a bug."""
     for field in schema:
         if isinstance(field.type, pa.OpaqueType):
             raise SourceError(
@@ -141,7 +136,7 @@ class PostgresSource:
         """A new session. The first opens the driver's database; the others share it."""
         try:
             if self._conn is None:
-                conn = pgdbapi.connect(self._uri, autocommit=True, db_kwargs=_DRIVER_OPTIONS)
+                conn = pgdbapi.connect(self._uri, autocommit=True)
             else:
                 with self._session_lock:
                     conn = self._conn.adbc_clone()
