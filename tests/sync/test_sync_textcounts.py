@@ -11,6 +11,8 @@ import pytest
 from safemirror.config import ProjectConfig
 from safemirror.errors import LeakError
 from safemirror.mirror import textcounts
+from safemirror.mirror.seal import is_sealed, write_seal
+from safemirror.sync import run as sync_run
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TinyProduction, file_digest, stamp
 
@@ -73,6 +75,28 @@ def test_counts_that_drifted_are_recounted(project: ProjectConfig, tiny: TinyPro
     con.close()
     tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
     run_sync(project)
+    stored, fresh = stored_and_fresh(project)
+    assert stored == fresh
+
+
+def test_a_sealed_mirror_is_trusted_and_checked_on_compacting_runs(
+    project: ProjectConfig, tiny: TinyProduction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_run, "COMPACT_EVERY", 2)
+    run_sync(project)  # full
+    con = duckdb.connect(str(project.mirror))
+    con.execute("UPDATE _sm_text_counts SET n = n + 5 WHERE table_name = 'users'")
+    con.close()
+    write_seal(project.mirror)  # as if the drift had been published by a sync
+    tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
+    result = run_sync(project)  # the first incremental run after the full one
+    assert result.tables["users"].non_null is None  # not counted: trusted
+    stored, fresh = stored_and_fresh(project)
+    assert stored["users"] != fresh["users"]
+    assert is_sealed(project.mirror)
+    tiny.execute("UPDATE users SET country = 'FR', updated_at = ? WHERE id = 2", (stamp(21),))
+    result = run_sync(project)  # the second one compacts, and checks
+    assert result.tables["users"].non_null is not None
     stored, fresh = stored_and_fresh(project)
     assert stored == fresh
 

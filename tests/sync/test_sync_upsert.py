@@ -97,7 +97,7 @@ def test_a_table_without_changes_is_left_as_it_was(pg_url: str, make_project: Ma
     quiet = result.tables["quiet"]
     assert (quiet.rows_read, quiet.rows_written, quiet.rows_left) == (0, 0, 0)
     assert quiet.rows_in_mirror == 2
-    assert quiet.non_null == {"label": 1}
+    assert quiet.non_null is None  # the mirror is as sealed: its text counts are trusted
     assert rows(project, "SELECT * FROM quiet ORDER BY id") == before
     assert result.verify.ok
 

@@ -81,6 +81,7 @@ def write_table(
     run_ts: datetime,
     old_fingerprint: str | None,
     previous: str | None = None,
+    count_text: bool = True,
 ) -> TableOutcome:
     """Replace (full) or upsert (incremental) ``table`` from ``stream``.
 
@@ -89,6 +90,8 @@ def write_table(
     an upsert reports the values it wrote and removed in ``text_columns``. With
     ``previous`` (the attached database holding the existing table), the table is built
     new in this database from the stream and the old rows: a replacement, never an upsert.
+    ``count_text=False`` spares an upsert counting the non-null rows of each text column
+    (the whole table's), for a caller that trusts the running counts (see ``seal``).
     """
     q = quote(table)
     data_cols = [f.name for f in stream.schema if f.name != DELETED]
@@ -122,6 +125,7 @@ def write_table(
                 rows_read,
                 may_leave,
                 held,
+                count_text,
             )
             return _with_text_counts(con, written, held, text_columns)
         old = f"{quote(previous)}.main.{quote(table)}" if previous else None
@@ -198,10 +202,11 @@ def _upsert(
     rows_read: int,
     may_leave: bool,
     held: pa.Table | None,
+    count_text: bool,
 ) -> tuple[TableOutcome, pa.Table]:
     """Replace or delete the staged rows' keys; the outcome, and the rows replaced.
     ``may_leave`` is False when the stage is known to hold no deleted row; ``held`` is the
-    stage when it is in memory."""
+    stage when it is in memory; ``count_text``: count each text column's non-null rows."""
     q = quote(table)
     # The rows the stage replaces or deletes, with their keys and entry times (small; the
     # joins below are with the stage), then their deletion by row id. A scan that selects
@@ -255,11 +260,13 @@ def _upsert(
         if rows_read
         else 0
     )
-    # The table's rows and each text column's non-null rows, in one scan (the text counts
-    # are checked against these).
-    counted = [f"count({quote(c)})" for c in text_columns]
+    # The table's rows and (when asked) each text column's non-null rows, in one scan (the
+    # text counts are checked against these).
+    counted = [f"count({quote(c)})" for c in text_columns] if count_text else []
     totals = con.execute(f"SELECT {', '.join(['count(*)', *counted])} FROM {q}").fetchall()[0]
-    non_null = {c: int(n) for c, n in zip(text_columns, totals[1:], strict=True)}
+    non_null = (
+        {c: int(n) for c, n in zip(text_columns, totals[1:], strict=True)} if count_text else None
+    )
     outcome = TableOutcome(rows_read, written, left, int(totals[0]), non_null=non_null)
     return outcome, replaced_rows
 

@@ -3,9 +3,10 @@
 ``_sm_text_counts`` holds, for every mirror table and text column, each distinct value and
 how many rows hold it: values that are in the mirror anyway. An incremental run adjusts a
 table's counts by the rows it wrote and the rows it removed, then checks each column's
-total against the table itself (``count(column)``: no grouping, a fraction of the cost); a
-table that was rebuilt, has no counts yet, changed its text columns or fails the check is
-counted from scratch. ``safemirror verify`` never relies on these counts.
+total against the table itself (``count(column)``: no grouping, a fraction of the cost),
+unless the run trusts the counts because the mirror is the file that stored them
+(``seal``); a table that was rebuilt, has no counts yet, changed its text columns or fails
+the check is counted from scratch. ``safemirror verify`` never relies on these counts.
 """
 
 from __future__ import annotations
@@ -112,14 +113,17 @@ def update(
     added: Counts | None,
     removed: Counts | None,
     non_null: Mapping[str, int] | None = None,
+    *,
+    check: bool = True,
 ) -> Counts:
     """``table``'s counts after a write: adjusted when that is sound, else counted afresh.
 
     ``added``/``removed`` are None when the write rebuilt the table; ``non_null`` holds
-    the columns' non-null rows when the write counted them."""
+    the columns' non-null rows when the write counted them. ``check=False`` trusts ``old``
+    (the mirror is the file that stored them, see ``seal``): no check against the table."""
     if old is not None and added is not None and sorted(old) == sorted(columns):
         adjusted = adjust(old, added, removed or {})
-        if adjusted is not None and consistent(con, table, adjusted, non_null):
+        if adjusted is not None and (not check or consistent(con, table, adjusted, non_null)):
             return adjusted
     return count_columns(con, quote(table), columns)
 

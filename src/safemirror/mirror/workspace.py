@@ -15,7 +15,8 @@ meant to remove. A spare still open by a reader (DuckDB holds a lock on every fi
 opens, which an open-file-description lock sees, even from this process) is never
 touched; the run then copies to a new file instead. A run that fails discards its working
 copy, spare blocks included, so the run after it copies the mirror in full. The spare
-doubles the mirror's footprint on disk.
+doubles the mirror's footprint on disk. Each publish seals the new live file
+(``seal``), so the next run can tell whether anything else has written to it since.
 
 DuckDB starts while the live mirror is copied, in a thread of its own (starting an
 instance and listing its built-in catalog take tens of ms); the finished copy is then
@@ -51,6 +52,7 @@ import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
 from safemirror.mirror.schema import PREVIOUS, SYSTEM_DDL, WORKING, quote
+from safemirror.mirror.seal import is_sealed, remove_seal, write_seal
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
 _BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
@@ -218,6 +220,7 @@ class MirrorWorkspace:
         self._con: duckdb.DuckDBPyConnection | None = None
         self.published = False
         self.previous: str | None = None  # the attached live mirror, on a fresh open
+        self.sealed = False  # the live mirror is unchanged since a sync published it
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -251,6 +254,7 @@ class MirrorWorkspace:
         if self._lock is None:
             raise RuntimeError("enter the workspace before opening it")
         replacing = fresh and self.target.exists()
+        self.sealed = not fresh and is_sealed(self.target)
         with ThreadPoolExecutor(1, thread_name_prefix="safemirror-engine") as pool:
             # DuckDB starts (and lists its own catalog, the slow part of a first query)
             # while the live mirror is copied; the copy is then attached to it.
@@ -374,9 +378,11 @@ class MirrorWorkspace:
         elif self.target.exists() and not self.spare.exists():
             with contextlib.suppress(OSError):  # a filesystem without hard links: no spare
                 os.link(self.target, self.spare)  # the old generation stays: no block freeing
+        remove_seal(self.target)  # it describes the file being replaced
         os.replace(self.work, self.target)
         _sync(self.target.parent)
         self.published = True
+        write_seal(self.target)
 
     def _wait_for_flush(self) -> None:
         if self._flushing is not None:

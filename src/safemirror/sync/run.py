@@ -186,6 +186,9 @@ def _write_tables(
         old_fingerprint=state.last_run.key_fingerprint if state.last_run else None,
         previous=run.ws.previous,
         progress=run.progress,
+        # The running text counts are checked against the tables unless the live mirror
+        # is still the file the last sync sealed, and on every compacting run anyway.
+        check_counts=not run.ws.sealed or _compacting(state.runs_since_full),
     )
     written = write_all(con, plans, feeds, ctx)
     outcomes = {name: w.outcome for name, w in written.items()}
@@ -287,11 +290,16 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
             and state.last_run.policy_hash == manifest.policy_hash
             and all(p.incremental for p in plans)
         )
-        compact = not continues or (state.runs_since_full + 1) % COMPACT_EVERY == 0
+        compact = not continues or _compacting(state.runs_since_full)
         run.ws.publish(
             keep_spare=continues, compact=compact, before_rename=lambda: _passed(checking)
         )
     return SyncResult(manifest, outcomes, checking.result())
+
+
+def _compacting(runs_since_full: int) -> bool:
+    """Whether the run after ``runs_since_full`` incremental ones is a compacting one."""
+    return (runs_since_full + 1) % COMPACT_EVERY == 0
 
 
 def _passed(checking: Future[VerifyReport]) -> None:

@@ -46,6 +46,7 @@ class WriteContext:
     old_fingerprint: str | None
     previous: str | None  # the attached live mirror, when the tables are rebuilt
     progress: Progress | None
+    check_counts: bool = True  # check the running text counts against the tables
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def write_one(
         run_ts=ctx.run_ts,
         old_fingerprint=ctx.old_fingerprint,
         previous=ctx.previous,
+        count_text=ctx.check_counts,
     )
     counts = textcounts.update(
         con,
@@ -86,6 +88,7 @@ def write_one(
         outcome.added,
         outcome.removed,
         outcome.non_null,
+        check=ctx.check_counts,
     )
     min_count = categories.min_count_columns(plan.policy)
     if min_count:  # no category shown on fewer rows than its min_count
