@@ -88,6 +88,22 @@ def test_incremental_inserts_updates_deletes_and_idempotence(
     assert result.tables["users"].rows_read < 20  # only the changed rows were read
 
 
+def test_a_mirror_table_dropped_by_hand_is_read_again_in_full(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    tiny.execute("UPDATE devices SET updated_at = printf('2025-01-%02d 12:00:00', 1 + id % 9)")
+    run_sync(project)
+    before = content(project)
+    con = duckdb.connect(str(project.mirror))
+    con.execute("DROP TABLE devices")
+    con.close()
+    tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
+    result = run_sync(project)
+    assert result.tables["devices"].rows_read == len(before["devices"])  # all, not none
+    assert content(project)["devices"] == before["devices"]
+    assert result.tables["users"].rows_read < len(before["users"])  # still incremental
+
+
 def test_history_answers_which_rows_were_present(
     project: ProjectConfig, tiny: TinyProduction
 ) -> None:

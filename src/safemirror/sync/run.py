@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from safemirror.mirror.manifest import (
     write_run,
     write_watermarks,
 )
-from safemirror.mirror.tables import TableOutcome, drop_unlisted
+from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
@@ -228,6 +228,17 @@ def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str,
     return FeedQueue(start, plans, READ_AHEAD, streams)
 
 
+def _present(plans: list[TablePlan], layout: Layout) -> list[TablePlan]:
+    """``plans``, with any incremental table the mirror lacks (dropped by hand) read in
+    full: its changes alone would not make the table."""
+    return [
+        p
+        if not p.incremental or p.name in layout
+        else replace(p, incremental=False, since=None, skip_versions=())
+        for p in plans
+    ]
+
+
 def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     config, source = run.config, run.source
     live = source.tables()
@@ -252,6 +263,7 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         key_fingerprint=run.key_fp,
         origin=config.policy_origin,
     )
+    plans = _present(plans, view.layout)
     allowed = categories.allowed_for(plans, source, run.ws.con, view.layout, view.counts, on_source)
     if marks is None:
         marks = _cursor_marks(source, {p.name: p.policy for p in plans})
