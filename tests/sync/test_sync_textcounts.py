@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import duckdb
@@ -12,6 +13,7 @@ from safemirror.config import ProjectConfig
 from safemirror.errors import LeakError
 from safemirror.mirror import textcounts
 from safemirror.mirror.seal import is_sealed, write_seal
+from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.sync import run as sync_run
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TinyProduction, file_digest, stamp
@@ -99,6 +101,23 @@ def test_a_sealed_mirror_is_trusted_and_checked_on_compacting_runs(
     assert result.tables["users"].non_null is not None
     stored, fresh = stored_and_fresh(project)
     assert stored == fresh
+
+
+def test_a_mirror_written_while_it_is_copied_is_not_trusted(
+    project: ProjectConfig, tiny: TinyProduction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sync(project)
+    assert is_sealed(project.mirror)
+    copy_live = MirrorWorkspace._copy_live
+
+    def copy_then_touch(self: MirrorWorkspace) -> None:
+        copy_live(self)
+        os.chmod(self.target, 0o600)  # as any write would, this moves the change time
+
+    monkeypatch.setattr(MirrorWorkspace, "_copy_live", copy_then_touch)
+    tiny.execute("UPDATE users SET country = 'CA', updated_at = ? WHERE id = 2", (stamp(20),))
+    result = run_sync(project)
+    assert result.tables["users"].non_null is not None  # checked, not trusted
 
 
 def test_an_incremental_change_that_leaks_is_caught(

@@ -254,7 +254,7 @@ class MirrorWorkspace:
         if self._lock is None:
             raise RuntimeError("enter the workspace before opening it")
         replacing = fresh and self.target.exists()
-        self.sealed = not fresh and is_sealed(self.target)
+        sealed = not fresh and is_sealed(self.target)
         with ThreadPoolExecutor(1, thread_name_prefix="safemirror-engine") as pool:
             # DuckDB starts (and lists its own catalog, the slow part of a first query)
             # while the live mirror is copied; the copy is then attached to it.
@@ -262,6 +262,8 @@ class MirrorWorkspace:
             try:
                 if self.target.exists() and not fresh:
                     self._copy_live()
+                    # Sealed before and after: nothing wrote to it while it was copied.
+                    self.sealed = sealed and is_sealed(self.target)
                     self._flushing = threading.Thread(
                         target=_flush, args=(self.work,), name="safemirror-flush", daemon=True
                     )
