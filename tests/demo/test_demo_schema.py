@@ -10,7 +10,7 @@ from safemirror.demo.generate import TABLES, generate
 from tests.demo.demo_support import rows
 
 # The contract other engineers rely on: (column, SQLite declared type, PostgreSQL type).
-B, INT, T, BOOL, F, TS = "BIGINT", "INTEGER", "TEXT", "BOOLEAN", "DOUBLE", "TIMESTAMP"
+B, INT, T, BOOL, F, TS = "BIGINT", "INT", "TEXT", "BOOLEAN", "DOUBLE", "TIMESTAMP"
 CONTRACT: dict[str, list[tuple[str, str]]] = {
     "users": [
         ("id", B), ("email", T), ("display_name", T), ("password_hash", T),

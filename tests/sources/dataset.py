@@ -36,11 +36,11 @@ PG_DDL = [
     "CREATE TABLE people (id bigint PRIMARY KEY, email text)",
 ]
 SQLITE_DDL = [
-    """CREATE TABLE events (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,
+    """CREATE TABLE events (id INTEGER PRIMARY KEY, device_id INT NOT NULL,
        ts TIMESTAMP NOT NULL, updated_at TIMESTAMP, deleted_at DATETIME, outcome TEXT,
        score DOUBLE, ok BOOLEAN, day DATE, payload BLOB, amount DECIMAL(10,2))""",
     f"""CREATE TABLE "{WEIRD_TABLE.replace('"', '""')}" (id BIGINT PRIMARY KEY,
-       "select" TEXT, "{WEIRD_COLUMN.replace('"', '""')}" INTEGER)""",
+       "select" TEXT, "{WEIRD_COLUMN.replace('"', '""')}" INT)""",
     "CREATE TABLE empty (id INTEGER PRIMARY KEY, ts TIMESTAMP)",
     "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT)",
 ]

@@ -57,8 +57,9 @@ def test_declared_types(tmp_path: Path) -> None:
         tmp_path / "t.db",
         """CREATE TABLE t (id INTEGER PRIMARY KEY, a INT8,
         b SMALLINT, c FLOAT, d NUMERIC, e DECIMAL(5,1), f VARCHAR(10), g DATETIME,
-        h BOOL, i BLOB, j, k UUID, l INTEGER)""",
+        h BOOL, i BLOB, j, k UUID, l INTEGER, m INT, n INT4)""",
         "CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b))",
+        "INSERT INTO t (id, l) VALUES (1, 1700000000000), (2, -9223372036854775808)",
     )
     with SqliteSource(url) as src:
         info = src.tables()["t"]
@@ -75,15 +76,19 @@ def test_declared_types(tmp_path: Path) -> None:
             "i": "blob",
             "j": "text",
             "k": "text",
-            "l": "integer",
+            "l": "bigint",  # SQLite's INTEGER is 64-bit
+            "m": "integer",
+            "n": "integer",
         }
         assert not info.column("id").nullable
         pair = src.tables()["pair"]
         assert pair.primary_key == ("a", "b")
-        assert [c.type for c in pair.columns] == ["integer", "integer"]  # not rowid aliases
+        assert [c.type for c in pair.columns] == ["bigint", "bigint"]  # not rowid aliases
         assert src.schema_of("t", ["e", "g"]) == pa.schema(
             [("e", pa.decimal128(5, 1)), ("g", pa.timestamp("us", tz="UTC"))]
         )
+        big = pa.Table.from_batches(list(src.read("t", ["id", "l"]))).column("l")
+        assert big.type == pa.int64() and big.to_pylist() == [1700000000000, -(2**63)]
 
 
 def test_timestamp_text_styles() -> None:
@@ -114,12 +119,14 @@ def test_timestamp_text_styles() -> None:
 def test_values_that_do_not_fit_name_the_column(tmp_path: Path) -> None:
     url = make_db(
         tmp_path / "bad.db",
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, ts TIMESTAMP)",
-        "INSERT INTO t VALUES (1, 5, '2024-01-01 00:00:00'), (2, 'five', 'soon')",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, ts TIMESTAMP, small INT)",
+        "INSERT INTO t VALUES (1, 5, '2024-01-01 00:00:00', 7), (2, 'five', 'soon', 3000000000)",
     )
     with SqliteSource(url) as src:
         with pytest.raises(SourceError, match="column 'n'"):
             list(src.read("t", ["id", "n"]))
+        with pytest.raises(SourceError, match="column 'small'"):  # beyond a 32-bit INT
+            list(src.read("t", ["id", "small"]))
         with pytest.raises(SourceError, match="column 'ts'"):
             list(src.read("t", ["ts"]))
 

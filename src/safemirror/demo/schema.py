@@ -26,7 +26,7 @@ _PG_TYPES: dict[Kind, str] = {
 }
 _SQLITE_TYPES: dict[Kind, str] = {
     "bigint": "BIGINT",
-    "int": "INTEGER",
+    "int": "INT",  # SQLite's INTEGER is 64-bit (see sources.sqlite)
     "text": "TEXT",
     "bool": "BOOLEAN",
     "ts": "TIMESTAMP",

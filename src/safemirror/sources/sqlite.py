@@ -43,8 +43,10 @@ from safemirror.sources.common import (
     table_info,
 )
 
-_BIG = {"BIGINT", "INT8", "UNSIGNED BIG INT", "LONG"}
-_INT = {"INTEGER", "INT", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4"}
+# INTEGER is SQLite's own 64-bit integer (every integer it stores is); the narrower
+# spellings other databases use keep their usual 32-bit meaning.
+_BIG = {"INTEGER", "BIGINT", "INT8", "UNSIGNED BIG INT", "LONG"}
+_INT = {"INT", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4"}
 _DOUBLE = {"DOUBLE", "DOUBLE PRECISION", "REAL", "FLOAT", "FLOAT4", "FLOAT8"}
 _BLOB = {"BLOB", "BYTEA", "BINARY", "VARBINARY"}
 # (SQL that makes the driver see one storage class, value of the typed marker row)
