@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig
 from safemirror.errors import KeyMaterialError, LeakError, PolicyError
 from safemirror.mirror.presence import present_at
+from safemirror.sources import sqlite as sqlite_source
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, rows, stamp
 
@@ -102,6 +104,36 @@ def test_a_mirror_table_dropped_by_hand_is_read_again_in_full(
     assert result.tables["devices"].rows_read == len(before["devices"])  # all, not none
     assert content(project)["devices"] == before["devices"]
     assert result.tables["users"].rows_read < len(before["users"])  # still incremental
+
+
+def test_an_integer_column_of_an_older_mirror_widens_after_a_policy_update(
+    tmp_path: Path, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "prod.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, n INTEGER, updated_at TIMESTAMP)")
+        db.execute("INSERT INTO t VALUES (1, 5, ?)", (stamp(1),))
+    columns = {"id": {"action": "keep", "type": "bigint"}, "updated_at": {"action": "keep"}}
+    policy = {"version": 1, "tables": {"t": {"primary_key": "id", "cursor": "updated_at"}}}
+    policy["tables"]["t"]["columns"] = {**columns, "n": {"action": "keep", "type": "integer"}}
+    with monkeypatch.context() as before:  # how INTEGER used to be read: 32-bit
+        before.setattr(sqlite_source, "_INT", {*sqlite_source._INT, "INTEGER"})
+        before.setattr(sqlite_source, "_BIG", sqlite_source._BIG - {"INTEGER"})
+        run_sync(make_project(f"sqlite:///{path}", policy))
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO t VALUES (2, 3000000000, ?)", (stamp(2),))
+    digest = file_digest(tmp_path / "mirror.duckdb")
+    with pytest.raises(PolicyError, match=r"t\.n"):
+        run_sync(make_project(f"sqlite:///{path}", policy))
+    assert file_digest(tmp_path / "mirror.duckdb") == digest
+    policy["tables"]["t"]["columns"]["n"]["type"] = "bigint"
+    project = make_project(f"sqlite:///{path}", policy)
+    run_sync(project)
+    assert rows(project, "SELECT n FROM t ORDER BY id") == [(5,), (3000000000,)]
+    assert rows(
+        project,
+        "SELECT data_type FROM duckdb_columns() WHERE table_name = 't' AND column_name = 'n'",
+    ) == [("BIGINT",)]
 
 
 def test_history_answers_which_rows_were_present(
