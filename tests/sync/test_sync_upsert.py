@@ -13,6 +13,7 @@ import pytest
 
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, PolicyError
+from safemirror.sync import writes
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import file_digest, rows
 
@@ -136,8 +137,28 @@ def test_rows_with_a_null_key_stop_the_run_and_leave_the_mirror(
         assert file_digest(project.mirror) == digest
 
 
-def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
+def test_a_key_the_source_does_not_declare_unique_is_checked(
     pg_url: str, make_project: MakeProject
+) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as con:  # no primary key in the source
+        con.execute("CREATE TABLE quiet (id bigint, label text, updated_at timestamptz)")
+        con.execute("INSERT INTO quiet VALUES (1, 'a', '2025-01-01'), (2, 'c', '2025-01-02')")
+    policy = {"version": 1, "tables": {"quiet": POLICY["tables"]["quiet"]}}
+    project = make_project(pg_url, policy)
+    run_sync(project)  # unique: fine
+    digest = file_digest(project.mirror)
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("INSERT INTO quiet VALUES (2, 'd', now())")  # a second row with id 2
+    with pytest.raises(PolicyError, match=r"primary key \(id\) is not unique: 1 key\(s\)"):
+        run_sync(project)
+    assert file_digest(project.mirror) == digest
+    with pytest.raises(PolicyError, match="not unique"):
+        run_sync(project, full=True)
+    assert file_digest(project.mirror) == digest
+
+
+def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
+    pg_url: str, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute("CREATE TABLE quiet (id bigint, label text, updated_at timestamptz)")
@@ -147,8 +168,10 @@ def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
         )
     policy = {"version": 1, "tables": {"quiet": POLICY["tables"]["quiet"]}}
     project = make_project(pg_url, policy)
-    run_sync(project)
-    run_sync(project)  # reads again the rows at the watermark (a full run records no versions)
+    with monkeypatch.context() as older:  # a mirror that let the shared key in
+        older.setattr(writes, "check_unique_key", lambda *_: None)
+        run_sync(project)
+        run_sync(project)  # reads again the rows at the watermark (a full run records none)
     digest = file_digest(project.mirror)
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute("UPDATE quiet SET label = 'a2', updated_at = now() WHERE label = 'a'")

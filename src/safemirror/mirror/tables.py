@@ -271,6 +271,15 @@ def _upsert(
     return outcome, replaced_rows
 
 
+def _not_unique(table: str, key: list[str], what: str) -> PolicyError:
+    return PolicyError(
+        f"table '{table}': the primary key ({', '.join(key)}) is not unique: {what}; "
+        "nothing was published",
+        hint="declare as primary_key column(s) that identify one row, then run "
+        "'safemirror sync --full'",
+    )
+
+
 def _check_unique(table: str, key: list[str], replaced_rows: pa.Table) -> None:
     """Refuse to replace rows whose key several mirror rows share: the policy's key does not
     identify a row, and replacing them would lose the ones that did not change."""
@@ -278,13 +287,22 @@ def _check_unique(table: str, key: list[str], replaced_rows: pa.Table) -> None:
         return
     distinct = replaced_rows.group_by(key).aggregate([]).num_rows
     if distinct < replaced_rows.num_rows:
-        raise PolicyError(
-            f"table '{table}': the primary key ({', '.join(key)}) is not unique: "
-            f"{replaced_rows.num_rows - distinct} more mirror row(s) share a key with the "
-            "rows that changed; nothing was published",
-            hint="declare as primary_key column(s) that identify one row, then run "
-            "'safemirror sync --full'",
+        shared = replaced_rows.num_rows - distinct
+        raise _not_unique(
+            table, key, f"{shared} more mirror row(s) share a key with the rows that changed"
         )
+
+
+def check_unique_key(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> None:
+    """Refuse a mirror table in which several rows share a key (one scan of the table: for
+    a key the source does not declare unique itself)."""
+    columns = ", ".join(quote(c) for c in key)
+    (shared,) = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} GROUP BY {columns} "
+        "HAVING count(*) > 1)"
+    ).fetchall()[0]
+    if shared:
+        raise _not_unique(table, key, f"{shared} key(s) are held by several rows")
 
 
 def _with_text_counts(

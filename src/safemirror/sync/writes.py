@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from safemirror.mirror import textcounts
 from safemirror.mirror.schema import DELETED
-from safemirror.mirror.tables import TableOutcome, write_table
+from safemirror.mirror.tables import TableOutcome, check_unique_key, write_table
 from safemirror.sync import categories
 from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.plan import TablePlan
@@ -80,6 +80,8 @@ def write_one(
         previous=ctx.previous,
         count_text=ctx.check_counts,
     )
+    if set(plan.policy.primary_key) != set(plan.info.primary_key):
+        check_unique_key(con, plan.name, plan.policy.primary_key)  # the source does not
     counts = textcounts.update(
         con,
         plan.name,
