@@ -80,8 +80,8 @@ def write_one(
         previous=ctx.previous,
         count_text=ctx.check_counts,
     )
-    if set(plan.policy.primary_key) != set(plan.info.primary_key):
-        check_unique_key(con, plan.name, plan.policy.primary_key)  # the source does not
+    if set(plan.policy.primary_key) != set(plan.info.primary_key):  # unique by no constraint
+        check_unique_key(con, plan.name, plan.policy.primary_key)
     counts = textcounts.update(
         con,
         plan.name,
