@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
+import pyarrow.acero  # Table.group_by loads it on first use: load it here, not in a sync
 import pyarrow.compute as pc
 
 from safemirror.mirror.schema import quote

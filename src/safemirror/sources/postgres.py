@@ -29,8 +29,9 @@ The session is read-only, in UTC, and without JIT (plain scans gain nothing from
 
 from __future__ import annotations
 
-# The driver looks its library up through importlib.resources on first connect: load that
-# machinery with this module, not inside the first sync.
+# The driver looks its library up through importlib.resources on first connect (1.8 through
+# the importlib_resources backport): load that machinery with this module, not inside the
+# first sync.
 import importlib.resources.readers  # noqa: F401
 import json
 import threading
@@ -75,6 +76,12 @@ from safemirror.sources.pg_sql import (
     since_literal,
     version_column,
 )
+
+try:  # the 1.8 driver looks its library up through the importlib_resources backport
+    import importlib_resources.future.adapters
+    import importlib_resources.readers  # noqa: F401
+except ImportError:  # a driver that uses the standard library's, loaded above
+    pass
 
 _MAX_IDLE = 2  # stream connections kept for the next table
 
