@@ -42,10 +42,10 @@ class Server:
         deadline = time.monotonic() + timeout
         port = port or self.port
         while time.monotonic() < deadline:
-            if port_open(HOST, port, 0.2):
-                return self
             if self.proc is not None and self.proc.poll() is not None:
-                break
+                break  # it died (its port taken, a bad option): its log says why
+            if port_open(HOST, port, 0.2) and (self.proc is None or self.proc.poll() is None):
+                return self  # open, and by this server, not by another holding the port
             time.sleep(0.05)
         tail = (
             self.log.read_text(errors="replace")[-2000:] if self.log and self.log.exists() else ""

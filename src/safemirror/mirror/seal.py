@@ -4,7 +4,7 @@ Once a sync has published a mirror, it records the file's identity beside it
 (``.NAME.seal``): device, inode, size, and its modification and change times. A later run
 that finds the live file with the same identity knows that nothing has written to it
 since (a write, a copy over it, a ``touch`` or a ``chmod`` all move the change time, which
-no one can set back), so what the last sync recorded in the file still describes its
+cannot be set by hand), so what the last sync recorded in the file still describes its
 tables. A missing, unreadable or different seal costs nothing but a check: the run then
 verifies against the tables themselves.
 """
