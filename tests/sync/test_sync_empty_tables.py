@@ -10,22 +10,13 @@ import psycopg
 
 from safemirror.config import ProjectConfig
 from safemirror.sync.run import run_sync
+from tests.sync.tiny import kept_table
 
 MakeProject = Callable[..., ProjectConfig]
 
 POLICY: dict[str, Any] = {
     "version": 1,
-    "tables": {
-        "payments": {
-            "primary_key": "id",
-            "cursor": "updated_at",
-            "columns": {
-                "id": {"action": "keep", "type": "bigint"},
-                "amount": {"action": "keep", "type": "numeric"},
-                "updated_at": {"action": "keep", "type": "timestamp"},
-            },
-        }
-    },
+    "tables": {"payments": kept_table(id="bigint", amount="numeric", updated_at="timestamp")},
 }
 
 

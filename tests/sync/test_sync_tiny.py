@@ -19,7 +19,7 @@ from safemirror.errors import KeyMaterialError, LeakError, PolicyError
 from safemirror.mirror.presence import present_at
 from safemirror.sources import sqlite as sqlite_source
 from safemirror.sync.run import run_sync
-from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, rows, stamp
+from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, kept_table, rows, stamp
 
 MakeProject = Callable[..., ProjectConfig]
 
@@ -113,9 +113,10 @@ def test_an_integer_column_of_an_older_mirror_widens_after_a_policy_update(
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, n INTEGER, updated_at TIMESTAMP)")
         db.execute("INSERT INTO t VALUES (1, 5, ?)", (stamp(1),))
-    columns = {"id": {"action": "keep", "type": "bigint"}, "updated_at": {"action": "keep"}}
-    policy = {"version": 1, "tables": {"t": {"primary_key": "id", "cursor": "updated_at"}}}
-    policy["tables"]["t"]["columns"] = {**columns, "n": {"action": "keep", "type": "integer"}}
+    policy = {
+        "version": 1,
+        "tables": {"t": kept_table(id="bigint", n="integer", updated_at="timestamp")},
+    }
     with monkeypatch.context() as before:  # how INTEGER used to be read: 32-bit
         before.setattr(sqlite_source, "_INT", {*sqlite_source._INT, "INTEGER"})
         before.setattr(sqlite_source, "_BIG", sqlite_source._BIG - {"INTEGER"})
@@ -126,7 +127,7 @@ def test_an_integer_column_of_an_older_mirror_widens_after_a_policy_update(
     with pytest.raises(PolicyError, match=r"t\.n"):
         run_sync(make_project(f"sqlite:///{path}", policy))
     assert file_digest(tmp_path / "mirror.duckdb") == digest
-    policy["tables"]["t"]["columns"]["n"]["type"] = "bigint"
+    policy["tables"]["t"] = kept_table(id="bigint", n="bigint", updated_at="timestamp")
     project = make_project(f"sqlite:///{path}", policy)
     run_sync(project)
     assert rows(project, "SELECT n FROM t ORDER BY id") == [(5,), (3000000000,)]

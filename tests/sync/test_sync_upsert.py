@@ -15,32 +15,15 @@ from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, PolicyError
 from safemirror.sync import writes
 from safemirror.sync.run import run_sync
-from tests.sync.tiny import file_digest, rows
+from tests.sync.tiny import file_digest, kept_table, rows
 
 MakeProject = Callable[..., ProjectConfig]
 
 POLICY: dict[str, Any] = {
     "version": 1,
     "tables": {
-        "things": {
-            "primary_key": "id",
-            "cursor": "updated_at",
-            "columns": {
-                "id": {"action": "keep", "type": "bigint"},
-                "rowid": {"action": "keep", "type": "bigint"},
-                "label": {"action": "keep", "type": "text"},
-                "updated_at": {"action": "keep", "type": "timestamp"},
-            },
-        },
-        "quiet": {
-            "primary_key": "id",
-            "cursor": "updated_at",
-            "columns": {
-                "id": {"action": "keep", "type": "bigint"},
-                "label": {"action": "keep", "type": "text"},
-                "updated_at": {"action": "keep", "type": "timestamp"},
-            },
-        },
+        "things": kept_table(id="bigint", rowid="bigint", label="text", updated_at="timestamp"),
+        "quiet": kept_table(id="bigint", label="text", updated_at="timestamp"),
     },
 }
 

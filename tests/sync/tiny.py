@@ -51,6 +51,13 @@ TINY_POLICY: dict[str, Any] = {
 }
 
 
+def kept_table(key: str = "id", cursor: str = "updated_at", **types: str) -> dict[str, Any]:
+    """A table policy keyed on ``key``, read incrementally by ``cursor``, that keeps every
+    column given (column name = its logical type)."""
+    columns = {name: {"action": "keep", "type": kind} for name, kind in types.items()}
+    return {"primary_key": key, "cursor": cursor, "columns": columns}
+
+
 def stamp(day: int, hour: int = 12) -> str:
     return f"2025-01-{day:02d} {hour:02d}:00:00.000000"
 
