@@ -147,3 +147,6 @@ def test_adjust_adds_removes_and_refuses_negative_counts() -> None:
     assert sorted(zip(*out["c"].to_pydict().values(), strict=True)) == [("a", 4), ("z", 2)]
     assert textcounts.adjust(old, {}, {"c": counts([("b", 2)])}) is None
     assert textcounts.adjust(old, {}, {"c": counts([("q", 1)])}) is None
+    # a column nothing was written to or removed from keeps its counts as they were
+    same = textcounts.adjust(old, {"c": counts([])}, {})
+    assert same is not None and same["c"].equals(old["c"])

@@ -75,8 +75,11 @@ def adjust(old: Counts, added: Counts, removed: Counts) -> Counts | None:
     """``old`` plus ``added`` minus ``removed``; None if a count would go negative."""
     out: Counts = {}
     for column, before in old.items():
-        parts = [before, added.get(column, COUNTED.empty_table())]
-        gone = removed.get(column)
+        new, gone = added.get(column), removed.get(column)
+        if not (new is not None and new.num_rows) and not (gone is not None and gone.num_rows):
+            out[column] = before  # nothing written or removed: no grouping to redo
+            continue
+        parts = [before, new if new is not None else COUNTED.empty_table()]
         if gone is not None and gone.num_rows:
             parts.append(gone.set_column(1, "n", pc.negate(gone.column("n"))))
         summed = pa.concat_tables(parts).group_by("v").aggregate([("n", "sum")])

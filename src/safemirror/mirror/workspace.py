@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import mmap
 import os
 import shutil
 import struct
@@ -56,7 +55,7 @@ from safemirror.mirror.seal import is_sealed, remove_seal, write_seal
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
 _BLOCK = 256 * 1024  # DuckDB's block size: the unit a checkpoint rewrites
-_WINDOW = 64 * _BLOCK  # how much of each file the spare's update maps at a time
+_WINDOW = 4 * _BLOCK  # how much of each file the spare's update reads at a time
 CARRIED_OVER = ("_sm_runs", "_sm_history", "_sm_state")  # what a fresh file keeps
 VACUUM_TASKS = 100  # DuckDB's default number of row-group merges a checkpoint may schedule
 
@@ -89,44 +88,35 @@ def _unused(fd: int) -> bool:
 def _copy_over(source: Path, target_fd: int) -> int:
     """Make the open file ``target_fd`` byte-identical to ``source``, writing only the
     blocks that differ: a spare shares most of its blocks with the live mirror, and a
-    block left alone costs no disk write. Both files are mapped a window at a time, so
-    what the comparison holds in memory stays small. Returns the bytes written."""
+    block left alone costs no disk write. Both files are read a window at a time into two
+    buffers used again for every window, so what the comparison holds in memory stays
+    small. (Reading beats mapping here: unmapping a window makes the kernel flush the
+    address translations of every thread of the process, on every core it runs on.)
+    Returns the bytes written."""
+    new, held = np.empty(_WINDOW, np.uint8), np.empty(_WINDOW, np.uint8)
     with source.open("rb") as src:
         size = os.fstat(src.fileno()).st_size
-        old = os.fstat(target_fd).st_size
         written = 0
         for start in range(0, size, _WINDOW):
-            length = min(_WINDOW, size - start)
-            written += _copy_window(src.fileno(), target_fd, start, length, old)
+            got = _read_into(src.fileno(), new, start)
+            have = _read_into(target_fd, held, start)
+            for at in _stale_blocks(new[:got], held[: min(have, got)]):
+                written += _write_all(target_fd, new[at : min(at + _BLOCK, got)], start + at)
     os.ftruncate(target_fd, size)
     return written
 
 
-def _copy_window(src_fd: int, target_fd: int, start: int, length: int, old: int) -> int:
-    """``_copy_over`` for the ``length`` bytes at ``start`` (``old``: the target's size)."""
-    shared = max(0, min(length, old - start))  # what the target holds of this window
-    written = 0
-    with contextlib.ExitStack() as maps:
-        new = np.frombuffer(
-            maps.enter_context(mmap.mmap(src_fd, length, offset=start, access=mmap.ACCESS_READ)),
-            np.uint8,
-        )
-        held = (
-            np.frombuffer(
-                maps.enter_context(
-                    mmap.mmap(target_fd, shared, offset=start, access=mmap.ACCESS_READ)
-                ),
-                np.uint8,
-            )
-            if shared
-            else np.empty(0, np.uint8)
-        )
-        try:
-            for at in _stale_blocks(new, held):
-                written += _write_all(target_fd, new[at : at + _BLOCK], start + at)
-        finally:
-            del new, held  # no view of a map may outlive it
-    return written
+def _read_into(fd: int, buffer: np.ndarray, offset: int) -> int:
+    """Fill ``buffer`` from ``fd`` at ``offset`` (a read may be short); the bytes read,
+    fewer only at the end of the file."""
+    view = buffer.data
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if not got:
+            break
+        done += got
+    return done
 
 
 def _stale_blocks(new: np.ndarray, held: np.ndarray) -> list[int]:
@@ -140,7 +130,7 @@ def _stale_blocks(new: np.ndarray, held: np.ndarray) -> list[int]:
         ours = new[:whole].view(np.uint64).reshape(-1, _BLOCK // 8)
         theirs = held[:whole].view(np.uint64).reshape(-1, _BLOCK // 8)
         stale = (np.flatnonzero((ours != theirs).any(axis=1)) * _BLOCK).tolist()
-        del ours, theirs  # views of the maps
+        del ours, theirs
     for at in range(whole, len(new), _BLOCK):  # a partial block, or blocks beyond ``held``
         end = min(at + _BLOCK, len(new))
         if not (end <= len(held) and np.array_equal(new[at:end], held[at:end])):
