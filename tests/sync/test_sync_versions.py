@@ -90,3 +90,37 @@ def test_a_damaged_version_record_is_refused(project: ProjectConfig) -> None:
     with pytest.raises(SourceError, match="watermark record is damaged"):
         run_sync(project)
     assert file_digest(project.mirror) == digest
+
+
+def test_a_deletion_committed_late_with_an_earlier_stamp_is_read(
+    project: ProjectConfig, production: psycopg.Connection, pg_url: str
+) -> None:
+    """A transaction stamps its rows with its start (``now()``) but commits after a run:
+    the watermark that run takes must not pass that start, or the rows are never read."""
+    run_sync(project)
+    with psycopg.connect(pg_url) as late:
+        late.execute("SET TIME ZONE 'UTC'")
+        late.execute("UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = 3")
+        production.execute("SET TIME ZONE 'UTC'")
+        production.execute("UPDATE users SET country = 'FR', updated_at = now() WHERE id = 4")
+        during = run_sync(project)  # the deletion is not committed yet
+        assert during.tables["users"].rows_left == 0
+        assert rows(project, "SELECT country FROM users WHERE country = 'FR'") == [("FR",)]
+        late.commit()
+    after = run_sync(project)
+    assert after.tables["users"].rows_left == 1
+    assert rows(project, "SELECT count(*) FROM users") == [(19,)]
+    assert rows(project, "SELECT country FROM users WHERE country = 'FR'") == [("FR",)]
+    assert run_sync(project).tables["users"].rows_read == 0  # then nothing more to read
+
+
+def test_a_row_stamped_in_the_future_does_not_hide_later_changes(
+    project: ProjectConfig, production: psycopg.Connection
+) -> None:
+    production.execute("SET TIME ZONE 'UTC'")
+    production.execute("UPDATE users SET updated_at = now() + interval '5 years' WHERE id = 7")
+    run_sync(project)
+    production.execute("UPDATE users SET country = 'FR', updated_at = now() WHERE id = 8")
+    result = run_sync(project)
+    assert rows(project, "SELECT count(*) FROM users WHERE country = 'FR'") == [(1,)]
+    assert result.tables["users"].rows_read == 2  # the change, and the future row again

@@ -70,7 +70,9 @@ class Source(Protocol):
         ...
 
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
-        """The greatest value over the cursor columns (the next watermark), or None."""
+        """The next watermark: the greatest value over the cursor columns, or None. A
+        source may hold it back to where rows not visible yet can be stamped (PostgreSQL:
+        the start of the oldest open transaction, or the present)."""
         ...
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:

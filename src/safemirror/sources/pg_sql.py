@@ -1,7 +1,8 @@
 """The SQL the PostgreSQL source sends: catalog queries, type mapping, cursor conditions.
 
 An incremental read takes the rows whose cursor is at or after the last watermark (the
-greatest cursor value when the run started). Rows at exactly the watermark were mostly
+greatest cursor value when the run started, held back to the start of the oldest
+transaction then open: see ``postgres._held_back``). Rows at exactly the watermark were mostly
 read by the run that took it, but one committed later may hold the same value, so they are
 read again; without more, a bulk update's rows would be re-read on every run. So a read
 also returns the version (``xmin``: the transaction that wrote the row) of each row it
@@ -70,6 +71,16 @@ _LITERAL_SHAPES = {
     "double": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
     "numeric": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
 }
+
+# The earliest instant a row not visible yet can be stamped with by ``now()``: the start
+# of the oldest transaction open on the database (another client's: not this session's,
+# nor the server's own workers'), or the present. A role without the privileges of
+# pg_read_all_stats sees no start for the sessions of other roles.
+OPEN_SINCE_SQL = (
+    "SELECT LEAST(clock_timestamp(), (SELECT min(xact_start) FROM pg_catalog.pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND backend_type = 'client backend')) AS open_since"
+)
 
 COLUMNS_SQL = """
 SELECT c.relname, a.attname, a.attnotnull, bt.typname,

@@ -1,0 +1,65 @@
+"""The next watermark from PostgreSQL stops where rows not visible yet may be stamped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pyarrow as pa
+import pytest
+
+from safemirror.sources.postgres import PostgresSource
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def stamped(pg_url: str) -> str:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE t (id bigint PRIMARY KEY, at timestamptz, naive timestamp, "
+            "day date, n bigint)"
+        )
+        conn.execute(
+            "INSERT INTO t VALUES (1, '2024-01-01 00:00+00', '2024-01-01', '2024-01-01', 1)"
+        )
+    return pg_url
+
+
+def _insert_now(conn: psycopg.Connection, row: int) -> None:
+    conn.execute("SET TIME ZONE 'UTC'")  # a naive timestamp holds UTC, as the sync reads it
+    conn.execute("INSERT INTO t VALUES (%s, now(), now(), now()::date, %s)", (row, row))
+
+
+def test_the_watermark_stops_at_the_oldest_open_transaction(stamped: str) -> None:
+    with PostgresSource(stamped) as src, psycopg.connect(stamped) as late:
+        _insert_now(late, 2)  # not committed: stamped with its transaction's start
+        (started,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
+        with psycopg.connect(stamped, autocommit=True) as other:
+            _insert_now(other, 3)  # committed, and stamped later
+        (later,) = src._query("SELECT max(at) FROM t").column(0).to_pylist()
+        assert later > started
+        assert src.max_cursor("t", ["at"]) == started
+        assert src.max_cursor("t", ["naive"]) == started
+        assert src.max_cursor("t", ["day"]) == started.astimezone(UTC).date()
+        assert src.max_cursor("t", ["n"]) == 3  # a counter cannot be held back
+        # what the next run reads from that watermark: the committed row, and the late
+        # one once it commits
+        since = src.max_cursor("t", ["at"])
+        read = pa.Table.from_batches(list(src.read("t", ["id"], since=since, cursor=["at"])))
+        assert read.column("id").to_pylist() == [3]
+        late.commit()
+        read = pa.Table.from_batches(list(src.read("t", ["id"], since=since, cursor=["at"])))
+        assert sorted(read.column("id").to_pylist()) == [2, 3]
+        assert src.max_cursor("t", ["at"]) == later  # nothing open: the greatest value
+
+
+def test_a_row_stamped_in_the_future_does_not_take_the_watermark_there(stamped: str) -> None:
+    with psycopg.connect(stamped, autocommit=True) as conn:
+        conn.execute("INSERT INTO t VALUES (9, now() + interval '10 years', NULL, NULL, 9)")
+    with PostgresSource(stamped) as src:
+        mark = src.max_cursor("t", ["at"])
+        now = datetime.now(UTC)
+        assert now - timedelta(minutes=5) < mark <= now + timedelta(minutes=5)
+        read = pa.Table.from_batches(list(src.read("t", ["id"], since=mark, cursor=["at"])))
+        assert read.column("id").to_pylist() == [9]  # read again until its time comes
