@@ -90,6 +90,18 @@ def test_incremental_inserts_updates_deletes_and_idempotence(
     assert result.tables["users"].rows_read < 20  # only the changed rows were read
 
 
+def test_a_row_stamped_in_the_future_does_not_hide_later_changes(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    tiny.execute("UPDATE users SET updated_at = '2099-01-01 00:00:00' WHERE id = 7")
+    run_sync(project)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    tiny.execute("UPDATE users SET country = 'FR', updated_at = ? WHERE id = 8", (now,))
+    result = run_sync(project)
+    assert rows(project, "SELECT count(*) FROM users WHERE country = 'FR'") == [(1,)]
+    assert result.tables["users"].rows_read == 2  # the change, and the future row again
+
+
 def test_a_mirror_table_dropped_by_hand_is_read_again_in_full(
     project: ProjectConfig, tiny: TinyProduction
 ) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from safemirror.errors import SourceError
 from safemirror.mirror.manifest import decode_watermark, encode_watermark
+from safemirror.sources.common import held_back
 from safemirror.sync.plan import TablePlan
 from safemirror.sync.run import MAX_VERSIONS, _watermark
 
@@ -58,3 +60,16 @@ def test_versions_round_trip_and_damaged_ones_are_refused() -> None:
         text = json.dumps({"t": "json", "v": 1, "read_at_mark": bad})
         with pytest.raises(SourceError, match="damaged"):
             decode_watermark(text)
+
+
+def test_a_watermark_is_held_back_to_where_rows_not_seen_may_be_stamped() -> None:
+    at = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
+    earlier = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    assert held_back(at, earlier) == earlier
+    assert held_back(earlier, at) == earlier
+    assert held_back(date(2025, 1, 2), earlier) == date(2025, 1, 1)
+    assert held_back(42, earlier) == 42  # a counter cannot be bounded by a time
+    assert held_back(None, earlier) is None  # an empty table keeps its watermark
+    assert held_back(at, None) == at
+    in_paris = datetime(2025, 1, 2, 4, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert held_back(at, in_paris) == datetime(2025, 1, 2, 2, 0, tzinfo=UTC)

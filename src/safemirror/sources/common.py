@@ -233,3 +233,21 @@ def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> li
         hits = pc.filter(lowered, pc.is_in(lowered, value_set=wanted))
         found.update(pc.unique(hits).to_pylist())
     return sorted(found)
+
+
+def held_back(mark: Any, open_since: datetime | None) -> Any:
+    """The watermark ``mark``, or ``open_since`` (as a date for a date cursor) when that
+    is earlier: the start of a transaction still open, whose rows, stamped by ``now()``
+    with that start, become visible only once it commits, after this run has read (a
+    watermark past them would leave them out of every later run); or the present, when a
+    row is stamped in the future (a watermark there would leave out every row written
+    until then). The next run reads from there; rows read already are read again, and
+    the upsert leaves them as they were. Counters and text cannot be bounded so."""
+    if mark is None or open_since is None:
+        return mark
+    since = open_since.astimezone(UTC)
+    if isinstance(mark, datetime):
+        return min(mark, since)
+    if isinstance(mark, date):
+        return min(mark, since.date())
+    return mark

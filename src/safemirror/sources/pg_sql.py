@@ -2,7 +2,7 @@
 
 An incremental read takes the rows whose cursor is at or after the last watermark (the
 greatest cursor value when the run started, held back to the start of the oldest
-transaction then open: see ``postgres._held_back``). Rows at exactly the watermark were mostly
+transaction then open: see ``common.held_back``). Rows at exactly the watermark were mostly
 read by the run that took it, but one committed later may hold the same value, so they are
 read again; without more, a bulk update's rows would be re-read on every run. So a read
 also returns the version (``xmin``: the transaction that wrote the row) of each row it

@@ -36,7 +36,7 @@ import importlib.resources.readers  # noqa: F401
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -51,6 +51,7 @@ from safemirror.sources.common import (
     arrow_schema,
     columns_of,
     estimated_row_bytes,
+    held_back,
     match_folded,
     quote_ident,
     rechunk,
@@ -108,24 +109,6 @@ def _take_versions(batch: pa.RecordBatch, versions: set[int]) -> pa.RecordBatch:
 
 def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
-
-
-def _held_back(mark: Any, open_since: datetime | None) -> Any:
-    """``mark``, or ``open_since`` (as a date for a date cursor) when that is earlier: the
-    start of a transaction still open, whose rows, stamped by ``now()`` with that start,
-    become visible only once it commits, after this run has read (a watermark past them
-    would leave them out of every later run); or the present, when a row is stamped in
-    the future (a watermark there would leave out every row written until then). The
-    next run reads from there; rows read already are read again, and the upsert leaves
-    them as they were. Cursors of other types (counters, text) cannot be bounded so."""
-    if mark is None or open_since is None:
-        return mark
-    since = open_since.astimezone(UTC)
-    if isinstance(mark, datetime):
-        return min(mark, since)
-    if isinstance(mark, date):
-        return min(mark, since.date())
-    return mark
 
 
 class PostgresSource:
@@ -358,7 +341,7 @@ class PostgresSource:
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
         """The next watermark: the greatest value over the cursor columns (timestamps:
         aware UTC), or None; a timestamp or date held back to the earliest instant a row
-        not visible yet can carry (``_held_back``)."""
+        not visible yet can carry (``common.held_back``)."""
         _, ccols = self._resolve(table, cursor)
         _cursor_type(ccols, table)
         # Asked first: a transaction that starts after this is later than what it says,
@@ -374,7 +357,7 @@ class PostgresSource:
         found = value.column(0)[0].as_py()
         if isinstance(found, datetime):
             found = found.astimezone(UTC)
-        return _held_back(found, open_since)
+        return held_back(found, open_since)
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""

@@ -36,6 +36,7 @@ from safemirror.sources.common import (
     columns_of,
     cursor_type,
     decimal_params,
+    held_back,
     match_folded,
     quote_ident,
     rechunk,
@@ -336,7 +337,9 @@ class SqliteSource:
     # -- sampling and statistics ----------------------------------------------------------
 
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
-        """The greatest value over the cursor columns (timestamps: aware UTC), or None."""
+        """The next watermark: the greatest value over the cursor columns (timestamps:
+        aware UTC), or None; a timestamp or date held back to the present (a row stamped
+        in the future must not take it past every change written until then)."""
         _, ccols = self._resolve(table, cursor)
         kind = cursor_type(ccols, table)
         best: Any = None
@@ -350,7 +353,9 @@ class SqliteSource:
                 top = pc.max(found.column(0)).as_py()
                 if top is not None and (best is None or top > best):
                     best = top
-        return best.astimezone(UTC) if isinstance(best, datetime) else best
+        if isinstance(best, datetime):
+            best = best.astimezone(UTC)
+        return held_back(best, datetime.now(UTC))
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""
