@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -69,6 +70,33 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         _admin_exec(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_reader_url(pg_url: str) -> Iterator[str]:
+    """``pg_url`` as a role of its own that may read the tables of the schema ``public``
+    and nothing more: no superuser, no pg_read_all_stats; dropped afterwards."""
+    import psycopg
+
+    role, password = f"sm_reader_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+        conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+        conn.execute(
+            f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO "{role}"'
+        )
+    parts = urlsplit(pg_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    try:
+        yield urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}"))
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (role,),
+            )
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
 
 
 @pytest.fixture(scope="module")

@@ -63,3 +63,30 @@ def test_a_row_stamped_in_the_future_does_not_take_the_watermark_there(stamped: 
         assert now - timedelta(minutes=5) < mark <= now + timedelta(minutes=5)
         read = pa.Table.from_batches(list(src.read("t", ["id"], since=mark, cursor=["at"])))
         assert read.column("id").to_pylist() == [9]  # read again until its time comes
+
+
+def test_a_role_that_cannot_see_other_roles_transactions_says_so(
+    stamped: str, pg_reader_url: str
+) -> None:
+    with PostgresSource(pg_reader_url) as src:
+        assert src.max_cursor("t", ["at"]) is not None
+        assert src.notes() == []  # no other role's session on the database: nothing hidden
+    with PostgresSource(pg_reader_url) as src, psycopg.connect(stamped) as late:
+        _insert_now(late, 2)  # another role's open transaction, hidden from this role
+        with psycopg.connect(stamped, autocommit=True) as other:
+            _insert_now(other, 3)
+        mark = src.max_cursor("t", ["at"])
+        (started,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
+        assert mark > started  # it could not be held back...
+        (note,) = src.notes()  # ...and the source says so, with the fix
+        assert "GRANT pg_read_all_stats" in note and "could be missed" in note
+    with psycopg.connect(stamped, autocommit=True) as admin:
+        role = pg_reader_url.split("//", 1)[1].split(":", 1)[0]
+        admin.execute(f'GRANT pg_read_all_stats TO "{role}"')
+    with PostgresSource(pg_reader_url) as src, psycopg.connect(stamped) as late:
+        _insert_now(late, 4)
+        (started,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
+        with psycopg.connect(stamped, autocommit=True) as other:
+            _insert_now(other, 5)
+        assert src.max_cursor("t", ["at"]) == started  # with the grant it sees the start
+        assert src.notes() == []

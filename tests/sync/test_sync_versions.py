@@ -8,8 +8,10 @@ import duckdb
 import psycopg
 import pytest
 
+from safemirror.audit import AuditLog
+from safemirror.cli import run
 from safemirror.config import ProjectConfig
-from safemirror.errors import SourceError
+from safemirror.errors import ExitCode, SourceError
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_SCHEMA, file_digest, rows, stamp
 
@@ -124,3 +126,27 @@ def test_a_row_stamped_in_the_future_does_not_hide_later_changes(
     result = run_sync(project)
     assert rows(project, "SELECT count(*) FROM users WHERE country = 'FR'") == [(1,)]
     assert result.tables["users"].rows_read == 2  # the change, and the future row again
+
+
+def test_a_role_blind_to_other_roles_transactions_is_told_how_to_see(
+    production: psycopg.Connection,
+    pg_reader_url: str,
+    make_project: MakeProject,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fixture's session (another role) is on the database; the sync's role cannot
+    see whether it holds a transaction open: the result and the audit log say so."""
+    project = make_project(pg_reader_url)
+    result = run_sync(project)
+    (note,) = result.notes
+    assert "GRANT pg_read_all_stats" in note
+    (entry,) = AuditLog(project.audit_log).entries()
+    assert entry.data["notes"] == [note]
+    password = pg_reader_url.split(":", 2)[2].split("@", 1)[0]
+    assert password not in project.audit_log.read_text()
+    # and the command prints it under the result
+    assert (
+        run(["sync", "--quiet", "--config", str(project.base_dir / "safemirror.yaml")])
+        == ExitCode.OK
+    )
+    assert "note:" in capsys.readouterr().out

@@ -96,3 +96,11 @@ class OpensStreams(Protocol):
     """A source that can start its read sessions ahead of the reads (optional)."""
 
     def open_streams(self, count: int) -> None: ...
+
+
+@runtime_checkable
+class HasNotes(Protocol):
+    """A source with something to tell the user about its reads (optional): a caveat the
+    run could not remove, printed with the run's result and kept in the audit log."""
+
+    def notes(self) -> list[str]: ...

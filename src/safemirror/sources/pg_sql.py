@@ -74,13 +74,15 @@ _LITERAL_SHAPES = {
 
 # The earliest instant a row not visible yet can be stamped with by ``now()``: the start
 # of the oldest transaction open on the database (another client's: not this session's,
-# nor the server's own workers'), or the present. A role without the privileges of
-# pg_read_all_stats sees no start for the sessions of other roles.
-OPEN_SINCE_SQL = (
-    "SELECT LEAST(clock_timestamp(), (SELECT min(xact_start) FROM pg_catalog.pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND backend_type = 'client backend')) AS open_since"
-)
+# nor the server's own workers'), or the present; and how many sessions on the database
+# hide that start, as every session of another role does from a role without the
+# privileges of pg_read_all_stats.
+OPEN_SINCE_SQL = """
+SELECT LEAST(clock_timestamp(),
+             min(xact_start) FILTER (WHERE backend_type = 'client backend')) AS open_since,
+       count(*) FILTER (WHERE backend_type IS NULL) AS unseen
+FROM pg_catalog.pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()"""
 
 COLUMNS_SQL = """
 SELECT c.relname, a.attname, a.attnotnull, bt.typname,

@@ -126,6 +126,7 @@ class PostgresSource:
         self._pgtypes: dict[str, dict[str, str]] = {}
         self._unicode_lower: bool | None = None
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
+        self._unseen = 0  # the most sessions of other roles a watermark could not see into
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
@@ -346,7 +347,9 @@ class PostgresSource:
         _cursor_type(ccols, table)
         # Asked first: a transaction that starts after this is later than what it says,
         # and one that commits before the greatest value is taken is counted in that.
-        open_since = self._query(OPEN_SINCE_SQL).column(0)[0].as_py()
+        activity = self._query(OPEN_SINCE_SQL)
+        open_since = activity.column(0)[0].as_py()
+        self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
         src = self._qualified(table)  # one max per column: each can use its own index
         greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
         expr = self._expr(f"GREATEST({greatest})", table, ccols[0])
@@ -358,6 +361,17 @@ class PostgresSource:
         if isinstance(found, datetime):
             found = found.astimezone(UTC)
         return held_back(found, open_since)
+
+    def notes(self) -> list[str]:
+        """What the user should know about this source's reads so far (see ``HasNotes``)."""
+        if not self._unseen:
+            return []
+        return [
+            f"{self._unseen} session(s) of other roles on the source database hide when "
+            "their transactions started from the sync's role, so those transactions cannot "
+            "hold the watermarks back: a change one commits after a run, stamped by now() "
+            "with an earlier start, could be missed; GRANT pg_read_all_stats to the role"
+        ]
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""

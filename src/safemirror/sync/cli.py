@@ -42,6 +42,8 @@ def print_result(result: SyncResult) -> None:
         f"production columns is among the {result.verify.mirror_values:,} distinct "
         f"mirror text values; key fingerprint {result.manifest.key_fingerprint}"
     )
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
 
 
 def sync_command(

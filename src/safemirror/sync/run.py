@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
-from safemirror.sources.base import OpensStreams, Source
+from safemirror.sources.base import HasNotes, OpensStreams, Source
 from safemirror.sources.registry import open_source
 from safemirror.sync import categories
 from safemirror.sync.categories import Allowed
@@ -55,6 +55,7 @@ class SyncResult:
     manifest: RunManifest
     tables: dict[str, TableOutcome]
     verify: VerifyReport
+    notes: list[str] = field(default_factory=list)  # caveats for the user (``HasNotes``)
 
 
 @dataclass
@@ -166,7 +167,8 @@ def run_sync(
             },
         )
         raise
-    audit.append("sync", result.manifest.summary())
+    summary = result.manifest.summary()
+    audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)
     return result
 
 
@@ -306,7 +308,8 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         run.ws.publish(
             keep_spare=continues, compact=compact, before_rename=lambda: _passed(checking)
         )
-    return SyncResult(manifest, outcomes, checking.result())
+    notes = source.notes() if isinstance(source, HasNotes) else []
+    return SyncResult(manifest, outcomes, checking.result(), notes)
 
 
 def _compacting(runs_since_full: int) -> bool:
