@@ -291,6 +291,7 @@ def _feed(source: _ListSource, lock: threading.Lock, ended: Callable[[], None]) 
         name="users",
         select=["id", "email"],
         since=None,
+        incremental=False,
         skip_versions=(),
         policy=SimpleNamespace(primary_key=["id"], cursor=[], delete_marker=None),
     )

@@ -102,6 +102,26 @@ def test_a_row_stamped_in_the_future_does_not_hide_later_changes(
     assert result.tables["users"].rows_read == 2  # the change, and the future row again
 
 
+def test_rows_without_any_cursor_value_are_reported_by_full_reads(
+    project: ProjectConfig, tiny: TinyProduction
+) -> None:
+    tiny.execute("UPDATE users SET updated_at = NULL WHERE id IN (2, 5)")
+    first = run_sync(project)
+    (note,) = first.notes
+    assert "table 'users': 2 row(s)" in note and "(updated_at)" in note
+    tiny.execute(
+        "INSERT INTO users VALUES (50, 'p50@example.org', 'US', ?, NULL, NULL)", (stamp(20),)
+    )
+    later = run_sync(project)  # incremental: the new row has no cursor value to be found by
+    assert later.notes == []
+    assert rows(project, "SELECT count(*) FROM users") == [(20,)]  # as the note said
+    rebuilt = run_sync(project, full=True)
+    assert rows(project, "SELECT count(*) FROM users") == [(21,)]
+    assert [n.split(":")[0] for n in rebuilt.notes] == ["table 'users'"]
+    assert "3 row(s)" in rebuilt.notes[0]
+    assert list(AuditLog(project.audit_log).entries())[-1].data["notes"] == rebuilt.notes
+
+
 def test_a_mirror_table_dropped_by_hand_is_read_again_in_full(
     project: ProjectConfig, tiny: TinyProduction
 ) -> None:

@@ -43,6 +43,10 @@ class TableFeed:
     ) -> None:
         self.plan = plan
         self.versions: set[int] = set()  # of the rows read at ``versions_at`` (if given)
+        # Rows with no value in any cursor column, counted on a read in full: an
+        # incremental read can never take such a row (see ``uncursored``).
+        self.uncursored = 0
+        self._count_uncursored = not plan.incremental and bool(plan.policy.cursor)
         self._transform = transform
         self._lock = lock
         self._read_schema = source.schema_of(plan.name, plan.select)
@@ -63,6 +67,8 @@ class TableFeed:
     def _shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """The mirror columns of ``batch`` plus the ``_sm_deleted`` flag."""
         _check_key(self.plan, batch)
+        if self._count_uncursored:
+            self.uncursored += _without_cursor(batch, self.plan.policy.cursor)
         with self._lock:
             out = self._transform(batch)
         marker = self.plan.policy.delete_marker
@@ -98,6 +104,17 @@ def _check_key(plan: TablePlan, batch: pa.RecordBatch) -> None:
                 f"'{name}', so the mirror could not identify them; nothing was published",
                 hint="declare as primary_key column(s) that are never NULL, or 'skip' the table",
             )
+
+
+def _without_cursor(batch: pa.RecordBatch, cursor: list[str]) -> int:
+    """The rows of ``batch`` whose cursor columns are all NULL."""
+    columns = [batch.column(name) for name in cursor]
+    if any(column.null_count == 0 for column in columns):
+        return 0  # the common case, known without a pass over the rows
+    missing = pc.is_null(columns[0])
+    for column in columns[1:]:
+        missing = pc.and_(missing, pc.is_null(column))
+    return int(pc.sum(missing).as_py() or 0)
 
 
 def _until_read(
@@ -184,6 +201,10 @@ class FeedQueue:
     def versions(self) -> dict[str, set[int]]:
         """The row versions each table's read recorded (see ``TableFeed``)."""
         return {feed.plan.name: feed.versions for feed in self._started}
+
+    def uncursored(self) -> dict[str, int]:
+        """The tables whose read in full found rows without any cursor value, and how many."""
+        return {feed.plan.name: feed.uncursored for feed in self._started if feed.uncursored}
 
     def close(self) -> None:
         for feed in self._started:

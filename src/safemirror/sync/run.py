@@ -271,6 +271,8 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         marks = _cursor_marks(source, {p.name: p.policy for p in plans})
     with closing(_feeds(run, plans, allowed, marks)) as feeds:  # the source is read from here
         outcomes, counted = _write_tables(run, plans, view, feeds, marks)
+        uncursored = feeds.uncursored()
+    notes = [_uncursored_note(p, uncursored[p.name]) for p in plans if p.name in uncursored]
     con = run.ws.con
     mirror_text = read_mirror_text(con, counted)  # what the copy will publish
     with ThreadPoolExecutor(1, thread_name_prefix="safemirror-verify") as checker:
@@ -308,8 +310,19 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         run.ws.publish(
             keep_spare=continues, compact=compact, before_rename=lambda: _passed(checking)
         )
-    notes = source.notes() if isinstance(source, HasNotes) else []
+    if isinstance(source, HasNotes):
+        notes += source.notes()
     return SyncResult(manifest, outcomes, checking.result(), notes)
+
+
+def _uncursored_note(plan: TablePlan, rows: int) -> str:
+    """What to tell the user when ``rows`` of ``plan``'s table hold no cursor value."""
+    return (
+        f"table '{plan.name}': {rows:,} row(s) hold no value in any cursor column "
+        f"({', '.join(plan.policy.cursor)}); an incremental run never reads a row like that, "
+        "so rows added that way reach the mirror only with 'sync --full': add a cursor "
+        "column every row holds (e.g. created_at)"
+    )
 
 
 def _compacting(runs_since_full: int) -> bool:
