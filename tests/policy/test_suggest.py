@@ -189,3 +189,21 @@ def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> Non
     assert "the mirror ignores case and already has 'Gadgets'" in text
     assert "the mirror ignores case and already has 'Active'" in text
     assert "a key column: a name safemirror keeps for itself" in text
+
+
+def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "stamps.db")
+    for table in ("stamped", "unstamped"):
+        db.execute(
+            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, created_at TIMESTAMP, "
+            "updated_at TIMESTAMP)"
+        )
+    db.execute("INSERT INTO stamped VALUES (1, '2025-01-01 00:00:00', '2025-01-02 00:00:00')")
+    db.execute("INSERT INTO unstamped VALUES (1, '2025-01-01 00:00:00', NULL)")  # not updated yet
+    db.execute("INSERT INTO unstamped VALUES (2, '2025-01-01 00:00:00', '2025-01-03 00:00:00')")
+    db.commit()
+    db.close()
+    with open_source(f"sqlite:///{tmp_path / 'stamps.db'}") as source:  # type: ignore[attr-defined]
+        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "stamps")
+    assert policy.tables["stamped"].cursor == ["updated_at"]
+    assert policy.tables["unstamped"].cursor == ["created_at", "updated_at"]

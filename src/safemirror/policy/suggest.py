@@ -25,7 +25,12 @@ def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
     names = {c.name: c for c in info.columns}
     marker = "deleted_at" if getattr(names.get("deleted_at"), "type", None) == "timestamp" else None
     if getattr(names.get("updated_at"), "type", None) == "timestamp":
-        return ["updated_at", *([marker] if marker else [])], marker
+        # Rows with no updated_at (set on update only) would never be read incrementally:
+        # created_at, when the sample shows such rows, finds them as they are added.
+        unstamped = "updated_at" in sample.column_names and sample.column("updated_at").null_count
+        created = getattr(names.get("created_at"), "type", None) == "timestamp"
+        first = ["created_at"] if unstamped and created else []
+        return [*first, "updated_at", *([marker] if marker else [])], marker
     soon = datetime.now(UTC) + timedelta(days=1)
     cursor = []
     for col in info.columns:
