@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -90,3 +91,27 @@ def test_a_role_that_cannot_see_other_roles_transactions_says_so(
             _insert_now(other, 5)
         assert src.max_cursor("t", ["at"]) == started  # with the grant it sees the start
         assert src.notes() == []
+
+
+def test_a_stamp_rounded_down_to_its_column_is_still_read(pg_url: str) -> None:
+    """A ``timestamptz(0)`` column rounds ``now()`` to the second: down, by up to half a
+    second, for a transaction that started in the first half of one."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE coarse (id bigint PRIMARY KEY, at timestamptz(0))")
+        conn.execute("INSERT INTO coarse VALUES (1, '2024-01-01 00:00:00+00')")
+    with PostgresSource(pg_url) as src, psycopg.connect(pg_url) as late:
+        for _ in range(50):  # a transaction that starts early in its second
+            (started,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
+            if started.microsecond < 400_000:
+                break
+            late.rollback()
+            time.sleep(0.1)
+        late.execute("INSERT INTO coarse VALUES (2, now())")
+        with psycopg.connect(pg_url, autocommit=True) as other:
+            time.sleep(1.1)  # the next second, at least
+            other.execute("INSERT INTO coarse VALUES (3, now())")
+        since = src.max_cursor("coarse", ["at"])
+        assert since == started.replace(microsecond=0)
+        late.commit()
+        read = pa.Table.from_batches(list(src.read("coarse", ["id"], since=since, cursor=["at"])))
+        assert sorted(read.column("id").to_pylist()) == [2, 3]

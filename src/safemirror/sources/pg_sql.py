@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from safemirror.errors import SourceError
@@ -142,6 +143,21 @@ def select_expr(sql: str, typname: str, logical: str) -> str:
     if typname == "inet":
         return f"abbrev({sql})"  # '10.0.0.1', not text()'s '10.0.0.1/32'
     return f"({sql})::text"
+
+
+_PRECISION = re.compile(r"timestamp\((\d)\)")
+
+
+def floor_to_precision(instant: datetime | None, spellings: Sequence[str]) -> datetime | None:
+    """``instant`` rounded down to the coarsest fractional precision of the timestamp
+    columns spelled ``spellings`` (``timestamp(3) with time zone``). PostgreSQL rounds a
+    value to its column's precision, down by up to half a unit, so a row stamped at
+    ``instant`` may hold less than ``instant``; never less than this."""
+    digits = [int(m.group(1)) for s in spellings if (m := _PRECISION.match(s))]
+    if instant is None or not digits:
+        return instant
+    unit = 10 ** (6 - min(digits))
+    return instant.replace(microsecond=instant.microsecond // unit * unit)
 
 
 def since_literal(value: Any, kind: str) -> str:

@@ -73,6 +73,7 @@ from safemirror.sources.pg_sql import (
     PRIMARY_KEYS_SQL,
     SINCE_CAST,
     cursor_condition,
+    floor_to_precision,
     logical_type,
     select_expr,
     since_literal,
@@ -348,7 +349,9 @@ class PostgresSource:
         # Asked first: a transaction that starts after this is later than what it says,
         # and one that commits before the greatest value is taken is counted in that.
         activity = self._query(OPEN_SINCE_SQL)
-        open_since = activity.column(0)[0].as_py()
+        open_since = floor_to_precision(
+            activity.column(0)[0].as_py(), [c.source_type for c in ccols]
+        )
         self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
         src = self._qualified(table)  # one max per column: each can use its own index
         greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
