@@ -25,6 +25,12 @@ class TablePlan:
     table_hash: str
     skip_versions: tuple[int, ...] = ()  # rows at exactly ``since`` read already
 
+    @property
+    def key_enforced(self) -> bool:
+        """Whether the source itself keeps the policy's key unique (its primary key); a
+        write checks the mirror table for shared keys otherwise."""
+        return set(self.policy.primary_key) == set(self.info.primary_key)
+
 
 def table_policy_hash(policy: TablePolicy) -> str:
     text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

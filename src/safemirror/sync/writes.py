@@ -80,7 +80,7 @@ def write_one(
         previous=ctx.previous,
         count_text=ctx.check_counts,
     )
-    if set(plan.policy.primary_key) != set(plan.info.primary_key):  # unique by no constraint
+    if not plan.key_enforced:
         check_unique_key(con, plan.name, plan.policy.primary_key)
     counts = textcounts.update(
         con,
