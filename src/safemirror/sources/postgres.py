@@ -128,6 +128,7 @@ class PostgresSource:
         self._unicode_lower: bool | None = None
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
         self._unseen = 0  # the most sessions of other roles a watermark could not see into
+        self._standby = False  # a watermark was taken on a standby (see ``notes``)
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
@@ -353,6 +354,7 @@ class PostgresSource:
             activity.column(0)[0].as_py(), [c.source_type for c in ccols]
         )
         self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
+        self._standby = self._standby or bool(activity.column(2)[0].as_py())
         src = self._qualified(table)  # one max per column: each can use its own index
         greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
         expr = self._expr(f"GREATEST({greatest})", table, ccols[0])
@@ -367,14 +369,23 @@ class PostgresSource:
 
     def notes(self) -> list[str]:
         """What the user should know about this source's reads so far (see ``HasNotes``)."""
-        if not self._unseen:
-            return []
-        return [
-            f"{self._unseen} session(s) of other roles on the source database hide when "
-            "their transactions started from the sync's role, so those transactions cannot "
-            "hold the watermarks back: a change one commits after a run, stamped by now() "
-            "with an earlier start, could be missed; GRANT pg_read_all_stats to the role"
-        ]
+        missed = (
+            "so those transactions cannot hold the watermarks back: a change one commits "
+            "after a run, stamped by now() with an earlier start, could be missed"
+        )
+        notes = []
+        if self._standby:
+            notes.append(
+                "the source is a standby, which cannot see the transactions open on its "
+                f"primary, {missed}; read from the primary, or run 'sync --full' now and then"
+            )
+        if self._unseen:
+            notes.append(
+                f"{self._unseen} session(s) of other roles on the source database hide when "
+                f"their transactions started from the sync's role, {missed}; "
+                "GRANT pg_read_all_stats to the role"
+            )
+        return notes
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""
