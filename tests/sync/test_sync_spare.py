@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from safemirror.config import ProjectConfig
 from safemirror.mirror import workspace
 from safemirror.mirror.workspace import MirrorWorkspace, _copy_over
+from safemirror.sync import run as run_module
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TinyProduction, stamp
 
@@ -278,3 +280,30 @@ def test_only_the_blocks_that_differ_are_written(
     spare[5 * block + 999] ^= 0xFF  # the partial block's last byte
     written = _bring_up_to_date(tmp_path, spare, live)
     assert written == 2 * block + 1000
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_no_other_user_can_reach_the_working_copy(
+    project: ProjectConfig, tiny: TinyProduction, monkeypatch: pytest.MonkeyPatch, full: bool
+) -> None:
+    run_sync(project)
+    seen: dict[str, object] = {}
+    verified = run_module._passed
+
+    def peek(checking: object) -> None:  # the copy is complete, not yet published
+        (private,) = [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+        seen["mode"] = stat.S_IMODE(private.stat().st_mode)
+        seen["files"] = sorted(p.name for p in private.iterdir())
+        verified(checking)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "_passed", peek)
+    umask = os.umask(0)  # the loosest umask: files DuckDB creates would be 0666
+    try:
+        add_user(tiny, 21)
+        run_sync(project, full=full)
+    finally:
+        os.umask(umask)
+    assert seen["mode"] == 0o700
+    assert project.mirror.name in seen["files"]  # the working copy, inside it
+    assert oct(project.mirror.stat().st_mode & 0o777) == oct(0o600)
+    assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]

@@ -3,8 +3,10 @@
 A sync never writes the live mirror file. It copies it (or starts empty; a full run starts
 a fresh file with the live one attached read-only), applies all changes to the copy,
 verifies the copy, and only then renames it over the live file, so a failure or a
-SIGKILL at any moment leaves the previous mirror intact and queryable.
-One sync at a time: an exclusive lock file guards the mirror.
+SIGKILL at any moment leaves the previous mirror intact and queryable. The copy, with
+DuckDB's log and spill files, lives in a directory beside the mirror that only its owner
+may enter (``.NAME.sync-PID.tmp``), so no other user can read it before it is published
+(mode 0600). One sync at a time: an exclusive lock file guards the mirror.
 
 After an incremental run under the same key and policy, the replaced generation is kept
 as a *spare* (``.NAME.spare``) instead of being deleted: freeing a large file's blocks
@@ -202,7 +204,10 @@ class MirrorWorkspace:
     def __init__(self, target: Path, *, memory_limit: str = "1GB") -> None:
         self.target = target
         self.memory_limit = memory_limit
-        self.work = target.with_name(f".{target.name}.sync-{os.getpid()}.tmp")
+        # The run's files (the working copy, DuckDB's log and spill files) live in a
+        # directory only the owner may enter, whatever modes DuckDB gives them.
+        self.private = target.with_name(f".{target.name}.sync-{os.getpid()}.tmp")
+        self.work = self.private / target.name
         self._lock_path = target.with_name(f".{target.name}.lock")
         self.spare = target.with_name(f".{target.name}.spare")
         self._lock: int | None = None
@@ -231,7 +236,15 @@ class MirrorWorkspace:
                 f"another sync is writing {self.target}",
                 hint="wait for it to finish, then run again",
             ) from None
-        self._remove_leftovers()
+        try:
+            self._remove_leftovers()
+            os.mkdir(self.private, 0o700)
+            os.chmod(self.private, 0o700)  # whatever the umask
+        except BaseException:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
+            raise
         return self
 
     def open(self, *, fresh: bool = False) -> duckdb.DuckDBPyConnection:
@@ -330,7 +343,8 @@ class MirrorWorkspace:
         shutil.copyfile(self.target, self.work)
 
     def _remove_leftovers(self) -> None:
-        """Working copies of killed runs (we hold the lock, so none is in use)."""
+        """The private directories (or, from older versions, working copies) of killed
+        runs (we hold the lock, so none is in use)."""
         for stale in self.target.parent.glob(f".{self.target.name}.sync-*.tmp*"):
             _remove(stale)
 
@@ -392,9 +406,7 @@ class MirrorWorkspace:
                 self._con.close()
             self._con = None
         self._wait_for_flush()
-        if not self.published:
-            for leftover in self.work.parent.glob(self.work.name + "*"):
-                _remove(leftover)
+        _remove(self.private)  # the working copy with it, unless it was published
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             os.close(self._lock)
