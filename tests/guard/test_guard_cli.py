@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,6 +105,24 @@ def test_scan_json_and_sarif(tmp_path: Path, targets: Path) -> None:
     sarif = json.loads(out.read_text())
     rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert "SMG001" in rules
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_written_report_is_for_its_owner_only(tmp_path: Path, targets: Path, fmt: str) -> None:
+    out = tmp_path / f"guard.{fmt}"
+    out.write_text("an older report\n")
+    out.chmod(0o644)
+    audit = str(tmp_path / "a.jsonl")
+    umask = os.umask(0)  # the loosest: a plain open would make the report 0666
+    try:
+        result = runner.invoke(
+            guard_app, ["scan", "-t", str(targets), "-f", fmt, "-o", str(out), "--audit-log", audit]
+        )
+    finally:
+        os.umask(umask)
+    assert result.exit_code == ExitCode.FINDINGS
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "open-cache" in out.read_text() and "an older report" not in out.read_text()
 
 
 def test_bad_targets_file_is_a_usage_error(tmp_path: Path) -> None:

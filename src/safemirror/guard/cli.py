@@ -29,6 +29,7 @@ from safemirror.guard.probes import registry
 from safemirror.guard.scan import ScanResult, scan
 from safemirror.guard.spec import CommandSpec, WebhookSpec
 from safemirror.guard.watch import DEFAULT_INTERVAL, Watcher
+from safemirror.private_file import open_private
 
 guard_app = typer.Typer(
     help="Probe data stores from outside; watch them, alert and remediate.",
@@ -86,8 +87,8 @@ def scan_cmd(
     tfile = targets_mod.load(targets)
     result = scan(tfile.targets)
     audit_scan(AuditLog(audit_log), tfile, result, threshold)
-    if fmt == "table" and output:
-        with output.open("w", encoding="utf-8") as handle:
+    if fmt == "table" and output:  # a report naming exposed stores: for its owner only
+        with open_private(output) as handle:
             report.print_table(result, threshold, Console(file=handle, width=160))
     elif fmt == "table":
         report.print_table(result, threshold, console())
@@ -98,7 +99,8 @@ def scan_cmd(
             else report.to_sarif(result, tfile.path)
         )
         if output:
-            output.write_text(text + "\n", encoding="utf-8")
+            with open_private(output) as handle:
+                handle.write(text + "\n")
         else:
             typer.echo(text)
     if result.at_or_above(threshold):
