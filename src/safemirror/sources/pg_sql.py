@@ -75,14 +75,14 @@ _LITERAL_SHAPES = {
 
 # The earliest instant a row not visible yet can be stamped with by ``now()``: the start
 # of the oldest transaction open on the database (another client's: not this session's,
-# nor the server's own workers'), or the present; how many sessions on the database hide
-# that start, as every session of another role does from a role without the privileges
-# of pg_read_all_stats; and whether the server is a standby, which sees none of the
-# transactions open on its primary.
+# nor the server's own workers'), or the present; how many users' sessions on the
+# database hide that start, as those of other roles do from a role without the privileges
+# of pg_read_all_stats (the server's own workers have no user); and whether the server is
+# a standby, which sees none of the transactions open on its primary.
 OPEN_SINCE_SQL = """
 SELECT LEAST(clock_timestamp(),
              min(xact_start) FILTER (WHERE backend_type = 'client backend')) AS open_since,
-       count(*) FILTER (WHERE backend_type IS NULL) AS unseen,
+       count(*) FILTER (WHERE backend_type IS NULL AND usesysid IS NOT NULL) AS unseen,
        pg_catalog.pg_is_in_recovery() AS standby
 FROM pg_catalog.pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()"""
