@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 from safemirror.audit import AuditLog
+from safemirror.cli import run
 from safemirror.config import ProjectConfig
-from safemirror.errors import KeyMaterialError, LeakError, PolicyError
+from safemirror.errors import ExitCode, KeyMaterialError, LeakError, PolicyError
 from safemirror.mirror.presence import present_at
 from safemirror.sources import sqlite as sqlite_source
 from safemirror.sync.run import run_sync
@@ -269,6 +270,29 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
         assert "users" in str(caught.value) or "notes" in str(caught.value)
     failures = [e for e in AuditLog(project.audit_log).entries() if e.kind == "sync.failed"]
     assert len(failures) == 1 and failures[0].data["exit_code"] == caught.value.exit_code
+
+
+def test_policy_check_reports_a_type_change_the_policy_does_not_pin(
+    tiny: TinyProduction, make_project: MakeProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``policy check`` compares unpinned columns with the schema the last sync read, as
+    the sync does: the company's CI hears of the change before the next sync stops on it."""
+    project = make_project(f"sqlite:///{tiny.path}", _policy_with(country={"action": "keep"}))
+    config = str(project.base_dir / "safemirror.yaml")
+    assert run(["policy", "check", "--config", config]) == ExitCode.OK  # no mirror yet
+    run_sync(project)
+    assert run(["policy", "check", "--config", config]) == ExitCode.OK
+    con = duckdb.connect(str(project.mirror))  # as if the last sync had read an integer
+    con.execute(
+        "UPDATE _sm_runs SET schema_snapshot = "
+        'json_merge_patch(schema_snapshot, \'{"users": {"country": "integer"}}\')'
+    )
+    con.close()
+    capsys.readouterr()
+    assert run(["policy", "check", "--config", config]) == ExitCode.POLICY
+    assert "users.country: type changed" in capsys.readouterr().err.replace("\n", " ")
+    with pytest.raises(PolicyError, match=r"users\.country: type changed"):
+        run_sync(project)
 
 
 def test_verify_blocks_a_policy_that_keeps_emails(

@@ -94,3 +94,31 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def type_drift(
+    policy: Policy, tables: dict[str, TableInfo], snapshot: dict[str, dict[str, str]]
+) -> list[Problem]:
+    """Every column whose live type differs from the one the last sync read
+    (``snapshot``: table -> column -> type, from the mirror's last run) and that the policy
+    does not pin to the new type; a column or table gone is ``check_policy``'s to report."""
+    problems: list[Problem] = []
+    for table, columns in snapshot.items():
+        info, table_policy = tables.get(table), policy.tables.get(table)
+        if info is None or table_policy is None or table_policy.skip:
+            continue
+        for column, old_type in columns.items():
+            now, pinned = info.column(column), table_policy.columns.get(column)
+            if now is None or now.type == old_type or (pinned and pinned.type == now.type):
+                continue
+            problems.append(
+                Problem(
+                    table,
+                    column,
+                    "type changed",
+                    f"the last sync read it as {old_type}, the source now has {now.type} "
+                    f"({now.source_type}); review its classification, then pin it with "
+                    f"'type: {now.type}'",
+                )
+            )
+    return problems

@@ -10,7 +10,8 @@ from rich.console import Console
 from safemirror.config import load_config, resolve_env, source_url
 from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
-from safemirror.policy.check import check_policy
+from safemirror.mirror.manifest import read_state
+from safemirror.policy.check import check_policy, type_drift
 from safemirror.policy.suggest import suggest_policy
 from safemirror.sources.registry import open_source
 
@@ -41,11 +42,15 @@ def suggest_cmd(
 
 @policy_app.command("check")
 def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> None:
-    """Compare the live schema with the policy; exit 3 listing every mismatch."""
+    """Compare the live schema with the policy (and with the schema the last sync read,
+    for columns whose type the policy does not pin); exit 3 listing every mismatch."""
     project = load_config(config)
+    last = read_state(project.mirror).last_run
     src = open_source(source_url(project))
     try:
-        problems = check_policy(project.policy, src.tables())
+        live = src.tables()
+        problems = check_policy(project.policy, live)
+        problems += type_drift(project.policy, live, last.schema_snapshot if last else {})
     finally:
         src.close()
     if problems:

@@ -9,7 +9,7 @@ from typing import Any
 
 from safemirror.errors import KeyMaterialError, PolicyError
 from safemirror.mirror.manifest import MirrorState
-from safemirror.policy.check import check_policy
+from safemirror.policy.check import check_policy, type_drift
 from safemirror.policy.model import Policy, TablePolicy
 from safemirror.sources.base import TableInfo
 
@@ -46,27 +46,6 @@ def schema_snapshot(policy: Policy, live: dict[str, TableInfo]) -> dict[str, dic
     }
 
 
-def _type_drift(policy: Policy, live: dict[str, TableInfo], state: MirrorState) -> list[str]:
-    if state.last_run is None:
-        return []
-    problems = []
-    for table, columns in state.last_run.schema_snapshot.items():
-        info = live.get(table)
-        table_policy = policy.tables.get(table)
-        if info is None or table_policy is None or table_policy.skip:
-            continue
-        for column, old_type in columns.items():
-            now = info.column(column)
-            pinned = table_policy.columns.get(column)
-            if now is None or now.type == old_type or (pinned and pinned.type == now.type):
-                continue
-            problems.append(
-                f"  {table}.{column}: type changed from {old_type} to {now.type} since the "
-                f"last sync — review its classification, then pin it with 'type: {now.type}'"
-            )
-    return problems
-
-
 def make_plan(
     policy: Policy,
     live: dict[str, TableInfo],
@@ -77,11 +56,11 @@ def make_plan(
     origin: str,
 ) -> list[TablePlan]:
     """Check everything that must hold before a single row moves; raise if anything fails."""
+    snapshot = state.last_run.schema_snapshot if state.last_run else {}
     problems = [
-        f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}"
-        for p in check_policy(policy, live)
+        f"  {p.describe()}"
+        for p in [*check_policy(policy, live), *type_drift(policy, live, snapshot)]
     ]
-    problems += _type_drift(policy, live, state)
     if problems:
         raise PolicyError(
             f"{origin}: the policy does not match the live schema; nothing was "
