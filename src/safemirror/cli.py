@@ -84,7 +84,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return ExitCode.FAILURE
     except KeyboardInterrupt:
         err_console.print("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     return result if isinstance(result, int) else ExitCode.OK
 
 

@@ -21,6 +21,7 @@ class ExitCode:
     AUDIT = 7  # audit log tampered with
     FINDINGS = 8  # guard found exposures at or above the threshold
     CONFLICT = 9  # target already holds data, or a lock is held
+    INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it
 
 
 class SafemirrorError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import sqlite3
 import time
@@ -19,6 +20,7 @@ from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, KeyMaterialError, LeakError, PolicyError
 from safemirror.mirror.presence import present_at
 from safemirror.sources import sqlite as sqlite_source
+from safemirror.sync import run as run_module
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, kept_table, rows, stamp
 
@@ -293,6 +295,38 @@ def test_policy_check_reports_a_type_change_the_policy_does_not_pin(
     assert "users.country: type changed" in capsys.readouterr().err.replace("\n", " ")
     with pytest.raises(PolicyError, match=r"users\.country: type changed"):
         run_sync(project)
+
+
+@pytest.mark.parametrize(
+    ("error", "recorded", "code"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "OSError: No space left on device", 1),
+        (KeyboardInterrupt(), "interrupted", 130),
+        (ValueError("cannot convert 'person3@example.org'"), "unexpected ValueError", 1),
+    ],
+)
+def test_every_failed_attempt_is_audited_without_the_values_it_read(
+    project: ProjectConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    error: BaseException,
+    recorded: str,
+    code: int,
+) -> None:
+    run_sync(project)
+    digest = file_digest(project.mirror)
+
+    def broken(*args: object) -> None:
+        raise error
+
+    monkeypatch.setattr(run_module, "_write_tables", broken)
+    with pytest.raises(type(error)):
+        run_sync(project)
+    assert file_digest(project.mirror) == digest
+    log = AuditLog(project.audit_log)
+    (failed,) = [e for e in log.entries() if e.kind == "sync.failed"]
+    assert (failed.data["error"], failed.data["exit_code"]) == (recorded, code)
+    assert "example.org" not in project.audit_log.read_text()
+    assert log.verify().ok
 
 
 def test_verify_blocks_a_policy_that_keeps_emails(

@@ -7,6 +7,7 @@ ahead while the table before is written.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
-from safemirror.errors import LeakError, SafemirrorError
+from safemirror.errors import ExitCode, LeakError, SafemirrorError
 from safemirror.keys import fingerprint, load_key
 from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
@@ -155,21 +156,30 @@ def run_sync(
                 result = _run(run, opening)
             finally:
                 source.close()
-    except SafemirrorError as exc:
-        audit.append(
-            "sync.failed",
-            {
-                "run_id": run_id,
-                "source": display,
-                "full": full,
-                "error": exc.message,
-                "exit_code": exc.exit_code,
-            },
-        )
+    except BaseException as exc:
+        failed = {"run_id": run_id, "source": display, "full": full, **_failure(exc)}
+        if isinstance(exc, SafemirrorError):
+            audit.append("sync.failed", failed)
+            raise
+        with contextlib.suppress(Exception):  # the cause, not a failed append, is raised
+            audit.append("sync.failed", failed)
         raise
     summary = result.manifest.summary()
     audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)
     return result
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    """What the audit log keeps of a failed run: the error and the exit code. Only
+    safemirror's own messages are kept whole; another error's text may quote a value
+    the run was reading, so only its kind is (the terminal shows the rest)."""
+    if isinstance(exc, SafemirrorError):
+        return {"error": exc.message, "exit_code": exc.exit_code}
+    if isinstance(exc, KeyboardInterrupt):
+        return {"error": "interrupted", "exit_code": ExitCode.INTERRUPTED}
+    if isinstance(exc, OSError) and exc.strerror:
+        return {"error": f"{type(exc).__name__}: {exc.strerror}", "exit_code": ExitCode.FAILURE}
+    return {"error": f"unexpected {type(exc).__name__}", "exit_code": ExitCode.FAILURE}
 
 
 def _write_tables(
