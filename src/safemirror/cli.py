@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from safemirror import __version__
-from safemirror.errors import ExitCode, SafemirrorError
+from safemirror.errors import ExitCode, SafemirrorError, Terminated
 
 CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
 try:  # Typer >= 0.29 vendors its own copy of click
@@ -85,6 +85,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return ExitCode.INTERRUPTED
+    except Terminated:
+        err_console.print("terminated")
+        return ExitCode.TERMINATED
     return result if isinstance(result, int) else ExitCode.OK
 
 

@@ -22,6 +22,12 @@ class ExitCode:
     FINDINGS = 8  # guard found exposures at or above the threshold
     CONFLICT = 9  # target already holds data, or a lock is held
     INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it
+    TERMINATED = 143  # stopped by SIGTERM (a service manager), as shells report it
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while a command that handles it ran (see ``sync.cli``): like
+    ``KeyboardInterrupt``, it unwinds the command so that it cleans up and says so."""
 
 
 class SafemirrorError(Exception):

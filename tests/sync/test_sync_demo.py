@@ -15,6 +15,7 @@ import duckdb
 import psycopg
 import pytest
 
+from safemirror.audit import AuditLog
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.demo.generate import generate
@@ -84,26 +85,21 @@ def test_cli_sync_and_verify_exit_codes(tmp_path: Path, make_project: MakeProjec
     assert run(["audit", "verify", "--log", str(project.audit_log)]) == ExitCode.OK
 
 
-def test_sigkill_mid_sync_leaves_the_previous_mirror(
-    tmp_path: Path, make_project: MakeProject
-) -> None:
+def _synced_demo(tmp_path: Path, make_project: MakeProject) -> ProjectConfig:
+    """A demo production (SQLite, 600 k events) and its mirror."""
     db = tmp_path / "production.db"
     generate(f"sqlite:///{db}", scale=0.01, seed=6)
     project = make_project(f"sqlite:///{db}", demo_policy())
     run_sync(project)
-    before = file_digest(project.mirror)
+    return project
+
+
+def _full_sync_underway(project: ProjectConfig) -> subprocess.Popen[bytes]:
+    """``safemirror sync --full`` in a child process, once it is well inside its work."""
     config = str(project.base_dir / "safemirror.yaml")
+    command = ["sync", "--full", "--quiet", "--config", config]
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from safemirror.cli import main; main()",
-            "sync",
-            "--full",
-            "--quiet",
-            "--config",
-            config,
-        ],
+        [sys.executable, "-c", "from safemirror.cli import main; main()", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -113,7 +109,16 @@ def test_sigkill_mid_sync_leaves_the_previous_mirror(
         time.sleep(0.02)
         work = list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
     time.sleep(0.3)  # well inside the copy of 600 k events
-    assert child.poll() is None, "the sync finished before it could be killed"
+    assert child.poll() is None, "the sync finished before it could be stopped"
+    return child
+
+
+def test_sigkill_mid_sync_leaves_the_previous_mirror(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    project = _synced_demo(tmp_path, make_project)
+    before = file_digest(project.mirror)
+    child = _full_sync_underway(project)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert file_digest(project.mirror) == before
@@ -121,6 +126,29 @@ def test_sigkill_mid_sync_leaves_the_previous_mirror(
     result = run_sync(project, full=True)
     assert result.verify.ok
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
+
+
+def test_sigterm_mid_sync_cleans_up_and_records_it(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    """A service manager stopping a sync: the run unwinds, removes its working copy,
+    releases the lock and audits its end; the live mirror is as it was."""
+    project = _synced_demo(tmp_path, make_project)
+    before = file_digest(project.mirror)
+    child = _full_sync_underway(project)
+    os.kill(child.pid, signal.SIGTERM)
+    assert child.wait(timeout=60) == ExitCode.TERMINATED
+    assert file_digest(project.mirror) == before
+    assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))  # cleaned up at once
+    log = AuditLog(project.audit_log)
+    last = list(log.entries())[-1]
+    assert (last.kind, last.data["error"], last.data["exit_code"]) == (
+        "sync.failed",
+        "terminated",
+        ExitCode.TERMINATED,
+    )
+    assert log.verify().ok
+    assert run_sync(project).verify.ok  # the lock was released
 
 
 @pytest.mark.postgres

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, PolicyError
 from safemirror.sync import writes
@@ -118,6 +119,32 @@ def test_rows_with_a_null_key_stop_the_run_and_leave_the_mirror(
         assert caught.value.exit_code == ExitCode.POLICY
         assert "2 row(s) hold NULL in primary key column 'code'" in str(caught.value)
         assert file_digest(project.mirror) == digest
+
+
+def test_an_error_deep_in_a_table_is_reported_as_itself(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    """A NULL key in the fourth batch stops the run while DuckDB reads the stream, which
+    reports it as an error of its own and aborts the transaction: the run raises the
+    policy error, not DuckDB's report of it."""
+    db = sqlite3.connect(tmp_path / "prod.db")
+    db.execute("CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT, updated_at TIMESTAMP)")
+    for i in range(30):
+        db.execute("INSERT INTO codes VALUES (?, 'a', '2025-01-01 00:00:00')", (f"k{i}",))
+    db.execute("INSERT INTO codes VALUES (NULL, 'b', '2025-01-02 00:00:00')")
+    db.commit()
+    db.close()
+    policy = {
+        "version": 1,
+        "tables": {"codes": kept_table("code", code="text", label="text", updated_at="timestamp")},
+    }
+    project = make_project(f"sqlite:///{tmp_path / 'prod.db'}", policy)
+    with pytest.raises(PolicyError, match="hold NULL in primary key column 'code'") as caught:
+        run_sync(project, batch_rows=10)  # a first run creates its tables from the stream
+    assert caught.value.exit_code == ExitCode.POLICY
+    assert not project.mirror.exists()
+    (failed,) = AuditLog(project.audit_log).entries()
+    assert failed.data["exit_code"] == ExitCode.POLICY
 
 
 def test_a_key_the_source_does_not_declare_unique_is_checked(

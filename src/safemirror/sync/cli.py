@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import duckdb
 import typer
@@ -11,8 +16,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safemirror.audit import AuditLog
-from safemirror.config import load_config, source_url
-from safemirror.errors import ConfigError, LeakError
+from safemirror.config import ProjectConfig, load_config, source_url
+from safemirror.errors import ConfigError, LeakError, Terminated
 from safemirror.sources.registry import open_source
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.verify import verify_connection
@@ -46,6 +51,25 @@ def print_result(result: SyncResult) -> None:
         console.print(f"[yellow]note:[/yellow] {note}")
 
 
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a sync runs, SIGTERM (a service manager stopping it) raises ``Terminated`` in
+    the main thread: the run discards its working copy, releases the lock and records its
+    end in the audit log, instead of vanishing mid-write."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def sync_command(
     config: Path | None = CONFIG_OPTION,
     full: bool = typer.Option(False, "--full", help="Rebuild every table from scratch."),
@@ -53,26 +77,31 @@ def sync_command(
 ) -> None:
     """Copy production into the mirror through the policy (incremental after the first run)."""
     project = load_config(config)
-    if quiet:
-        result = run_sync(project, full=full)
-    else:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:,.0f} rows"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            tasks: dict[str, int] = {}
-
-            def report(table: str, rows: int) -> None:
-                if table not in tasks:
-                    tasks[table] = int(bar.add_task(table, total=None))
-                bar.advance(tasks[table], rows)  # type: ignore[arg-type]
-
-            result = run_sync(project, full=full, progress=report)
+    with _sigterm_unwinds():
+        result = _sync(project, full=full, quiet=quiet)
     print_result(result)
+
+
+def _sync(project: ProjectConfig, *, full: bool, quiet: bool) -> SyncResult:
+    """``run_sync``, with a progress display unless ``quiet``."""
+    if quiet:
+        return run_sync(project, full=full)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(table: str, rows: int) -> None:
+            if table not in tasks:
+                tasks[table] = int(bar.add_task(table, total=None))
+            bar.advance(tasks[table], rows)  # type: ignore[arg-type]
+
+        return run_sync(project, full=full, progress=report)
 
 
 def verify_command(config: Path | None = CONFIG_OPTION) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
-from safemirror.errors import ExitCode, LeakError, SafemirrorError
+from safemirror.errors import ExitCode, LeakError, SafemirrorError, Terminated
 from safemirror.keys import fingerprint, load_key
 from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
@@ -177,6 +177,8 @@ def _failure(exc: BaseException) -> dict[str, Any]:
         return {"error": exc.message, "exit_code": exc.exit_code}
     if isinstance(exc, KeyboardInterrupt):
         return {"error": "interrupted", "exit_code": ExitCode.INTERRUPTED}
+    if isinstance(exc, Terminated):
+        return {"error": "terminated", "exit_code": ExitCode.TERMINATED}
     if isinstance(exc, OSError) and exc.strerror:
         return {"error": f"{type(exc).__name__}: {exc.strerror}", "exit_code": ExitCode.FAILURE}
     return {"error": f"unexpected {type(exc).__name__}", "exit_code": ExitCode.FAILURE}

@@ -73,20 +73,46 @@ def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
     return iter(ReadAhead(batches, depth))
 
 
+class WatchedReader:
+    """An Arrow stream (``reader``) over ``batches``, reporting each batch's row count,
+    that keeps the error which ended it (``error``).
+
+    DuckDB reports an error raised while it reads a stream as an error of its own, and
+    the next statement as an aborted transaction; the caller raises ``error`` instead, so
+    a policy error, a source failure or a stop (Ctrl-C, SIGTERM) met deep in a table is
+    reported as itself."""
+
+    def __init__(
+        self,
+        schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.error: BaseException | None = None
+        self.reader = pa.RecordBatchReader.from_batches(schema, self._counted(batches, on_batch))
+
+    def _counted(
+        self, batches: Iterable[pa.RecordBatch], on_batch: Callable[[int], None] | None
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in batches:
+                if on_batch is not None:
+                    on_batch(batch.num_rows)
+                yield batch
+        except GeneratorExit:  # the reader was closed early: no error of the stream's
+            raise
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
 def as_reader(
     schema: pa.Schema,
     batches: Iterable[pa.RecordBatch],
     on_batch: Callable[[int], None] | None = None,
 ) -> pa.RecordBatchReader:
     """An Arrow stream over ``batches``, reporting each batch's row count."""
-
-    def counted() -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            if on_batch is not None:
-                on_batch(batch.num_rows)
-            yield batch
-
-    return pa.RecordBatchReader.from_batches(schema, counted())
+    return WatchedReader(schema, batches, on_batch).reader
 
 
 def with_schema(

@@ -29,7 +29,7 @@ from safemirror.mirror.tables import TableOutcome, check_unique_key, write_table
 from safemirror.sync import categories
 from safemirror.sync.feed import FeedQueue, TableFeed
 from safemirror.sync.plan import TablePlan
-from safemirror.sync.stream import as_reader
+from safemirror.sync.stream import WatchedReader
 from safemirror.sync.view import MirrorView
 
 Progress = Callable[[str, int], None]  # (table, rows just written)
@@ -67,19 +67,25 @@ def write_one(
     schema, batches = feed.batches()
     text = [f.name for f in schema if f.name != DELETED and _is_text(f.type)]
     report = None if ctx.progress is None else _reporter(ctx.progress, plan.name)
-    outcome = write_table(
-        con,
-        plan.name,
-        plan.policy.primary_key,
-        as_reader(schema, batches, report),
-        existing=ctx.view.layout.get(plan.name),
-        text_columns=text,
-        incremental=plan.incremental,
-        run_ts=ctx.run_ts,
-        old_fingerprint=ctx.old_fingerprint,
-        previous=ctx.previous,
-        count_text=ctx.check_counts,
-    )
+    stream = WatchedReader(schema, batches, report)
+    try:
+        outcome = write_table(
+            con,
+            plan.name,
+            plan.policy.primary_key,
+            stream.reader,
+            existing=ctx.view.layout.get(plan.name),
+            text_columns=text,
+            incremental=plan.incremental,
+            run_ts=ctx.run_ts,
+            old_fingerprint=ctx.old_fingerprint,
+            previous=ctx.previous,
+            count_text=ctx.check_counts,
+        )
+    except duckdb.Error:
+        if stream.error is None:
+            raise
+        raise stream.error from None  # what ended the stream, not DuckDB's report of it
     if not plan.key_enforced:
         check_unique_key(con, plan.name, plan.policy.primary_key)
     counts = textcounts.update(
