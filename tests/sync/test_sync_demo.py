@@ -128,24 +128,33 @@ def test_sigkill_mid_sync_leaves_the_previous_mirror(
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
 
 
-def test_sigterm_mid_sync_cleans_up_and_records_it(
-    tmp_path: Path, make_project: MakeProject
+@pytest.mark.parametrize(
+    ("stop", "code", "recorded"),
+    [
+        (signal.SIGTERM, ExitCode.TERMINATED, "terminated"),
+        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
+    ],
+)
+def test_a_stopped_sync_cleans_up_and_records_it(
+    tmp_path: Path, make_project: MakeProject, stop: int, code: int, recorded: str
 ) -> None:
-    """A service manager stopping a sync: the run unwinds, removes its working copy,
-    releases the lock and audits its end; the live mirror is as it was."""
+    """A service manager (SIGTERM) or Ctrl-C stopping a sync: the run unwinds, removes its
+    working copy, releases the lock and audits its end, whatever DuckDB was doing (it
+    answers a signal during a query with an error of its own); the live mirror is as it
+    was."""
     project = _synced_demo(tmp_path, make_project)
     before = file_digest(project.mirror)
     child = _full_sync_underway(project)
-    os.kill(child.pid, signal.SIGTERM)
-    assert child.wait(timeout=60) == ExitCode.TERMINATED
+    os.kill(child.pid, stop)
+    assert child.wait(timeout=60) == code
     assert file_digest(project.mirror) == before
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))  # cleaned up at once
     log = AuditLog(project.audit_log)
     last = list(log.entries())[-1]
     assert (last.kind, last.data["error"], last.data["exit_code"]) == (
         "sync.failed",
-        "terminated",
-        ExitCode.TERMINATED,
+        recorded,
+        code,
     )
     assert log.verify().ok
     assert run_sync(project).verify.ok  # the lock was released

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import duckdb
 import typer
@@ -17,8 +12,9 @@ from rich.table import Table
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, load_config, source_url
-from safemirror.errors import ConfigError, LeakError, Terminated
+from safemirror.errors import ConfigError, LeakError
 from safemirror.sources.registry import open_source
+from safemirror.stopping import stops_unwind
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.verify import verify_connection
 
@@ -51,25 +47,6 @@ def print_result(result: SyncResult) -> None:
         console.print(f"[yellow]note:[/yellow] {note}")
 
 
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """While a sync runs, SIGTERM (a service manager stopping it) raises ``Terminated`` in
-    the main thread: the run discards its working copy, releases the lock and records its
-    end in the audit log, instead of vanishing mid-write."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def sync_command(
     config: Path | None = CONFIG_OPTION,
     full: bool = typer.Option(False, "--full", help="Rebuild every table from scratch."),
@@ -77,7 +54,7 @@ def sync_command(
 ) -> None:
     """Copy production into the mirror through the policy (incremental after the first run)."""
     project = load_config(config)
-    with _sigterm_unwinds():
+    with stops_unwind():
         result = _sync(project, full=full, quiet=quiet)
     print_result(result)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from safemirror import stopping
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import ExitCode, LeakError, SafemirrorError, Terminated
@@ -157,12 +158,15 @@ def run_sync(
             finally:
                 source.close()
     except BaseException as exc:
-        failed = {"run_id": run_id, "source": display, "full": full, **_failure(exc)}
-        if isinstance(exc, SafemirrorError):
+        stop = stopping.requested()  # a stop DuckDB may have turned into an error of its own
+        failed = {"run_id": run_id, "source": display, "full": full, **_failure(stop or exc)}
+        if isinstance(exc, SafemirrorError) and stop is None:
             audit.append("sync.failed", failed)
             raise
         with contextlib.suppress(Exception):  # the cause, not a failed append, is raised
             audit.append("sync.failed", failed)
+        if stop is not None and exc is not stop:
+            raise stop from None
         raise
     summary = result.manifest.summary()
     audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)

@@ -1,0 +1,56 @@
+"""Stops asked for by a signal (Ctrl-C, SIGTERM) while a command runs.
+
+Within ``stops_unwind``, SIGINT raises ``KeyboardInterrupt`` and SIGTERM ``Terminated`` in
+the main thread, so the command unwinds: it removes what it was writing, releases its
+locks and audits its end. The stop is also recorded (``requested``): DuckDB, which checks
+for signals during a long query, answers one with an error of its own ("Query
+interrupted"), and a stop met while DuckDB reads a Python stream comes back as DuckDB's
+report of it; the command then reports the stop, not those errors.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from safemirror.errors import Terminated
+
+_requested: list[BaseException] = []  # the first stop asked for, while a block runs
+
+
+def requested() -> BaseException | None:
+    """The stop asked for since ``stops_unwind`` began, if any."""
+    return _requested[0] if _requested else None
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    stop: BaseException = KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+    if not _requested:
+        _requested.append(stop)
+    raise stop
+
+
+@contextmanager
+def stops_unwind() -> Iterator[None]:
+    """SIGINT and SIGTERM raise (and record) a stop while the block runs; an error that
+    escapes the block once a stop was asked for is raised as that stop. Outside the main
+    thread, where no handler can be set, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _requested.clear()
+    try:
+        yield
+    except BaseException as exc:
+        stop = requested()
+        if stop is not None and exc is not stop:
+            raise stop from None
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _requested.clear()

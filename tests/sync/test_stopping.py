@@ -1,0 +1,39 @@
+"""A stop asked for by a signal is reported as itself, whatever error it surfaced as."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from safemirror import stopping
+from safemirror.errors import Terminated
+
+
+def _signalled(signum: int) -> None:
+    """Send ``signum`` to this process and let its handler run."""
+    os.kill(os.getpid(), signum)
+    time.sleep(0.5)  # the handler raises at the next instruction, well before this ends
+
+
+@pytest.mark.parametrize(
+    ("signum", "raised"), [(signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)]
+)
+def test_a_stop_that_surfaced_as_another_error_is_raised_as_the_stop(
+    signum: int, raised: type[BaseException]
+) -> None:
+    before = signal.getsignal(signum)
+    with pytest.raises(raised), stopping.stops_unwind():
+        try:
+            _signalled(signum)
+        except BaseException:
+            raise RuntimeError("Query interrupted") from None  # as DuckDB answers a signal
+    assert stopping.requested() is None  # forgotten once the block is left
+    assert signal.getsignal(signum) is before  # the previous handler is back
+
+
+def test_without_a_stop_errors_pass_unchanged() -> None:
+    with pytest.raises(ValueError, match="plain"), stopping.stops_unwind():
+        raise ValueError("plain")
