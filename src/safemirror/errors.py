@@ -26,7 +26,7 @@ class ExitCode:
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived while a command that handles it ran (see ``sync.cli``): like
+    """SIGTERM arrived while a command that handles it ran (see ``stopping``): like
     ``KeyboardInterrupt``, it unwinds the command so that it cleans up and says so."""
 
 
