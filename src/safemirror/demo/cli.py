@@ -70,9 +70,11 @@ def demo(
         return
     from safemirror.demo.pipeline import run_demo
     from safemirror.demo.report import policy_table
+    from safemirror.stopping import stops_unwind
     from safemirror.sync.cli import print_result
 
-    result = run_demo(directory, scale, seed, progress=True)
+    with stops_unwind():  # Ctrl-C or SIGTERM during the sync: reported as such, cleaned up
+        result = run_demo(directory, scale, seed, progress=True)
     console.print(
         summary_table(result.generation, f"Demo production database: {result.production}")
     )
