@@ -241,11 +241,15 @@ class MirrorWorkspace:
             os.mkdir(self.private, 0o700)
             os.chmod(self.private, 0o700)  # whatever the umask
         except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             os.close(self._lock)
             self._lock = None
-            raise
-        return self
 
     def open(self, *, fresh: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the working copy of the live mirror (if any) in a transaction.
@@ -407,7 +411,4 @@ class MirrorWorkspace:
             self._con = None
         self._wait_for_flush()
         _remove(self.private)  # the working copy with it, unless it was published
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            os.close(self._lock)
-            self._lock = None
+        self._release_lock()

@@ -161,10 +161,10 @@ def run_sync(
         stop = stopping.requested()  # a stop DuckDB may have turned into an error of its own
         failed = {"run_id": run_id, "source": display, "full": full, **_failure(stop or exc)}
         if isinstance(exc, SafemirrorError) and stop is None:
-            audit.append("sync.failed", failed)
-            raise
-        with contextlib.suppress(Exception):  # the cause, not a failed append, is raised
-            audit.append("sync.failed", failed)
+            audit.append("sync.failed", failed)  # a log that cannot take it says so
+        else:
+            with contextlib.suppress(Exception):  # the stop or the cause is what is raised
+                audit.append("sync.failed", failed)
         if stop is not None and exc is not stop:
             raise stop from None
         raise
