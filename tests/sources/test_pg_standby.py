@@ -4,6 +4,7 @@ and the run says so. A real primary and a streaming standby, started for the mod
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -18,7 +19,7 @@ from tests.guard.guard_support import HOST, _spawn, _workdir, launch_postgres, p
 
 pytestmark = pytest.mark.postgres
 
-PASSWORD = "standby-test-password"
+PASSWORD = secrets.token_hex(16)  # a throw-away server's, made anew each run
 
 
 def _connectable(url: str, timeout: float = 30.0) -> None:
