@@ -52,9 +52,10 @@ class Finding:
 @dataclass
 class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
-    production_columns: int = 0
+    production_columns: int = 0  # sensitive production text columns the values are matched in
     mirror_columns: int = 0
-    mirror_values: int = 0
+    mirror_values: int = 0  # distinct mirror text values (all go through the detectors)
+    matched_values: int = 0  # distinct case-folded values fewer than COMMON rows hold
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,15 @@ class VerifyReport:
 
     def describe(self) -> str:
         return "\n".join(f.describe() for f in self.findings)
+
+    def summary(self) -> str:
+        """What a clean check covered, in one sentence."""
+        return (
+            f"{self.mirror_values:,} distinct values in {self.mirror_columns} mirror text "
+            f"columns passed the detectors, and the {self.matched_values:,} of them held by "
+            f"fewer than {COMMON} rows (more make a category) match no value of the "
+            f"{self.production_columns} sensitive production text columns"
+        )
 
 
 def _mirror_layout(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -146,6 +156,7 @@ def check_mirror_text(
     detectors (the mirror itself is not touched here)."""
     report = VerifyReport(findings=_schema_findings(mirror.layout, policy))
     report.mirror_columns = len(mirror.values)
+    report.production_columns = sum(len(c) for c in _sensitive_text(policy, live).values())
     distinct: dict[tuple[str, str], pa.Array] = {}
     folded: dict[tuple[str, str], pa.Array] = {}
     for key, found in mirror.values.items():
@@ -156,6 +167,7 @@ def check_mirror_text(
         report.mirror_values += len(values)
     if any(len(v) for v in folded.values()):
         value_set = pc.unique(pa.concat_arrays([v.cast(pa.string()) for v in folded.values()]))
+        report.matched_values = len(value_set)
         _match_production(source, policy, live, folded, value_set, report)
     for (table, column), values in distinct.items():
         sample = values.slice(0, DETECTOR_SAMPLE)
@@ -188,7 +200,6 @@ def _match_production(
     """Ask the source which rare mirror values its sensitive columns hold (in-database)."""
     candidates = [str(v) for v in value_set.to_pylist()]
     for table, columns in _sensitive_text(policy, live).items():
-        report.production_columns += len(columns)
         for column in columns:
             found = source.matching(table, column, candidates)
             if not found:

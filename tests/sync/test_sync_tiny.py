@@ -358,3 +358,20 @@ def test_audit_log_records_syncs_and_verifies(project: ProjectConfig) -> None:
     assert log.verify().ok
     text = project.audit_log.read_text()
     assert "example.org" not in text and "mirror.key" not in text
+
+
+def test_verify_reports_the_columns_it_matched_in_when_every_value_is_a_category(
+    project: ProjectConfig, tiny: TinyProduction, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = run_sync(project).verify  # 'DE' (6 users) is rare; 'US' and the model are common
+    assert (first.production_columns, first.matched_values, first.mirror_values) == (2, 1, 3)
+    tiny.execute("UPDATE users SET country = 'US', updated_at = ?", (stamp(20),))
+    report = run_sync(project).verify
+    # Nothing rare is left to match, but the sensitive columns are still those of the policy
+    # (users.email, devices.nickname), and the summary says so.
+    assert (report.production_columns, report.matched_values, report.mirror_values) == (2, 0, 2)
+    capsys.readouterr()
+    assert run(["verify", "--config", str(project.base_dir / "safemirror.yaml")]) == ExitCode.OK
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the 0 of them held by fewer than 11 rows" in said
+    assert "2 sensitive production text columns" in said

@@ -39,9 +39,7 @@ def print_result(result: SyncResult) -> None:
         )
     console.print(table)
     console.print(
-        f"verified: no value of the {result.verify.production_columns} sensitive "
-        f"production columns is among the {result.verify.mirror_values:,} distinct "
-        f"mirror text values; key fingerprint {result.manifest.key_fingerprint}"
+        f"verified: {result.verify.summary()}; key fingerprint {result.manifest.key_fingerprint}"
     )
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
@@ -104,6 +102,7 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
             "ok": report.ok,
             "findings": [f.__dict__ for f in report.findings],
             "production_columns": report.production_columns,
+            "matched_values": report.matched_values,
         },
     )
     if not report.ok:
@@ -111,11 +110,7 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
             f"the mirror {project.mirror} holds sensitive values\n" + report.describe(),
             hint="fix the policy for the columns named above and run 'safemirror sync --full'",
         )
-    console.print(
-        f"mirror {project.mirror}: clean — {report.production_columns} sensitive "
-        f"production columns checked against {report.mirror_values:,} distinct mirror "
-        f"values in {report.mirror_columns} text columns"
-    )
+    console.print(f"mirror {project.mirror}: clean — {report.summary()}")
 
 
 def register(root: typer.Typer) -> None:
