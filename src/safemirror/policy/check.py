@@ -122,3 +122,11 @@ def type_drift(
                 )
             )
     return problems
+
+
+def schema_problems(
+    policy: Policy, tables: dict[str, TableInfo], snapshot: dict[str, dict[str, str]]
+) -> list[Problem]:
+    """Everything the sync would stop on: ``check_policy``'s problems, then ``type_drift``'s
+    against ``snapshot`` (the schema the last sync read; empty before the first)."""
+    return [*check_policy(policy, tables), *type_drift(policy, tables, snapshot)]

@@ -11,7 +11,7 @@ from safemirror.config import load_config, resolve_env, source_url
 from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
 from safemirror.mirror.manifest import read_state
-from safemirror.policy.check import check_policy, type_drift
+from safemirror.policy.check import schema_problems
 from safemirror.policy.suggest import suggest_policy
 from safemirror.sources.registry import open_source
 
@@ -48,9 +48,8 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
     last = read_state(project.mirror).last_run
     src = open_source(source_url(project))
     try:
-        live = src.tables()
-        problems = check_policy(project.policy, live)
-        problems += type_drift(project.policy, live, last.schema_snapshot if last else {})
+        snapshot = last.schema_snapshot if last else {}
+        problems = schema_problems(project.policy, src.tables(), snapshot)
     finally:
         src.close()
     if problems:

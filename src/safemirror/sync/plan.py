@@ -9,7 +9,7 @@ from typing import Any
 
 from safemirror.errors import KeyMaterialError, PolicyError
 from safemirror.mirror.manifest import MirrorState
-from safemirror.policy.check import check_policy, type_drift
+from safemirror.policy.check import schema_problems
 from safemirror.policy.model import Policy, TablePolicy
 from safemirror.sources.base import TableInfo
 
@@ -57,10 +57,7 @@ def make_plan(
 ) -> list[TablePlan]:
     """Check everything that must hold before a single row moves; raise if anything fails."""
     snapshot = state.last_run.schema_snapshot if state.last_run else {}
-    problems = [
-        f"  {p.describe()}"
-        for p in [*check_policy(policy, live), *type_drift(policy, live, snapshot)]
-    ]
+    problems = [f"  {p.describe()}" for p in schema_problems(policy, live, snapshot)]
     if problems:
         raise PolicyError(
             f"{origin}: the policy does not match the live schema; nothing was "
