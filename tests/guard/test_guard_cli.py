@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from tests.guard.guard_support import Server, launch_redis, targets_file
 
 pytestmark = pytest.mark.services
 
-PASSWORD = "Cli-s3cret-pass"
+PASSWORD = secrets.token_hex(16)  # a throw-away server's, made anew each run
 runner = CliRunner()
 
 
@@ -195,3 +200,30 @@ def test_root_command_line_returns_exit_code_8(targets: Path, tmp_path: Path) ->
     audit = str(tmp_path / "a.jsonl")
     assert cli.run(["guard", "scan", "-t", str(targets), "--audit-log", audit]) == ExitCode.FINDINGS
     assert cli.run(["guard", "scan", "-t", str(tmp_path / "none.yaml")]) == ExitCode.USAGE
+
+
+def test_watch_stops_cleanly_on_sigterm(tmp_path: Path, targets: Path) -> None:
+    """A service manager stops the watch with SIGTERM: the sweep under way ends, the audit
+    log records the stop, and the exit code says terminated."""
+    audit = tmp_path / "watch.jsonl"
+    command = [sys.executable, "-m", "safemirror", "guard", "watch", "-t", str(targets)]
+    proc = subprocess.Popen(
+        [*command, "--metrics", "off", "--quiet", "--interval", "60", "--audit-log", str(audit)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (audit.exists() and "guard.finding" in audit.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == ExitCode.TERMINATED, err
+    assert "terminated" in err
+    events = [(e.kind, e.data.get("event")) for e in AuditLog(audit).entries()]
+    assert events[-1] == ("guard.watch", "stop")
+    assert AuditLog(audit).verify().ok

@@ -8,6 +8,7 @@ private RabbitMQ node with the management plugin and no guest user.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Iterator
 
@@ -31,7 +32,7 @@ from tests.guard.guard_support import (
 
 pytestmark = pytest.mark.services
 
-PASSWORD = "Gu4rd-test-s3cret"
+PASSWORD = secrets.token_hex(16)  # the throw-away servers', made anew each run
 
 LAUNCHERS = {
     "redis": (lambda: launch_redis(PASSWORD), "redis-server"),

@@ -9,6 +9,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from safemirror.errors import SourceError
 from safemirror.sources.postgres import PostgresSource
 
 pytestmark = pytest.mark.postgres
@@ -115,3 +116,26 @@ def test_a_stamp_rounded_down_to_its_column_is_still_read(pg_url: str) -> None:
         late.commit()
         read = pa.Table.from_batches(list(src.read("coarse", ["id"], since=since, cursor=["at"])))
         assert sorted(read.column("id").to_pylist()) == [2, 3]
+
+
+def test_the_watermarks_of_many_tables_are_taken_at_once(stamped: str) -> None:
+    """``max_cursors`` gives what ``max_cursor`` gives for each table, held back alike,
+    whatever the cursor's type, and an empty table's is None."""
+    with psycopg.connect(stamped, autocommit=True) as conn:
+        conn.execute("CREATE TABLE empty (id bigint PRIMARY KEY, at timestamptz)")
+        conn.execute("CREATE TABLE u (id bigint PRIMARY KEY, v bigint, w bigint)")
+        conn.execute("INSERT INTO u VALUES (1, 5, 40), (2, 30, 7)")
+    cursors = {"t": ["at", "naive"], "u": ["v", "w"], "empty": ["at"]}
+    with PostgresSource(stamped) as src, psycopg.connect(stamped) as late:
+        _insert_now(late, 2)  # open: every timestamp and date watermark stops at its start
+        (started,) = late.execute("SELECT now()").fetchone()  # type: ignore[misc]
+        with psycopg.connect(stamped, autocommit=True) as other:
+            _insert_now(other, 3)
+        marks = src.max_cursors(cursors)
+        assert marks == {"t": started, "u": 40, "empty": None}
+        assert src.max_cursors({"t": ["day"]}) == {"t": started.astimezone(UTC).date()}
+        for table, cursor in cursors.items():
+            assert src.max_cursor(table, cursor) == marks[table]
+        assert src.max_cursors({}) == {}
+        with pytest.raises(SourceError, match="'nope'"):
+            src.max_cursors({"t": ["at"], "u": ["nope"]})

@@ -7,7 +7,10 @@ above it; 2 bad targets file or options; 1 internal error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -17,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from safemirror.audit import AuditLog
-from safemirror.errors import ExitCode, UsageError
+from safemirror.errors import ExitCode, Terminated, UsageError
 from safemirror.guard import discover as discover_mod
 from safemirror.guard import report
 from safemirror.guard import targets as targets_mod
@@ -237,12 +240,38 @@ def watch_cmd(
             f"({len(sinks)} alert sinks); Ctrl-C to stop"
         )
         try:
-            await watcher.run(max_sweeps=max_sweeps)
+            with _stopped_by_sigterm() as stop:
+                await watcher.run(stop, max_sweeps=max_sweeps)
         finally:
             if server is not None:
                 await server.stop()
 
     asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[asyncio.Event]:
+    """An event SIGTERM sets (a service manager stopping the watch): the sweep under way
+    ends, its alerts go out and the audit log records the stop; leaving then raises
+    ``Terminated``. A second SIGTERM cancels the sweep at once."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    stop = asyncio.Event()
+
+    def terminate() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        yield stop
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+    if stop.is_set():
+        raise Terminated()
 
 
 @guard_app.command("probes")

@@ -8,7 +8,7 @@ Every source yields batches with canonical Arrow types, whatever the database:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -96,6 +96,14 @@ class OpensStreams(Protocol):
     """A source that can start its read sessions ahead of the reads (optional)."""
 
     def open_streams(self, count: int) -> None: ...
+
+
+@runtime_checkable
+class MarksAtOnce(Protocol):
+    """A source that takes the watermarks of many tables at once (optional): what
+    ``max_cursor`` gives for each, in fewer round trips."""
+
+    def max_cursors(self, cursors: Mapping[str, Sequence[str]]) -> dict[str, Any | None]: ...
 
 
 @runtime_checkable

@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib.resources.readers  # noqa: F401
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -345,27 +345,37 @@ class PostgresSource:
         """The next watermark: the greatest value over the cursor columns (timestamps:
         aware UTC), or None; a timestamp or date held back to the earliest instant a row
         not visible yet can carry (``common.held_back``)."""
-        _, ccols = self._resolve(table, cursor)
-        _cursor_type(ccols, table)
+        return self.max_cursors({table: cursor})[table]
+
+    def max_cursors(self, cursors: Mapping[str, Sequence[str]]) -> dict[str, Any | None]:
+        """``max_cursor`` of every table in ``cursors`` (table → cursor columns), in two
+        queries whatever their number: the open transactions, then every greatest value."""
+        resolved = {table: self._resolve(table, cursor)[1] for table, cursor in cursors.items()}
+        for table, ccols in resolved.items():
+            _cursor_type(ccols, table)
+        if not resolved:
+            return {}
         # Asked first: a transaction that starts after this is later than what it says,
-        # and one that commits before the greatest value is taken is counted in that.
+        # and one that commits before the greatest values are taken is counted in them.
         activity = self._query(OPEN_SINCE_SQL)
-        open_since = floor_to_precision(
-            activity.column(0)[0].as_py(), [c.source_type for c in ccols]
-        )
+        open_since = activity.column(0)[0].as_py()
         self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
         self._standby = self._standby or bool(activity.column(2)[0].as_py())
-        src = self._qualified(table)  # one max per column: each can use its own index
-        greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
-        expr = self._expr(f"GREATEST({greatest})", table, ccols[0])
-        result = self._query(f"SELECT {expr} AS m")
-        value = result.cast(
-            arrow_schema([ColumnInfo("m", ccols[0].type, True, ccols[0].source_type)])
-        )
-        found = value.column(0)[0].as_py()
-        if isinstance(found, datetime):
-            found = found.astimezone(UTC)
-        return held_back(found, open_since)
+        columns, fields = [], []
+        for i, (table, ccols) in enumerate(resolved.items()):
+            src = self._qualified(table)  # one max per column: each can use its own index
+            greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
+            columns.append(f"{self._expr(f'GREATEST({greatest})', table, ccols[0])} AS m{i}")
+            fields.append(ColumnInfo(f"m{i}", ccols[0].type, True, ccols[0].source_type))
+        found = self._query(f"SELECT {', '.join(columns)}").cast(arrow_schema(fields))
+        marks: dict[str, Any | None] = {}
+        for i, (table, ccols) in enumerate(resolved.items()):
+            value = found.column(i)[0].as_py()
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC)
+            since = floor_to_precision(open_since, [c.source_type for c in ccols])
+            marks[table] = held_back(value, since)
+        return marks
 
     def notes(self) -> list[str]:
         """What the user should know about this source's reads so far (see ``HasNotes``)."""

@@ -34,7 +34,7 @@ from safemirror.mirror.tables import Layout, TableOutcome, drop_unlisted
 from safemirror.mirror.workspace import MirrorWorkspace
 from safemirror.policy.check import check_policy
 from safemirror.policy.model import TablePolicy
-from safemirror.sources.base import HasNotes, OpensStreams, Source
+from safemirror.sources.base import HasNotes, MarksAtOnce, OpensStreams, Source
 from safemirror.sources.registry import open_source
 from safemirror.sync import categories
 from safemirror.sync.categories import Allowed
@@ -80,6 +80,9 @@ class _Run:
 def _cursor_marks(source: Source, tables: Mapping[str, TablePolicy]) -> dict[str, Any]:
     """Each table's greatest cursor value now. Taken before any read, so rows changed
     meanwhile are read again next time."""
+    if isinstance(source, MarksAtOnce):
+        cursors = {name: policy.cursor for name, policy in tables.items() if policy.cursor}
+        return {name: None for name in tables} | source.max_cursors(cursors)
     return {
         name: source.max_cursor(name, policy.cursor) if policy.cursor else None
         for name, policy in tables.items()
@@ -257,6 +260,19 @@ def _present(plans: list[TablePlan], layout: Layout) -> list[TablePlan]:
     ]
 
 
+@contextmanager
+def _streams_opening(source: Source | None) -> Iterator[None]:
+    """Start the source's read sessions in the background (a source that can) while the
+    body runs; leaving waits for them and raises what stopped them."""
+    if not isinstance(source, OpensStreams):
+        yield
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="safemirror-sessions") as pool:
+        opened = pool.submit(source.open_streams, max(READ_AHEAD, INCREMENTAL_STREAMS))
+        yield
+        opened.result()
+
+
 def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     config, source = run.config, run.source
     live = source.tables()
@@ -266,11 +282,10 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
     # then says why.
     fits = not check_policy(config.policy, live)
     tables = config.policy.mirrored_tables
-    marks = _cursor_marks(source, tables) if fits else None
-    counted_early = fits and (run.full or not config.mirror.exists())
-    on_source = categories.count_on_source(source, tables) if counted_early else {}
-    if fits and isinstance(source, OpensStreams):  # the reads' sessions start meanwhile too
-        source.open_streams(max(READ_AHEAD, INCREMENTAL_STREAMS))
+    with _streams_opening(source if fits else None):  # the reads' sessions start meanwhile
+        marks = _cursor_marks(source, tables) if fits else None
+        counted_early = fits and (run.full or not config.mirror.exists())
+        on_source = categories.count_on_source(source, tables) if counted_early else {}
     view = opening.result()  # the working copy holds the live mirror's state
     state = view.state
     plans = make_plan(
