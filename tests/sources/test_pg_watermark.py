@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from safemirror.errors import SourceError
+from safemirror.sources import postgres
 from safemirror.sources.postgres import PostgresSource
 
 pytestmark = pytest.mark.postgres
@@ -118,9 +119,14 @@ def test_a_stamp_rounded_down_to_its_column_is_still_read(pg_url: str) -> None:
         assert sorted(read.column("id").to_pylist()) == [2, 3]
 
 
-def test_the_watermarks_of_many_tables_are_taken_at_once(stamped: str) -> None:
+@pytest.mark.parametrize("per_query", [500, 2])
+def test_the_watermarks_of_many_tables_are_taken_at_once(
+    stamped: str, per_query: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``max_cursors`` gives what ``max_cursor`` gives for each table, held back alike,
-    whatever the cursor's type, and an empty table's is None."""
+    whatever the cursor's type, and an empty table's is None; also when the tables take
+    several queries."""
+    monkeypatch.setattr(postgres, "_MARKS_PER_QUERY", per_query)
     with psycopg.connect(stamped, autocommit=True) as conn:
         conn.execute("CREATE TABLE empty (id bigint PRIMARY KEY, at timestamptz)")
         conn.execute("CREATE TABLE u (id bigint PRIMARY KEY, v bigint, w bigint)")

@@ -262,7 +262,11 @@ def _stopped_by_sigterm() -> Iterator[asyncio.Event]:
             task.cancel()
         stop.set()
 
-    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    except NotImplementedError:  # a loop without signal handlers: SIGTERM stays as it is
+        yield stop
+        return
     try:
         yield stop
     except asyncio.CancelledError:

@@ -87,6 +87,7 @@ except ImportError:  # a driver that uses the standard library's, loaded above
     pass
 
 _MAX_IDLE = 2  # stream connections kept for the next table
+_MARKS_PER_QUERY = 500  # greatest values taken in one SELECT (PostgreSQL allows 1,664 columns)
 
 
 def _decoded(schema: pa.Schema) -> None:
@@ -349,7 +350,8 @@ class PostgresSource:
 
     def max_cursors(self, cursors: Mapping[str, Sequence[str]]) -> dict[str, Any | None]:
         """``max_cursor`` of every table in ``cursors`` (table → cursor columns), in two
-        queries whatever their number: the open transactions, then every greatest value."""
+        queries for up to ``_MARKS_PER_QUERY`` tables: the open transactions, then every
+        greatest value."""
         resolved = {table: self._resolve(table, cursor)[1] for table, cursor in cursors.items()}
         for table, ccols in resolved.items():
             _cursor_type(ccols, table)
@@ -361,20 +363,23 @@ class PostgresSource:
         open_since = activity.column(0)[0].as_py()
         self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
         self._standby = self._standby or bool(activity.column(2)[0].as_py())
-        columns, fields = [], []
-        for i, (table, ccols) in enumerate(resolved.items()):
-            src = self._qualified(table)  # one max per column: each can use its own index
-            greatest = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
-            columns.append(f"{self._expr(f'GREATEST({greatest})', table, ccols[0])} AS m{i}")
-            fields.append(ColumnInfo(f"m{i}", ccols[0].type, True, ccols[0].source_type))
-        found = self._query(f"SELECT {', '.join(columns)}").cast(arrow_schema(fields))
         marks: dict[str, Any | None] = {}
-        for i, (table, ccols) in enumerate(resolved.items()):
-            value = found.column(i)[0].as_py()
-            if isinstance(value, datetime):
-                value = value.astimezone(UTC)
-            since = floor_to_precision(open_since, [c.source_type for c in ccols])
-            marks[table] = held_back(value, since)
+        listed = list(resolved.items())
+        for start in range(0, len(listed), _MARKS_PER_QUERY):
+            chunk = listed[start : start + _MARKS_PER_QUERY]
+            columns, fields = [], []
+            for i, (table, ccols) in enumerate(chunk):
+                src = self._qualified(table)  # one max per column: each can use its own index
+                each = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
+                columns.append(f"{self._expr(f'GREATEST({each})', table, ccols[0])} AS m{i}")
+                fields.append(ColumnInfo(f"m{i}", ccols[0].type, True, ccols[0].source_type))
+            found = self._query(f"SELECT {', '.join(columns)}").cast(arrow_schema(fields))
+            for i, (table, ccols) in enumerate(chunk):
+                value = found.column(i)[0].as_py()
+                if isinstance(value, datetime):
+                    value = value.astimezone(UTC)
+                since = floor_to_precision(open_since, [c.source_type for c in ccols])
+                marks[table] = held_back(value, since)
         return marks
 
     def notes(self) -> list[str]:
