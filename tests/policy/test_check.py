@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from safemirror.errors import PolicyError
 from safemirror.policy.check import Problem, check_policy
 from safemirror.policy.load import policy_from_data
 from safemirror.sources.base import ColumnInfo, TableInfo
@@ -88,3 +91,52 @@ def test_every_problem_names_its_fix() -> None:
     }
     for p in found:
         assert isinstance(p, Problem) and p.fix and p.table in p.describe()
+
+
+TYPED = TableInfo(
+    "readings",
+    (
+        ColumnInfo("id", "bigint", False, "bigint"),
+        ColumnInfo("at", "timestamp", False, "timestamptz"),
+        ColumnInfo("label", "text", True, "text"),
+        ColumnInfo("value", "double", True, "float8"),
+    ),
+    ("id",),
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "spec", "fits"),
+    [
+        ("at", {"action": "pseudonymize", "domain": "at"}, False),
+        ("value", {"action": "pseudonymize", "domain": "value"}, False),
+        ("label", {"action": "pseudonymize", "domain": "label"}, True),
+        ("label", {"action": "generalize", "truncate": "day"}, False),
+        ("at", {"action": "generalize", "truncate": "day"}, True),
+        ("label", {"action": "generalize", "bucket": 5}, False),
+        ("value", {"action": "generalize", "bucket": 5}, True),
+        ("value", {"action": "generalize", "min_count": 5}, False),
+        ("label", {"action": "generalize", "min_count": 5}, True),
+        ("value", "keep", True),
+    ],
+)
+def test_an_action_that_cannot_apply_to_the_live_type_is_a_problem(
+    column: str, spec: object, fits: bool
+) -> None:
+    """An unpinned column's action is checked against its live type: the sync stops on
+    it before reading a row, instead of failing in the transform."""
+    columns = {"id": "keep", "at": "keep", "label": "drop", "value": "keep", column: spec}
+    tables = {"readings": {"primary_key": "id", "columns": columns}}
+    found = check_policy(policy(tables), {"readings": TYPED})
+    assert [(p.column, p.kind) for p in found] == (
+        [] if fits else [(column, "action does not fit the type")]
+    )
+    if not fits:
+        live = TYPED.column(column)
+        assert live is not None and f"not {live.type}" in found[0].fix
+
+
+def test_a_pinned_type_the_action_cannot_take_is_refused_on_load() -> None:
+    columns = {"id": "keep", "at": {"action": "pseudonymize", "domain": "at", "type": "timestamp"}}
+    with pytest.raises(PolicyError, match=r"'at'.*pseudonymize takes bigint, integer or text"):
+        policy({"readings": {"primary_key": "id", "columns": columns}})

@@ -207,3 +207,33 @@ def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) ->
         policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "stamps")
     assert policy.tables["stamped"].cursor == ["updated_at"]
     assert policy.tables["unstamped"].cursor == ["created_at", "updated_at"]
+
+
+def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
+    """A key column pseudonymize cannot hash is kept (it must reach the mirror); any
+    other identifier of such a type is dropped; the draft passes the check."""
+    db = sqlite3.connect(tmp_path / "typed.db")
+    db.executescript(
+        """
+        CREATE TABLE shifts (day DATE PRIMARY KEY, crew INTEGER);
+        CREATE TABLE readings (id INTEGER, at TIMESTAMP, shift_day DATE REFERENCES shifts(day),
+                               external_id REAL, PRIMARY KEY (id, at));
+        INSERT INTO shifts VALUES ('2026-01-01', 3), ('2026-01-02', 4);
+        INSERT INTO readings VALUES (1, '2026-01-01 08:00:00', '2026-01-01', 12345.0),
+                                    (2, '2026-01-02 09:30:00', '2026-01-02', 67890.0);
+        """
+    )
+    db.close()
+    with open_source(f"sqlite:///{tmp_path / 'typed.db'}") as source:  # type: ignore[attr-defined]
+        draft = policy_from_data(yaml.safe_load(suggest_policy(source)), "typed")
+        actions = {
+            (table, column): column_policy.action
+            for table, table_policy in draft.tables.items()
+            for column, column_policy in table_policy.columns.items()
+        }
+        assert actions[("shifts", "day")] is Action.KEEP
+        assert actions[("readings", "at")] is Action.KEEP
+        assert actions[("readings", "id")] is Action.PSEUDONYMIZE
+        assert actions[("readings", "shift_day")] is Action.DROP
+        assert actions[("readings", "external_id")] is Action.DROP
+        assert check_policy(draft, source.tables()) == []

@@ -237,6 +237,7 @@ def _policy_with(**changes: object) -> dict[str, object]:
         "unclassified table",
         "vanished column",
         "type changed",
+        "action does not fit the type",
         "missing key",
         "open key file",
     ],
@@ -258,6 +259,11 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
     elif case == "type changed":
         project = make_project(
             f"sqlite:///{tiny.path}", _policy_with(country={"action": "keep", "type": "integer"})
+        )
+    elif case == "action does not fit the type":  # a text column to truncate like a time
+        project = make_project(
+            f"sqlite:///{tiny.path}",
+            _policy_with(country={"action": "generalize", "truncate": "day"}),
         )
     elif case == "missing key":
         project.key = "env:SAFEMIRROR_TEST_NO_SUCH_KEY"

@@ -9,7 +9,12 @@ from safemirror.policy.model import Policy
 from safemirror.sources.base import TableInfo
 
 ProblemKind = Literal[
-    "unclassified table", "unclassified column", "vanished table", "vanished column", "type changed"
+    "unclassified table",
+    "unclassified column",
+    "vanished table",
+    "vanished column",
+    "type changed",
+    "action does not fit the type",
 ]
 
 
@@ -28,8 +33,9 @@ class Problem:
 
 
 def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
-    """Every unclassified or vanished table and column, and every column whose pinned
-    ``type`` differs from the live one; empty when the policy covers the schema exactly."""
+    """Every unclassified or vanished table and column, every column whose pinned
+    ``type`` differs from the live one, and every unpinned column whose action cannot
+    apply to its live type; empty when the policy covers the schema exactly."""
     problems: list[Problem] = []
     for name in sorted(set(tables) | set(policy.tables)):
         info, table_policy = tables.get(name), policy.tables.get(name)
@@ -82,6 +88,8 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                         "remove it from the policy (and from primary_key/cursor)",
                     )
                 )
+            elif spec.type is None and (why := spec.misfit(col.type)):
+                problems.append(Problem(name, column_name, "action does not fit the type", why))
             elif spec.type is not None and spec.type != col.type:
                 problems.append(
                     Problem(

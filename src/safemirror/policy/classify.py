@@ -4,6 +4,8 @@ Each column gets one action and a ``# why`` comment. The rules, first match wins
 
 1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``,
    the domain named after the referenced table (``users.id``, ``devices.user_id`` -> user);
+   of a type pseudonymize does not take (it takes integers and text), a primary key
+   column is kept (it must reach the mirror) and any other is dropped;
 2. credential names (password, token, secret, hash, api_key, …) -> ``secret``;
 3. detector hits on sampled values -> the detector's action (the strictest hit wins);
 4. personal names (email, phone, ip, mac, ssid, nickname, name, address, photo, url, birth
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safemirror.policy.detectors import Hit, detect_column, get_detector
+from safemirror.policy.model import PSEUDONYMIZED_TYPES
 from safemirror.sources.base import ColumnInfo, TableInfo
 
 MIN_FRACTION = 0.02  # a detector hit on at least this share of sampled values counts
@@ -195,6 +198,13 @@ def classify(
 ) -> Choice:
     """The suggested classification of one column (see the module docstring)."""
     words, lowered = _words(col.name), col.name.lower()
+    hashable = col.type in PSEUDONYMIZED_TYPES
+    if col.name in info.primary_key and not hashable:  # it must reach the mirror: as it is
+        return Choice(
+            "keep",
+            f"a primary key column, a {col.type}, which pseudonymize does not take: "
+            "kept as it is; review",
+        )
     if col.name in info.primary_key:
         if len(info.primary_key) == 1:
             return Choice(
@@ -204,6 +214,8 @@ def classify(
             )
         domain = _id_domain(col.name, fk, tables)
         return Choice("pseudonymize", "part of the primary key", {"domain": domain})
+    if not hashable and (fk is not None or re.search(r"(^|_)(id|uuid|guid)$", lowered)):
+        return Choice("drop", f"an identifier, a {col.type}, which pseudonymize does not take")
     if fk is not None:
         return Choice(
             "pseudonymize",

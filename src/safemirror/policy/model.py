@@ -35,6 +35,15 @@ LogicalType = Literal[
 Grain = Literal["hour", "day", "week", "month", "year"]
 
 
+# The logical types each transform that depends on the type takes (see ``transforms``).
+PSEUDONYMIZED_TYPES = ("bigint", "integer", "text")
+_TAKEN_BY: dict[str, tuple[str, ...]] = {
+    "truncate": ("timestamp", "date"),
+    "bucket": ("bigint", "integer", "double", "numeric"),
+    "min_count": ("text",),
+}
+
+
 class Action(StrEnum):
     KEEP = "keep"
     DROP = "drop"
@@ -75,7 +84,28 @@ class ColumnPolicy(_Strict):
             )
         if self.action is not Action.GENERALIZE and generalizers:
             raise ValueError(f"{', '.join(generalizers)} only applies to generalize")
+        if self.type is not None and (why := self.misfit(self.type)):
+            raise ValueError(why)
         return self
+
+    def misfit(self, logical: str) -> str | None:
+        """Why this classification cannot apply to a column of type ``logical``, with
+        what to do instead; None when it can."""
+        taken: tuple[str, ...]
+        if self.action is Action.PSEUDONYMIZE:
+            taken, what = PSEUDONYMIZED_TYPES, "pseudonymize"
+        elif self.action is Action.GENERALIZE:
+            param = next(p for p in _TAKEN_BY if getattr(self, p))
+            taken, what = _TAKEN_BY[param], f"generalize with {param}"
+        else:
+            return None
+        if logical in taken:
+            return None
+        types = " or ".join([", ".join(taken[:-1]), taken[-1]] if len(taken) > 1 else taken)
+        return (
+            f"{what} takes {types} columns, not {logical}: choose keep, drop or an action "
+            "for its type"
+        )
 
     @property
     def moves(self) -> bool:
