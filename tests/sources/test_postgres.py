@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import psycopg
 import pyarrow as pa
 import pytest
@@ -275,3 +276,39 @@ def test_matching_without_a_unicode_lower(postgres_url: str) -> None:
         server = src.matching("people", "email", folded)
         src._unicode_lower = False  # a C-locale server: Arrow folds instead
         assert src.matching("people", "email", folded) == server == sorted(folded)
+
+
+def test_infinite_dates_and_timestamps_read_as_duckdbs_infinities(pg_url: str) -> None:
+    """The driver wraps PostgreSQL's ``infinity`` and ``-infinity`` round to some date BC;
+    the source reads them as DuckDB's infinities (the type's greatest value, negated for
+    ``-infinity``), and a cursor's watermark is the greatest real instant."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, at timestamptz, naive timestamp, d date)")
+        conn.execute(
+            "INSERT INTO t VALUES (1, 'infinity', 'infinity', 'infinity'), "
+            "(2, '-infinity', '-infinity', '-infinity'), "
+            "(3, '2024-01-02 03:04:05+00', '2024-01-02 03:04:05', '2024-01-02'), "
+            "(4, '4713-01-01 00:00:00+00 BC', '4713-01-01 00:00:00 BC', '4713-01-01 BC'), "
+            "(5, NULL, NULL, NULL)"
+        )
+    with PostgresSource(pg_url) as src:
+        read = pa.Table.from_batches(list(src.read("t", ["id", "at", "naive", "d"])))
+        read = read.sort_by("id")
+        longest, widest = 2**63 - 1, 2**31 - 1
+        for name, storage, greatest in (
+            ("at", pa.int64(), longest),
+            ("naive", pa.int64(), longest),
+            ("d", pa.int32(), widest),
+        ):
+            raw = read.column(name).combine_chunks().view(storage).to_pylist()
+            assert raw[:2] == [greatest, -greatest], name
+            assert raw[4] is None and raw[3] is not None and raw[3] < 0
+        assert read.column("at")[2].as_py() == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert src.max_cursor("t", ["at"]) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert src.max_cursor("t", ["d"]) == datetime(2024, 1, 2).date()
+        sampled = src.sample("t", ["d"], 10).column("d").combine_chunks().view(pa.int32())
+        assert sorted(v for v in sampled.to_pylist() if v is not None)[-1] == widest
+    con = duckdb.connect()
+    con.register("read", read)
+    shown = con.execute('SELECT "at"::VARCHAR, d::VARCHAR FROM "read" ORDER BY id').fetchall()
+    assert shown[:2] == [("infinity", "infinity"), ("-infinity", "-infinity")]

@@ -41,6 +41,23 @@ def test_truncate(grain: str, value: datetime, expected: datetime) -> None:
 
 
 @pytest.mark.parametrize(
+    ("type_", "storage"),
+    [(TS, pa.int64()), (pa.timestamp("us"), pa.int64()), (pa.date32(), pa.int32())],
+)
+def test_truncate_leaves_infinities_as_they_are(type_: pa.DataType, storage: pa.DataType) -> None:
+    """``infinity`` and ``-infinity`` are the type's greatest value and its negation (as
+    DuckDB has them); flooring them would wrap round to some date BC."""
+    greatest = 2 ** (storage.bit_width - 1) - 1
+    day = 20_000 * (86_400_000_000 if storage == pa.int64() else 1) + 1_234  # not midnight
+    values = pa.array([greatest, -greatest, day, None], storage).view(type_)
+    out = truncate(values, "month").view(storage).to_pylist()
+    assert out[:2] == [greatest, -greatest] and out[3] is None
+    assert out[2] < day and truncate(pa.array([day], storage).view(type_), "month").view(
+        storage
+    ).to_pylist() == [out[2]]
+
+
+@pytest.mark.parametrize(
     ("values", "width", "expected", "type_"),
     [
         ([-67, -63, -60, None], 5, [-70, -65, -60, None], pa.int32()),

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from safemirror.errors import SourceError
-from safemirror.sources.common import since_text
+from safemirror.sources.common import quote_ident, since_text
 
 _NATIVE = {
     "int8": "bigint",
@@ -131,6 +131,21 @@ def logical_type(typname: str, typmod: int, spelled: str) -> tuple[str, str]:
                 return "numeric", f"numeric({precision},{scale})"
         return "double", spelled  # unconstrained numeric -> float64, like DuckDB's scanner
     return _NATIVE.get(typname, "text"), spelled  # anything else: its text form
+
+
+_TEMPORAL = frozenset({"date", "timestamp", "timestamptz"})
+
+
+def greatest_sql(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    """The greatest value over ``columns`` (``(name, typname)``) of ``table`` (quoted), one
+    ``max`` per column so that each can use its own index; a date or timestamp column's
+    ``infinity`` and ``-infinity`` left out (its greatest value is a real instant)."""
+    each = []
+    for name, typname in columns:
+        quoted = quote_ident(name)
+        finite = f" WHERE isfinite({quoted})" if typname in _TEMPORAL else ""
+        each.append(f"(SELECT max({quoted}) FROM {table}{finite})")
+    return f"GREATEST({', '.join(each)})"
 
 
 def select_expr(sql: str, typname: str, logical: str) -> str:

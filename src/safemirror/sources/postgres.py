@@ -66,6 +66,7 @@ from safemirror.sources.common import (
 from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
+from safemirror.sources.pg_infinity import restore_infinities
 from safemirror.sources.pg_sql import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
@@ -74,6 +75,7 @@ from safemirror.sources.pg_sql import (
     SINCE_CAST,
     cursor_condition,
     floor_to_precision,
+    greatest_sql,
     logical_type,
     select_expr,
     since_literal,
@@ -308,7 +310,7 @@ class PostgresSource:
                     _decoded(reader.schema)
                     for batch in rechunk(reader, batch_rows):
                         rows = batch if versions is None else _take_versions(batch, versions)
-                        yield rows.cast(schema)
+                        yield restore_infinities(rows).cast(schema)
                 finally:
                     reader.close()
             finished = True
@@ -369,9 +371,9 @@ class PostgresSource:
             chunk = listed[start : start + _MARKS_PER_QUERY]
             columns, fields = [], []
             for i, (table, ccols) in enumerate(chunk):
-                src = self._qualified(table)  # one max per column: each can use its own index
-                each = ", ".join(f"(SELECT max({quote_ident(c.name)}) FROM {src})" for c in ccols)
-                columns.append(f"{self._expr(f'GREATEST({each})', table, ccols[0])} AS m{i}")
+                typed = [(c.name, self._pgtypes[table][c.name]) for c in ccols]
+                greatest = greatest_sql(self._qualified(table), typed)
+                columns.append(f"{self._expr(greatest, table, ccols[0])} AS m{i}")
                 fields.append(ColumnInfo(f"m{i}", ccols[0].type, True, ccols[0].source_type))
             found = self._query(f"SELECT {', '.join(columns)}").cast(arrow_schema(fields))
             for i, (table, ccols) in enumerate(chunk):
@@ -478,7 +480,8 @@ class PostgresSource:
             if found.num_rows > rows:  # an even spread over the sampled rows
                 step = found.num_rows / rows
                 found = found.take(pa.array([int(i * step) for i in range(rows)], pa.int64()))
-        return found.cast(arrow_schema(cols))
+        restored = [restore_infinities(batch) for batch in found.to_batches()]
+        return pa.Table.from_batches(restored, found.schema).cast(arrow_schema(cols))
 
     def close(self) -> None:
         with self._idle_lock:

@@ -18,9 +18,19 @@ from safemirror.transforms.registry import ColumnOp, TransformContext, operator
 
 
 def truncate(values: pa.Array, grain: str) -> pa.Array:
+    """Floor to ``grain``; ``infinity`` and ``-infinity`` (the type's greatest value and its
+    negation, as DuckDB and the PostgreSQL source have them) stay as they are."""
     if not (pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)):
         raise TypeError(f"truncate applies to timestamps and dates, not {values.type}")
     values = naive_utc(values)
+    storage = pa.int32() if pa.types.is_date32(values.type) else pa.int64()
+    greatest = 2 ** (storage.bit_width - 1) - 1
+    raw = values.view(storage)
+    finite = pc.and_(pc.greater(raw, -greatest), pc.less(raw, greatest))
+    if pc.all(finite).as_py() is False:
+        real = pc.if_else(finite, raw, pa.scalar(0, storage)).view(values.type)
+        floored = pc.floor_temporal(real, unit=grain, week_starts_monday=True)
+        return pc.if_else(finite, floored.cast(values.type), values)
     floored = pc.floor_temporal(values, unit=grain, week_starts_monday=True)
     return floored.cast(values.type)
 
