@@ -11,7 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from safemirror.audit import AuditLog
+from safemirror.cli import run
 from safemirror.config import ProjectConfig
+from safemirror.errors import ExitCode, SourceError
 from safemirror.mirror import workspace
 from safemirror.mirror.workspace import MirrorWorkspace, _copy_over
 from safemirror.sync import run as run_module
@@ -114,9 +117,6 @@ def test_a_failed_run_keeps_the_live_mirror_and_a_usable_spare(
 
 
 def test_a_corrupt_mirror_is_refused_and_left_alone(project: ProjectConfig) -> None:
-    from safemirror.cli import run
-    from safemirror.errors import ExitCode, SourceError
-
     project.mirror.write_bytes(b"not a duckdb file" * 100)
     with pytest.raises(SourceError, match="cannot be opened"):
         run_sync(project)
@@ -307,3 +307,50 @@ def test_no_other_user_can_reach_the_working_copy(
     assert project.mirror.name in seen["files"]  # the working copy, inside it
     assert oct(project.mirror.stat().st_mode & 0o777) == oct(0o600)
     assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+
+
+def _spoil_blocks(path: Path) -> bytes:
+    """Overwrite a stretch of every data block of the DuckDB file at ``path`` (past its
+    three 4 KB headers), so that the file opens but no block passes its checksum."""
+    data = bytearray(path.read_bytes())
+    for block in range(12_288, len(data), 262_144):
+        data[block + 64 : block + 128] = b"\xa5" * 64
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+def test_a_mirror_whose_blocks_do_not_read_is_refused_and_left_alone(
+    project: ProjectConfig,
+) -> None:
+    run_sync(project)
+    spoiled = _spoil_blocks(project.mirror)
+    config = str(project.mirror.parent / "safemirror.yaml")
+    for command in (["sync", "--quiet"], ["sync", "--full", "--quiet"], ["verify"]):
+        assert run([*command, "--config", config]) == ExitCode.SOURCE, command
+        assert project.mirror.read_bytes() == spoiled
+    failed = [e for e in AuditLog(project.audit_log).entries() if e.kind == "sync.failed"]
+    assert [e.data["exit_code"] for e in failed] == [ExitCode.SOURCE, ExitCode.SOURCE]
+    assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+
+
+def test_a_duckdb_failure_mid_run_is_an_error_not_a_traceback(
+    project: ProjectConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up, say: the run stops with the source-side exit code, the live
+    mirror stays, and the audit log records DuckDB's error by its kind only."""
+    run_sync(project)
+    before = project.mirror.read_bytes()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise duckdb.IOException("could not write file: No space left on device")
+
+    monkeypatch.setattr(run_module, "write_all", full_disk)
+    with pytest.raises(SourceError, match="No space left") as caught:
+        run_sync(project)
+    assert caught.value.exit_code == ExitCode.SOURCE
+    assert project.mirror.read_bytes() == before
+    (failed,) = [e for e in AuditLog(project.audit_log).entries() if e.kind == "sync.failed"]
+    assert (failed.data["error"], failed.data["exit_code"]) == (
+        "DuckDB IOException",
+        ExitCode.SOURCE,
+    )

@@ -87,17 +87,22 @@ def decode_watermark(text: str) -> tuple[Any, tuple[int, ...]]:
     return value, tuple(versions)
 
 
-def read_state(path: Path) -> MirrorState:
-    """The live mirror's last manifest and watermarks (empty state if there is no mirror)."""
-    if not path.exists():
-        return MirrorState()
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """The mirror at ``path``, opened read-only, or an error that says what to do."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise SourceError(
             f"the mirror {path} cannot be opened: {exc}",
             hint="if it is corrupt, move it away and run 'safemirror sync --full'",
         ) from None
+
+
+def read_state(path: Path) -> MirrorState:
+    """The live mirror's last manifest and watermarks (empty state if there is no mirror)."""
+    if not path.exists():
+        return MirrorState()
+    con = open_read_only(path)
     try:
         return state_of(con)
     finally:

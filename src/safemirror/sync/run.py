@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
+
 from safemirror import stopping
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
-from safemirror.errors import ExitCode, LeakError, SafemirrorError, Terminated
+from safemirror.errors import ExitCode, LeakError, SafemirrorError, SourceError, Terminated
 from safemirror.keys import fingerprint, load_key
 from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
@@ -112,7 +114,13 @@ def _open_and_read(ws: MirrorWorkspace, fresh: bool) -> MirrorView:
     """Open the working mirror (a copy, or a fresh file for a full run), and read what
     the live one holds (run in the background)."""
     con = ws.open(fresh=fresh)
-    return read_view(con, ws.previous)
+    try:
+        return read_view(con, ws.previous)
+    except duckdb.Error as exc:  # it opens, but its blocks do not read
+        raise SourceError(
+            f"the mirror {ws.target} cannot be read: {exc}",
+            hint="if it is corrupt, move it away and run 'safemirror sync --full'",
+        ) from None
 
 
 @contextmanager
@@ -170,6 +178,12 @@ def run_sync(
                 audit.append("sync.failed", failed)
         if stop is not None and exc is not stop:
             raise stop from None
+        if isinstance(exc, duckdb.Error):  # the terminal shows DuckDB's words; the log not
+            raise SourceError(
+                f"DuckDB could not read or write the mirror {config.mirror}: {exc}",
+                hint="nothing was published and the live mirror is as it was; if it is "
+                "corrupt, move it away and run 'safemirror sync --full'",
+            ) from None
         raise
     summary = result.manifest.summary()
     audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)
@@ -186,6 +200,8 @@ def _failure(exc: BaseException) -> dict[str, Any]:
         return {"error": "interrupted", "exit_code": ExitCode.INTERRUPTED}
     if isinstance(exc, Terminated):
         return {"error": "terminated", "exit_code": ExitCode.TERMINATED}
+    if isinstance(exc, duckdb.Error):
+        return {"error": f"DuckDB {type(exc).__name__}", "exit_code": ExitCode.SOURCE}
     if isinstance(exc, OSError) and exc.strerror:
         return {"error": f"{type(exc).__name__}: {exc.strerror}", "exit_code": ExitCode.FAILURE}
     return {"error": f"unexpected {type(exc).__name__}", "exit_code": ExitCode.FAILURE}
