@@ -7,14 +7,16 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from safemirror.audit import AuditLog
-from safemirror.errors import UsageError
+from safemirror.errors import SourceError, UsageError
 from safemirror.metrics import all_metrics
 from safemirror.metrics.cli import register
+from safemirror.metrics.registry import MetricUnavailable
 from tests.metrics.world import project_yaml
 
 runner = CliRunner()
@@ -94,3 +96,26 @@ def test_bad_dimension_is_a_usage_error(project_file: Path) -> None:
     )
     assert isinstance(result.exception, UsageError)
     assert "cannot be broken down" in str(result.exception)
+
+
+def test_a_mirror_without_the_metrics_tables_is_a_usage_error(tmp_path: Path) -> None:
+    """A mirror of another schema (or a policy that skipped a table): the error names
+    what is missing, and nothing is computed."""
+    mirror = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(mirror))
+    con.execute("CREATE TABLE users (id BIGINT, created_at TIMESTAMP)")
+    con.close()
+    project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
+    result = runner.invoke(root(), ["metrics", "active_devices", "-c", str(project)])
+    assert isinstance(result.exception, MetricUnavailable), result.output
+    assert "cannot be computed on this mirror" in str(result.exception)
+    assert "connection_events" in str(result.exception)
+
+
+def test_a_corrupt_mirror_is_a_source_error(tmp_path: Path) -> None:
+    mirror = tmp_path / "corrupt.duckdb"
+    mirror.write_bytes(b"not a duckdb file" * 100)
+    project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
+    result = runner.invoke(root(), ["metrics", "user_growth", "-c", str(project)])
+    assert isinstance(result.exception, SourceError), result.output
+    assert "move it away" in (result.exception.hint or "")

@@ -243,3 +243,20 @@ def test_quick_metric_requests_are_answered_without_a_worker_when_idle(
     assert busy == first and where.startswith("metric")
     entries = [e for e in AuditLog(project.config.audit_log).entries() if e.kind == "server.metric"]
     assert len(entries) == 5  # every request audited, wherever it ran
+
+
+def test_a_metric_the_mirror_cannot_compute_is_a_clear_400(tmp_path: Path) -> None:
+    """A mirror without a table the metric reads (another schema, or a policy that skipped
+    it): the client is told what is missing, not handed an internal error."""
+    project = make_project(tmp_path)
+    con = duckdb.connect(str(project.config.mirror))
+    con.execute("DROP TABLE connection_events")
+    con.close()
+    with TestClient(create_app(project.config), base_url="http://127.0.0.1") as client:
+        response = client.get(
+            "/api/metrics/failed_connection_rate?from=2024-01-01&to=2024-03-31",
+            headers=project.headers("viewer"),
+        )
+        assert response.status_code == 400, response.text
+        assert "connection_events" in response.json()["detail"]
+        assert client.get("/api/metrics/user_growth", headers=project.headers("viewer")).is_success

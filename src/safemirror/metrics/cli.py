@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import cast
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -20,6 +21,7 @@ from safemirror.metrics.mirror import MirrorMissing, connect_read_only
 from safemirror.metrics.periods import Grain, MetricQuery, default_range, parse_day
 from safemirror.metrics.registry import all_metrics, get_metric
 from safemirror.metrics.render import as_csv, as_json, as_table, metrics_table
+from safemirror.mirror.manifest import unreadable
 
 console = Console()
 metrics_app = typer.Typer(help="Business metrics over the mirror, with small-cell suppression.")
@@ -73,6 +75,8 @@ def metrics_command(
         )
         t0 = time.perf_counter()
         result = compute(con, metric, query, project.server.min_cell)
+    except duckdb.Error as exc:  # it opened, but its blocks do not read
+        raise unreadable(project.mirror, exc) from None
     finally:
         con.close()
     AuditLog(project.audit_log).append(

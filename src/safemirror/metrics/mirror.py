@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from safemirror.errors import SafemirrorError, TransientError, UsageError
+from safemirror.errors import TransientError, UsageError
+from safemirror.mirror.manifest import unreadable
 
 _DRAIN_WAIT_S = 60.0
 T = TypeVar("T")
@@ -56,9 +57,7 @@ def connect_read_only(
     try:
         return duckdb.connect(str(path), read_only=True, config=config)
     except duckdb.Error as exc:
-        raise SafemirrorError(
-            f"cannot open the mirror {path}: {exc}", hint="run 'safemirror sync' to rebuild it"
-        ) from None
+        raise unreadable(path, exc, "opened") from None
 
 
 @dataclass

@@ -67,6 +67,10 @@ def ratio(numerator: str, denominator: str) -> Callable[[Mapping[str, float]], f
     return compute
 
 
+class MetricUnavailable(UsageError):
+    """The mirror lacks a table or column a metric reads."""
+
+
 class Metric(ABC):
     """Base of every metric definition."""
 
@@ -89,7 +93,16 @@ class Metric(ABC):
     def fetch(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
         """Compute every cell (with its distinct-user count) on the mirror."""
         cells = [c.name for c in self.cells]
-        return build_grid(query, cells, records(con, self.sql(query), query, cells))
+        try:
+            found = records(con, self.sql(query), query, cells)
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:
+            reason = str(exc).splitlines()[0]
+            raise MetricUnavailable(
+                f"metric {self.name} cannot be computed on this mirror: {reason}",
+                hint="the metrics read the tables and columns of the demo's schema (see "
+                "docs/metrics.md); a policy that drops or skips one leaves them out",
+            ) from None
+        return build_grid(query, cells, found)
 
     def relate(self, grid: Grid, problem: Problem) -> None:  # noqa: B027 (optional hook)
         """Relations beyond row relations and totals (a running total, say); none here.

@@ -87,15 +87,20 @@ def decode_watermark(text: str) -> tuple[Any, tuple[int, ...]]:
     return value, tuple(versions)
 
 
+def unreadable(path: Path, exc: Exception, verb: str = "read") -> SourceError:
+    """The error for a mirror that DuckDB cannot open or read (``exc``)."""
+    return SourceError(
+        f"the mirror {path} cannot be {verb}: {exc}",
+        hint="if it is corrupt, move it away and run 'safemirror sync --full'",
+    )
+
+
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """The mirror at ``path``, opened read-only, or an error that says what to do."""
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise SourceError(
-            f"the mirror {path} cannot be opened: {exc}",
-            hint="if it is corrupt, move it away and run 'safemirror sync --full'",
-        ) from None
+        raise unreadable(path, exc, "opened") from None
 
 
 def read_state(path: Path) -> MirrorState:

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, load_config, source_url
-from safemirror.errors import ConfigError, LeakError, SourceError
-from safemirror.mirror.manifest import open_read_only
+from safemirror.errors import ConfigError, LeakError
+from safemirror.mirror.manifest import open_read_only, unreadable
 from safemirror.sources.registry import open_source
 from safemirror.stopping import stops_unwind
 from safemirror.sync.run import SyncResult, run_sync
@@ -93,10 +93,7 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
         try:
             report = verify_connection(con, source, project.policy, source.tables())
         except duckdb.Error as exc:  # a file that opens, with blocks that do not read
-            raise SourceError(
-                f"the mirror {project.mirror} cannot be read: {exc}",
-                hint="if it is corrupt, move it away and run 'safemirror sync --full'",
-            ) from None
+            raise unreadable(project.mirror, exc) from None
         finally:
             con.close()
     finally:

@@ -29,6 +29,7 @@ from safemirror.keys import fingerprint, load_key
 from safemirror.mirror import textcounts
 from safemirror.mirror.manifest import (
     RunManifest,
+    unreadable,
     write_run,
     write_watermarks,
 )
@@ -117,10 +118,7 @@ def _open_and_read(ws: MirrorWorkspace, fresh: bool) -> MirrorView:
     try:
         return read_view(con, ws.previous)
     except duckdb.Error as exc:  # it opens, but its blocks do not read
-        raise SourceError(
-            f"the mirror {ws.target} cannot be read: {exc}",
-            hint="if it is corrupt, move it away and run 'safemirror sync --full'",
-        ) from None
+        raise unreadable(ws.target, exc) from None
 
 
 @contextmanager
