@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from safemirror import strict_yaml
 from safemirror.errors import ConfigError
 from safemirror.policy.load import load_policy, policy_from_data
 from safemirror.policy.model import Policy
@@ -77,7 +78,7 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     """Load and validate the project file (``--config``, ``$SAFEMIRROR_CONFIG`` or ./)."""
     path = config_path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = strict_yaml.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"no project file at {path}",

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from safemirror import strict_yaml
 from safemirror.errors import ConfigError, UsageError
 from safemirror.guard.probes import registry
 from safemirror.guard.spec import AlertsSpec, FileSpec, Target, TargetSpec
@@ -93,7 +94,7 @@ def _read(path: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
         raise UsageError(f"cannot read targets file {path}: {exc.strerror}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

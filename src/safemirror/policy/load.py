@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from safemirror import strict_yaml
 from safemirror.errors import PolicyError
 from safemirror.policy.model import Policy
 
@@ -61,7 +62,7 @@ def load_policy(path: str | Path) -> Policy:
             hint="pass the right path with --config or create one with 'safemirror policy suggest'",
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML ({exc})") from None
     if isinstance(data, dict) and "policy" in data and "tables" not in data:

@@ -1,0 +1,48 @@
+"""YAML read strictly: a mapping that gives a key twice is an error.
+
+PyYAML keeps the last of two equal keys without a word, so a policy that lists a column
+twice (``email: drop``, and further down ``email: keep``) would silently do what a
+reviewer reading from the top would not expect. Every file safemirror reads (project,
+policy, guard targets) goes through ``load``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``SafeLoader``, refusing a key given twice in one mapping (merges, ``<<``, may
+    still override: that is what they are for)."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = key in first_line
+            except TypeError:  # an unhashable key: the base class says so
+                continue
+            if seen:
+                raise ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found key {key!r} a second time (first on line {first_line[key]})",
+                    key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def load(text: str) -> Any:
+    """The YAML document in ``text`` (safe types only; a repeated key raises
+    ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)

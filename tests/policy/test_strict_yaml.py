@@ -1,0 +1,71 @@
+"""Every YAML file safemirror reads refuses a key given twice in one mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from safemirror import strict_yaml
+from safemirror.config import load_config
+from safemirror.errors import ConfigError, PolicyError
+from safemirror.guard.targets import load as load_targets
+from safemirror.policy.load import load_policy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",
+        "a: 1\nb:\n  c: 2\n  c: 3\n",
+        "x: {a: 1, a: 2}\n",  # on one line
+        "t: [{k: 1, k: 2}]\n",  # inside a list
+    ],
+)
+def test_a_key_given_twice_is_refused(text: str) -> None:
+    with pytest.raises(yaml.YAMLError, match="a second time"):
+        strict_yaml.load(text)
+
+
+def test_merges_may_still_override_and_safe_types_only() -> None:
+    assert strict_yaml.load("b: &b {x: 1, y: 2}\nc:\n  <<: *b\n  x: 3\n") == {
+        "b": {"x": 1, "y": 2},
+        "c": {"x": 3, "y": 2},
+    }
+    with pytest.raises(yaml.YAMLError):
+        strict_yaml.load("a: !!python/object/apply:os.system ['true']\n")
+
+
+POLICY = """\
+version: 1
+tables:
+  users:
+    primary_key: id
+    columns:
+      id: {action: pseudonymize, domain: user}
+      email: drop
+      email: keep
+"""
+
+
+def test_a_policy_that_classifies_a_column_twice_is_refused(tmp_path: Path) -> None:
+    """The last of the two would win: a reviewer reading from the top would see drop."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY)
+    with pytest.raises(PolicyError, match=r"'email' a second time \(first on line 7\)"):
+        load_policy(path)
+
+
+def test_a_project_or_targets_file_with_a_key_twice_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "safemirror.yaml"
+    project.write_text("source: sqlite:///a.db\nmirror: a.duckdb\nmirror: b.duckdb\n")
+    with pytest.raises(ConfigError, match="'mirror' a second time"):
+        load_config(project)
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(
+        "targets:\n  - name: cache\n    kind: redis\n    address: 127.0.0.1:6379\n"
+        "    kind: postgres\n"
+    )
+    with pytest.raises(ConfigError, match="'kind' a second time"):
+        load_targets(targets)
