@@ -312,3 +312,15 @@ def test_infinite_dates_and_timestamps_read_as_duckdbs_infinities(pg_url: str) -
     con.register("read", read)
     shown = con.execute('SELECT "at"::VARCHAR, d::VARCHAR FROM "read" ORDER BY id').fetchall()
     assert shown[:2] == [("infinity", "infinity"), ("-infinity", "-infinity")]
+
+
+def test_a_value_the_mirror_type_cannot_hold_names_its_column(pg_url: str) -> None:
+    """A bounded numeric may hold NaN, which no DECIMAL can: the read stops, naming the
+    table and column, so the user knows what to clean or drop."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE prices (id int PRIMARY KEY, ok numeric(8, 2), bad numeric(8,2))")
+        conn.execute("INSERT INTO prices VALUES (1, 1.25, 2.5), (2, 3.75, 'NaN')")
+    with PostgresSource(pg_url) as src, pytest.raises(SourceError) as caught:
+        list(src.read("prices", ["id", "ok", "bad"]))
+    assert "table 'prices', column 'bad'" in caught.value.message
+    assert "drop the column" in (caught.value.hint or "")

@@ -59,6 +59,24 @@ def scrub(message: str, secrets: Iterable[str]) -> str:
     return message
 
 
+def cast_batch(batch: pa.RecordBatch, schema: pa.Schema, where: str) -> pa.RecordBatch:
+    """``batch`` cast to ``schema``; a value that does not fit is an error naming the
+    column of ``where`` (never the value: it may be sensitive)."""
+    try:
+        return batch.cast(schema)
+    except pa.ArrowInvalid:
+        for target, column in zip(schema, batch.columns, strict=True):
+            try:
+                column.cast(target.type)
+            except pa.ArrowInvalid:
+                raise SourceError(
+                    f"{where}, column {target.name!r}: a value does not fit the mirror's "
+                    f"type {target.type} (a bounded numeric holding NaN or Infinity, say)",
+                    hint="clean those values at the source, or drop the column in the policy",
+                ) from None
+        raise
+
+
 def quote_ident(name: str) -> str:
     """A double-quoted SQL identifier (PostgreSQL and SQLite agree on this form)."""
     if "\x00" in name:

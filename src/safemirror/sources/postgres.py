@@ -49,6 +49,7 @@ from safemirror.errors import SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
 from safemirror.sources.common import (
     arrow_schema,
+    cast_batch,
     columns_of,
     estimated_row_bytes,
     held_back,
@@ -310,7 +311,7 @@ class PostgresSource:
                     _decoded(reader.schema)
                     for batch in rechunk(reader, batch_rows):
                         rows = batch if versions is None else _take_versions(batch, versions)
-                        yield restore_infinities(rows).cast(schema)
+                        yield cast_batch(restore_infinities(rows), schema, f"table {table!r}")
                 finally:
                     reader.close()
             finished = True
