@@ -324,3 +324,17 @@ def test_a_value_the_mirror_type_cannot_hold_names_its_column(pg_url: str) -> No
         list(src.read("prices", ["id", "ok", "bad"]))
     assert "table 'prices', column 'bad'" in caught.value.message
     assert "drop the column" in (caught.value.hint or "")
+
+
+def test_a_table_the_role_may_not_read_says_how_to_grant(pg_url: str, pg_reader_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE private (id int PRIMARY KEY, at timestamptz)")
+        role = psycopg.conninfo.conninfo_to_dict(pg_reader_url)["user"]
+        conn.execute(f'REVOKE SELECT ON private FROM "{role}"')
+    with PostgresSource(pg_reader_url) as src, pytest.raises(SourceError) as caught:
+        src.max_cursors({"private": ["at"]})
+    assert "permission denied for table private" in caught.value.message
+    assert "SELECT on that table" in (caught.value.hint or "")
+    assert str(psycopg.conninfo.conninfo_to_dict(pg_reader_url)["password"]) not in str(
+        caught.value
+    )

@@ -146,6 +146,8 @@ class PostgresSource:
 
     def _error(self, doing: str, exc: BaseException, hint: str | None = None) -> SourceError:
         message = scrub(str(exc).strip(), self._secrets)
+        if hint is None and "SQLSTATE: 42501" in message:  # insufficient_privilege
+            hint = "grant the source URL's role SELECT on that table, or skip it in the policy"
         return SourceError(f"{doing} ({self.display_url}): {message}", hint=hint)
 
     def _connect(self) -> Any:
