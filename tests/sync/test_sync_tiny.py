@@ -17,7 +17,7 @@ import pytest
 from safemirror.audit import AuditLog
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
-from safemirror.errors import ExitCode, KeyMaterialError, LeakError, PolicyError
+from safemirror.errors import ExitCode, KeyMaterialError, LeakError, PolicyError, SourceError
 from safemirror.mirror.presence import present_at
 from safemirror.sources import sqlite as sqlite_source
 from safemirror.sync import run as run_module
@@ -304,17 +304,28 @@ def test_policy_check_reports_a_type_change_the_policy_does_not_pin(
 
 
 @pytest.mark.parametrize(
-    ("error", "recorded", "code"),
+    ("error", "raised", "recorded", "code"),
     [
-        (OSError(errno.ENOSPC, "No space left on device"), "OSError: No space left on device", 1),
-        (KeyboardInterrupt(), "interrupted", 130),
-        (ValueError("cannot convert 'person3@example.org'"), "unexpected ValueError", 1),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            SourceError,  # the mirror's files could not be written: said plainly
+            "OSError: No space left on device",
+            5,
+        ),
+        (KeyboardInterrupt(), KeyboardInterrupt, "interrupted", 130),
+        (
+            ValueError("cannot convert 'person3@example.org'"),
+            ValueError,
+            "unexpected ValueError",
+            1,
+        ),
     ],
 )
 def test_every_failed_attempt_is_audited_without_the_values_it_read(
     project: ProjectConfig,
     monkeypatch: pytest.MonkeyPatch,
     error: BaseException,
+    raised: type[BaseException],
     recorded: str,
     code: int,
 ) -> None:
@@ -325,8 +336,10 @@ def test_every_failed_attempt_is_audited_without_the_values_it_read(
         raise error
 
     monkeypatch.setattr(run_module, "_write_tables", broken)
-    with pytest.raises(type(error)):
+    with pytest.raises(raised) as caught:
         run_sync(project)
+    if isinstance(caught.value, SourceError):
+        assert caught.value.exit_code == code
     assert file_digest(project.mirror) == digest
     log = AuditLog(project.audit_log)
     (failed,) = [e for e in log.entries() if e.kind == "sync.failed"]

@@ -182,6 +182,13 @@ def run_sync(
                 hint="nothing was published and the live mirror is as it was; if it is "
                 "corrupt, move it away and run 'safemirror sync --full'",
             ) from None
+        if isinstance(exc, OSError):  # the mirror's files: its directory, lock, copy
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise SourceError(
+                f"the mirror {config.mirror} could not be written: {exc.strerror or exc}{where}",
+                hint="nothing was published; check that the mirror's directory exists, is "
+                "writable by this user and has room",
+            ) from None
         raise
     summary = result.manifest.summary()
     audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)
@@ -200,8 +207,9 @@ def _failure(exc: BaseException) -> dict[str, Any]:
         return {"error": "terminated", "exit_code": ExitCode.TERMINATED}
     if isinstance(exc, duckdb.Error):
         return {"error": f"DuckDB {type(exc).__name__}", "exit_code": ExitCode.SOURCE}
-    if isinstance(exc, OSError) and exc.strerror:
-        return {"error": f"{type(exc).__name__}: {exc.strerror}", "exit_code": ExitCode.FAILURE}
+    if isinstance(exc, OSError):
+        what = f"{type(exc).__name__}: {exc.strerror}" if exc.strerror else type(exc).__name__
+        return {"error": what, "exit_code": ExitCode.SOURCE}
     return {"error": f"unexpected {type(exc).__name__}", "exit_code": ExitCode.FAILURE}
 
 
