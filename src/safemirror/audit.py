@@ -192,8 +192,28 @@ class AuditLog:
             if len(lines) >= 2 or block == size:
                 break
             block = min(size, block * 2)
-        last = json.loads(lines[-1])
-        return int(last["seq"]) + 1, str(last["hash"])
+        try:
+            last = json.loads(lines[-1])
+            return int(last["seq"]) + 1, str(last["hash"])
+        except (ValueError, TypeError, KeyError):
+            raise AuditError(
+                f"the audit log {self.path} ends in a line that is not a valid entry, so no "
+                "entry can be chained to it",
+                hint="run 'safemirror audit verify'; restore the log from a backup, or move "
+                "it away to start a new one",
+            ) from None
+
+    def check_appendable(self) -> None:
+        """Raise ``AuditError`` now if the next ``append`` could not chain to the log's
+        last entry (a damaged last line), so a command can refuse before it acts."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            self._tail(fd)
+        finally:
+            os.close(fd)
 
     def _write_head(self, seq: int, digest: str) -> None:
         """Overwrite the head record in place: one small write at offset 0, no rename.

@@ -139,3 +139,23 @@ def test_lines_are_the_canonical_json_of_what_was_given(tmp_path: Path) -> None:
         prev = digest
     log.close()
     assert log.verify().ok
+
+
+@pytest.mark.parametrize("tail", ['{"seq": 3, "ts": "2026', "not json at all", '{"seq": 3}'])
+def test_a_damaged_last_line_stops_the_next_append_with_a_clear_error(
+    tmp_path: Path, tail: str
+) -> None:
+    """A crash mid-write, or an edit: no entry can chain to that line, and the log says
+    so (exit 7) instead of failing on the JSON."""
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).append("one", {"n": 1})
+    with path.open("a") as log:
+        log.write(tail)
+    fresh = AuditLog(path)
+    with pytest.raises(AuditError, match="not a valid entry") as caught:
+        fresh.check_appendable()
+    assert caught.value.exit_code == ExitCode.AUDIT
+    with pytest.raises(AuditError, match="not a valid entry"):
+        fresh.append("two", {"n": 2})
+    assert path.read_text().endswith(tail)  # nothing was added after it
+    AuditLog(tmp_path / "none.jsonl").check_appendable()  # no log yet: nothing to chain to

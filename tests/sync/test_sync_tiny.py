@@ -394,3 +394,14 @@ def test_verify_reports_the_columns_it_matched_in_when_every_value_is_a_category
     said = " ".join(capsys.readouterr().out.split())
     assert "the 0 of them held by fewer than 11 rows" in said
     assert "2 sensitive production text columns" in said
+
+
+def test_a_run_its_audit_log_cannot_record_does_not_start(project: ProjectConfig) -> None:
+    run_sync(project)
+    digest = file_digest(project.mirror)
+    with project.audit_log.open("a") as log:
+        log.write('{"seq": 9, "ts": "2026-')  # a crash mid-write, say
+    config = str(project.mirror.parent / "safemirror.yaml")
+    assert run(["sync", "--quiet", "--config", config]) == ExitCode.AUDIT
+    assert file_digest(project.mirror) == digest
+    assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]

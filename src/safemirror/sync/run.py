@@ -143,6 +143,7 @@ def run_sync(
 ) -> SyncResult:
     """Run one sync; on any failure the live mirror is untouched and the audit log says why."""
     audit = AuditLog(config.audit_log)
+    audit.check_appendable()  # a run its log could not record does not start
     started, t0 = datetime.now(UTC).replace(tzinfo=None), time.perf_counter()
     run_id = uuid.uuid4().hex
     display = "(unresolved)"
