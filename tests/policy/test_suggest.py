@@ -237,3 +237,22 @@ def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
         assert actions[("readings", "shift_day")] is Action.DROP
         assert actions[("readings", "external_id")] is Action.DROP
         assert check_policy(draft, source.tables()) == []
+
+
+def test_a_table_the_role_may_not_read_is_drafted_as_skip(
+    pg_url: str, pg_reader_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rest of the draft is still made; the skipped table says why, on stderr too."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE open_t (id bigint PRIMARY KEY, n integer)")
+        conn.execute("CREATE TABLE closed_t (id bigint PRIMARY KEY, secret_note text)")
+        role = psycopg.conninfo.conninfo_to_dict(pg_reader_url)["user"]
+        conn.execute(f'REVOKE SELECT ON closed_t FROM "{role}"')
+    from safemirror.cli import run
+
+    assert run(["policy", "suggest", "--source", pg_reader_url]) == 0
+    out, err = capsys.readouterr()
+    draft = policy_from_data(yaml.safe_load(out), "draft")
+    assert draft.tables["closed_t"].skip and not draft.tables["open_t"].skip
+    assert "closed_t: skip  # the source role may not read it: GRANT it SELECT" in out
+    assert "table 'closed_t' left out of the draft" in " ".join(err.split())

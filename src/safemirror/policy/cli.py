@@ -17,6 +17,11 @@ from safemirror.sources.registry import open_source
 
 policy_app = typer.Typer(help="Draft and check the data policy.", no_args_is_help=True)
 console = Console()
+err_console = Console(stderr=True)
+
+
+def _warn(message: str) -> None:
+    err_console.print(f"[yellow]note:[/yellow] {message}")
 
 
 @policy_app.command("suggest")
@@ -28,7 +33,7 @@ def suggest_cmd(
     """Draft a complete policy from the live schema and sampled values (errs toward drop)."""
     src = open_source(resolve_env(source, "--source"))
     try:
-        text = suggest_policy(src, sample_rows=sample_rows)
+        text = suggest_policy(src, sample_rows=sample_rows, warn=_warn)
     finally:
         src.close()
     if output is None:

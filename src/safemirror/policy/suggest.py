@@ -5,12 +5,14 @@ table with its primary key, cursor and delete marker, every column classified by
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safemirror.errors import SourceError
 from safemirror.mirror.schema import reserved_name
 from safemirror.policy.classify import Choice, classify
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
@@ -131,9 +133,25 @@ def _table_lines(
     return lines
 
 
-def suggest_policy(source: Source, sample_rows: int = 2000) -> str:
+def _unsampled(name: str, exc: SourceError, warn: Callable[[str], None] | None) -> str:
+    """The draft's line for a table whose rows could not be read: skipped, saying why."""
+    message = " ".join(exc.message.split())
+    reason = (
+        "the source role may not read it: GRANT it SELECT, then run suggest again"
+        if "permission denied" in message
+        else f"its rows could not be read ({message[:160]})"
+    )
+    if warn is not None:
+        warn(f"table '{name}' left out of the draft (skip): {reason}")
+    return f"  {_key(name)}: skip  # {reason}"
+
+
+def suggest_policy(
+    source: Source, sample_rows: int = 2000, *, warn: Callable[[str], None] | None = None
+) -> str:
     """A complete policy (YAML text with a ``# why`` comment on every column) drafted from
-    ``source``'s live schema and up to ``sample_rows`` sampled rows per table."""
+    ``source``'s live schema and up to ``sample_rows`` sampled rows per table. A table
+    whose rows cannot be read is drafted as ``skip`` (and ``warn`` told why)."""
     tables = source.tables()
     fks = source.foreign_keys() if isinstance(source, _HasForeignKeys) else {}
     lines = [
@@ -151,6 +169,10 @@ def suggest_policy(source: Source, sample_rows: int = 2000) -> str:
     for name in sorted(tables):
         info = tables[name]
         columns = [c.name for c in info.columns]
-        sample = source.sample(name, columns, sample_rows) if columns else pa.table({})
+        try:
+            sample = source.sample(name, columns, sample_rows) if columns else pa.table({})
+        except SourceError as exc:
+            lines.append(_unsampled(name, exc, warn))
+            continue
         lines += _table_lines(name, info, sample, fks.get(name, {}), tables, seen_tables)
     return "\n".join(lines) + "\n"
