@@ -255,4 +255,24 @@ def test_a_table_the_role_may_not_read_is_drafted_as_skip(
     draft = policy_from_data(yaml.safe_load(out), "draft")
     assert draft.tables["closed_t"].skip and not draft.tables["open_t"].skip
     assert "closed_t: skip  # the source role may not read it: GRANT it SELECT" in out
-    assert "table 'closed_t' left out of the draft" in " ".join(err.split())
+    assert "table 'closed_t' left out of the draft (skip): " in " ".join(err.split())
+    assert "permission denied" in err
+
+
+def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
+    tmp_path: Path,
+) -> None:
+    """The error may quote a value; it goes to the terminal, never into the draft."""
+    db = sqlite3.connect(tmp_path / "bad.db")
+    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME)")
+    db.execute("INSERT INTO events VALUES (1, 1700000000123)")  # milliseconds: no time
+    db.execute("CREATE TABLE fine (id INTEGER PRIMARY KEY, n INTEGER)")
+    db.commit()
+    db.close()
+    warned: list[str] = []
+    with open_source(f"sqlite:///{tmp_path / 'bad.db'}") as source:  # type: ignore[attr-defined]
+        draft = suggest_policy(source, warn=warned.append)
+    policy = policy_from_data(yaml.safe_load(draft), "bad")
+    assert policy.tables["events"].skip and not policy.tables["fine"].skip
+    assert "1700000000123" not in draft
+    assert len(warned) == 1 and "column 'at'" in warned[0]

@@ -152,3 +152,49 @@ def test_foreign_keys(tmp_path: Path) -> None:
         assert src.foreign_keys() == {
             "devices": {"owner": ("users", "id"), "user_id": ("users", "id")}
         }
+
+
+def test_times_kept_as_numbers_read_as_sqlite_reads_them(tmp_path: Path) -> None:
+    """SQLite keeps a time as ISO text, Unix time (INTEGER) or a Julian day (REAL); every
+    form reads as the instant it stands for, in reads, watermarks and incremental reads."""
+    url = make_db(
+        tmp_path / "times.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME, day DATE)",
+        "INSERT INTO t VALUES (1, 1700000000, 1700000000)",  # Unix seconds
+        "INSERT INTO t VALUES (2, 1700000000.25, '2023-11-15')",  # with a fraction
+        "INSERT INTO t VALUES (3, 2460000.5, 2460000.5)",  # a Julian day
+        "INSERT INTO t VALUES (4, '2023-11-16T01:00:00+02:00', '2023-11-16')",
+        "INSERT INTO t VALUES (5, NULL, NULL)",
+    )
+    with SqliteSource(url) as src:
+        read = pa.Table.from_batches(list(src.read("t", ["id", "at", "day"]))).sort_by("id")
+        assert read.column("at").to_pylist() == [
+            datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
+            datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC),
+            datetime(2023, 2, 25, tzinfo=UTC),
+            datetime(2023, 11, 15, 23, tzinfo=UTC),
+            None,
+        ]
+        assert [d.isoformat() if d else None for d in read.column("day").to_pylist()] == [
+            "2023-11-14",
+            "2023-11-15",
+            "2023-02-25",
+            "2023-11-16",
+            None,
+        ]
+        assert src.max_cursor("t", ["at"]) == datetime(2023, 11, 15, 23, tzinfo=UTC)
+        since = datetime(2023, 11, 14, 22, 13, 20, 100000, tzinfo=UTC)
+        later = pa.Table.from_batches(list(src.read("t", ["id"], since=since, cursor=["at"])))
+        assert sorted(later.column("id").to_pylist()) == [2, 4]
+
+
+def test_a_number_no_time_reading_fits_is_refused(tmp_path: Path) -> None:
+    """Milliseconds since 1970 are neither Unix seconds nor a Julian day: refused, loudly,
+    rather than read as NULL."""
+    url = make_db(
+        tmp_path / "ms.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME)",
+        "INSERT INTO t VALUES (1, 1700000000123)",
+    )
+    with SqliteSource(url) as src, pytest.raises(SourceError, match="column 'at'"):
+        list(src.read("t", ["id", "at"]))

@@ -134,15 +134,16 @@ def _table_lines(
 
 
 def _unsampled(name: str, exc: SourceError, warn: Callable[[str], None] | None) -> str:
-    """The draft's line for a table whose rows could not be read: skipped, saying why."""
+    """The draft's line for a table whose rows could not be read: skipped, saying why.
+    The error itself goes to ``warn`` only: it may quote a value, which the draft (a file
+    that is reviewed and committed) must not hold."""
     message = " ".join(exc.message.split())
-    reason = (
-        "the source role may not read it: GRANT it SELECT, then run suggest again"
-        if "permission denied" in message
-        else f"its rows could not be read ({message[:160]})"
-    )
+    if "permission denied" in message:
+        reason = "the source role may not read it: GRANT it SELECT, then run suggest again"
+    else:
+        reason = "its rows could not be read (suggest said why): fix that, then run it again"
     if warn is not None:
-        warn(f"table '{name}' left out of the draft (skip): {reason}")
+        warn(f"table '{name}' left out of the draft (skip): {message}")
     return f"  {_key(name)}: skip  # {reason}"
 
 

@@ -51,6 +51,10 @@ _INT = {"INT", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4"}
 _DOUBLE = {"DOUBLE", "DOUBLE PRECISION", "REAL", "FLOAT", "FLOAT4", "FLOAT8"}
 _BLOB = {"BLOB", "BYTEA", "BINARY", "VARBINARY"}
 # (SQL that makes the driver see one storage class, value of the typed marker row)
+_NUMBER_OR_TEXT = (  # a number no reading fits (milliseconds, say) stays as it is: refused
+    "CASE WHEN typeof({{0}}) IN ('integer', 'real') "
+    "THEN coalesce({fn}({{0}}, {mods}), CAST({{0}} AS TEXT)) ELSE CAST({{0}} AS TEXT) END"
+)
 _STORAGE = {
     "bigint": ("{}", "0"),
     "integer": ("{}", "0"),
@@ -58,8 +62,10 @@ _STORAGE = {
     "double": ("CAST({} AS REAL)", "0.0"),
     "numeric": ("CAST({} AS REAL)", "0.0"),
     "text": ("CAST({} AS TEXT)", "''"),
-    "timestamp": ("CAST({} AS TEXT)", "''"),
-    "date": ("CAST({} AS TEXT)", "''"),
+    # SQLite keeps a time as ISO text, or as a number: a Julian day (REAL) or Unix time
+    # (INTEGER); 'auto' tells them apart by magnitude, as SQLite's own functions do.
+    "timestamp": (_NUMBER_OR_TEXT.format(fn="datetime", mods="'auto', 'subsec'"), "''"),
+    "date": (_NUMBER_OR_TEXT.format(fn="date", mods="'auto'"), "''"),
     "blob": ("CAST({} AS BLOB)", "X''"),
 }
 _SCALAR = {
@@ -301,7 +307,8 @@ class SqliteSource:
         value = coerce_since(since, kind)
         if kind in ("timestamp", "date"):
             conds = [
-                f"julianday({quote_ident(c.name)}) >= julianday(?) - {_SLACK_DAYS}" for c in ccols
+                f"julianday({quote_ident(c.name)}, 'auto') >= julianday(?) - {_SLACK_DAYS}"
+                for c in ccols
             ]
             param: Any = value.isoformat(sep=" ") if kind == "timestamp" else value.isoformat()
         else:
@@ -346,7 +353,8 @@ class SqliteSource:
         for col in ccols:
             q, src = quote_ident(col.name), quote_ident(table)
             if kind in ("timestamp", "date"):
-                where = f"julianday({q}) >= (SELECT max(julianday({q})) FROM {src}) - {_SLACK_DAYS}"
+                greatest = f"(SELECT max(julianday({q}, 'auto')) FROM {src})"
+                where = f"julianday({q}, 'auto') >= {greatest} - {_SLACK_DAYS}"
             else:
                 where = f"{q} = (SELECT max({q}) FROM {src})"
             for found in self._stream(table, [col], src, where, (), batch_rows=1024):
