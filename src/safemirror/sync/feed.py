@@ -73,7 +73,7 @@ class TableFeed:
             out = self._transform(batch)
         marker = self.plan.policy.delete_marker
         if marker:
-            deleted = pc.is_valid(batch.column(batch.schema.get_field_index(marker)))
+            deleted = _marked(batch.column(batch.schema.get_field_index(marker)))
         else:
             deleted = pa.repeat(pa.scalar(False), batch.num_rows)
         return out.append_column(DELETED, deleted)
@@ -91,6 +91,14 @@ class TableFeed:
 
     def close(self) -> None:
         self._ahead.close()
+
+
+def _marked(marker: pa.Array) -> pa.Array:
+    """Which rows a delete marker marks deleted: a flag (``is_deleted``) where it is true,
+    any other column (``deleted_at``) where it holds a value."""
+    if pa.types.is_boolean(marker.type):
+        return pc.fill_null(marker, False)
+    return pc.is_valid(marker)
 
 
 def _check_key(plan: TablePlan, batch: pa.RecordBatch) -> None:
