@@ -276,3 +276,17 @@ def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
     assert policy.tables["events"].skip and not policy.tables["fine"].skip
     assert "1700000000123" not in draft
     assert len(warned) == 1 and "column 'at'" in warned[0]
+
+
+def test_a_boolean_soft_delete_flag_becomes_the_delete_marker(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "flag.db")
+    db.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, is_deleted BOOLEAN, updated_at TIMESTAMP)"
+    )
+    db.execute("INSERT INTO notes VALUES (1, 0, '2024-01-01 00:00:00')")
+    db.commit()
+    db.close()
+    with open_source(f"sqlite:///{tmp_path / 'flag.db'}") as source:  # type: ignore[attr-defined]
+        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "flag")
+    assert policy.tables["notes"].delete_marker == "is_deleted"
+    assert policy.tables["notes"].cursor == ["updated_at"]

@@ -23,16 +23,20 @@ class _HasForeignKeys(Protocol):
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]: ...
 
 
+_DELETE_FLAGS = ("is_deleted", "deleted")  # boolean soft-delete flags, in that order
+
+
 def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
     names = {c.name: c for c in info.columns}
     marker = "deleted_at" if getattr(names.get("deleted_at"), "type", None) == "timestamp" else None
+    flag = next((n for n in _DELETE_FLAGS if getattr(names.get(n), "type", "") == "boolean"), None)
     if getattr(names.get("updated_at"), "type", None) == "timestamp":
         # Rows with no updated_at (set on update only) would never be read incrementally:
         # created_at, when the sample shows such rows, finds them as they are added.
         unstamped = "updated_at" in sample.column_names and sample.column("updated_at").null_count
         created = getattr(names.get("created_at"), "type", None) == "timestamp"
         first = ["created_at"] if unstamped and created else []
-        return [*first, "updated_at", *([marker] if marker else [])], marker
+        return [*first, "updated_at", *([marker] if marker else [])], marker or flag
     soon = datetime.now(UTC) + timedelta(days=1)
     cursor = []
     for col in info.columns:
@@ -43,7 +47,7 @@ def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
         )
         if latest is None or latest <= soon:  # expires_at lies in the future: not a change
             cursor.append(col.name)
-    return cursor, marker
+    return cursor, marker or flag
 
 
 def _key(name: str) -> str:
