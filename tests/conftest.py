@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -21,6 +23,18 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required test dependency missing in CI: {reason}")
     pytest.skip(reason)
+
+
+def sqlite_db(path: Path, *statements: str) -> str:
+    """A SQLite file at ``path`` made by ``statements`` (committed); its source URL."""
+    db = sqlite3.connect(path)
+    try:
+        for sql in statements:
+            db.execute(sql)
+        db.commit()
+    finally:
+        db.close()
+    return f"sqlite:///{path}"
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -16,8 +16,9 @@ from safemirror.policy.classify import domain_name, singular
 from safemirror.policy.load import policy_from_data
 from safemirror.policy.model import Action, Policy
 from safemirror.policy.suggest import suggest_policy
-from safemirror.sources.base import Source
+from safemirror.sources.base import Source, TableInfo
 from safemirror.sources.registry import open_source
+from tests.conftest import sqlite_db
 from tests.policy.smallprod import SENSITIVE, TABLES, write_postgres, write_sqlite
 
 
@@ -121,18 +122,26 @@ def test_cursor_and_delete_marker(drafted: tuple[str, Policy, Source]) -> None:
     assert policy.tables["devices"].delete_marker is None
 
 
+def draft_of(url: str, **options: Any) -> tuple[str, Policy, dict[str, TableInfo]]:
+    """``policy suggest``'s draft of the source at ``url``: its text, the policy it makes
+    and the live tables it was drafted from."""
+    with open_source(url) as source:  # type: ignore[attr-defined]
+        text = suggest_policy(source, **options)
+        tables = source.tables()
+    return text, policy_from_data(yaml.safe_load(text), url), tables
+
+
 def test_awkward_names_are_quoted(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "odd.db")
-    db.execute(
-        'CREATE TABLE "on" (id INTEGER PRIMARY KEY, "yes" TEXT, "a b: c" INTEGER, "#x" BOOLEAN)'
+    _, policy, tables = draft_of(
+        sqlite_db(
+            tmp_path / "odd.db",
+            'CREATE TABLE "on" (id INTEGER PRIMARY KEY, "yes" TEXT, "a b: c" INTEGER, '
+            '"#x" BOOLEAN)',
+            "INSERT INTO \"on\" VALUES (1, 'x', 2, 1)",
+        )
     )
-    db.execute("INSERT INTO \"on\" VALUES (1, 'x', 2, 1)")
-    db.commit()
-    db.close()
-    with open_source(f"sqlite:///{tmp_path / 'odd.db'}") as source:  # type: ignore[attr-defined]
-        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "odd")
-        assert set(policy.tables["on"].columns) == {"id", "yes", "a b: c", "#x"}
-        assert check_policy(policy, source.tables()) == []
+    assert set(policy.tables["on"].columns) == {"id", "yes", "a b: c", "#x"}
+    assert check_policy(policy, tables) == []
 
 
 def test_an_empty_source(tmp_path: Path) -> None:
@@ -192,19 +201,19 @@ def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> Non
 
 
 def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "stamps.db")
-    for table in ("stamped", "unstamped"):
-        db.execute(
-            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, created_at TIMESTAMP, "
-            "updated_at TIMESTAMP)"
+    _, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "stamps.db",
+            *(
+                f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, created_at TIMESTAMP, "
+                "updated_at TIMESTAMP)"
+                for table in ("stamped", "unstamped")
+            ),
+            "INSERT INTO stamped VALUES (1, '2025-01-01 00:00:00', '2025-01-02 00:00:00')",
+            "INSERT INTO unstamped VALUES (1, '2025-01-01 00:00:00', NULL)",  # not updated yet
+            "INSERT INTO unstamped VALUES (2, '2025-01-01 00:00:00', '2025-01-03 00:00:00')",
         )
-    db.execute("INSERT INTO stamped VALUES (1, '2025-01-01 00:00:00', '2025-01-02 00:00:00')")
-    db.execute("INSERT INTO unstamped VALUES (1, '2025-01-01 00:00:00', NULL)")  # not updated yet
-    db.execute("INSERT INTO unstamped VALUES (2, '2025-01-01 00:00:00', '2025-01-03 00:00:00')")
-    db.commit()
-    db.close()
-    with open_source(f"sqlite:///{tmp_path / 'stamps.db'}") as source:  # type: ignore[attr-defined]
-        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "stamps")
+    )
     assert policy.tables["stamped"].cursor == ["updated_at"]
     assert policy.tables["unstamped"].cursor == ["created_at", "updated_at"]
 
@@ -212,31 +221,28 @@ def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) ->
 def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
     """A key column pseudonymize cannot hash is kept (it must reach the mirror); any
     other identifier of such a type is dropped; the draft passes the check."""
-    db = sqlite3.connect(tmp_path / "typed.db")
-    db.executescript(
-        """
-        CREATE TABLE shifts (day DATE PRIMARY KEY, crew INTEGER);
-        CREATE TABLE readings (id INTEGER, at TIMESTAMP, shift_day DATE REFERENCES shifts(day),
-                               external_id REAL, PRIMARY KEY (id, at));
-        INSERT INTO shifts VALUES ('2026-01-01', 3), ('2026-01-02', 4);
-        INSERT INTO readings VALUES (1, '2026-01-01 08:00:00', '2026-01-01', 12345.0),
-                                    (2, '2026-01-02 09:30:00', '2026-01-02', 67890.0);
-        """
+    _, draft, tables = draft_of(
+        sqlite_db(
+            tmp_path / "typed.db",
+            "CREATE TABLE shifts (day DATE PRIMARY KEY, crew INTEGER)",
+            "CREATE TABLE readings (id INTEGER, at TIMESTAMP, "
+            "shift_day DATE REFERENCES shifts(day), external_id REAL, PRIMARY KEY (id, at))",
+            "INSERT INTO shifts VALUES ('2026-01-01', 3), ('2026-01-02', 4)",
+            "INSERT INTO readings VALUES (1, '2026-01-01 08:00:00', '2026-01-01', 12345.0), "
+            "(2, '2026-01-02 09:30:00', '2026-01-02', 67890.0)",
+        )
     )
-    db.close()
-    with open_source(f"sqlite:///{tmp_path / 'typed.db'}") as source:  # type: ignore[attr-defined]
-        draft = policy_from_data(yaml.safe_load(suggest_policy(source)), "typed")
-        actions = {
-            (table, column): column_policy.action
-            for table, table_policy in draft.tables.items()
-            for column, column_policy in table_policy.columns.items()
-        }
-        assert actions[("shifts", "day")] is Action.KEEP
-        assert actions[("readings", "at")] is Action.KEEP
-        assert actions[("readings", "id")] is Action.PSEUDONYMIZE
-        assert actions[("readings", "shift_day")] is Action.DROP
-        assert actions[("readings", "external_id")] is Action.DROP
-        assert check_policy(draft, source.tables()) == []
+    actions = {
+        (table, column): column_policy.action
+        for table, table_policy in draft.tables.items()
+        for column, column_policy in table_policy.columns.items()
+    }
+    assert actions[("shifts", "day")] is Action.KEEP
+    assert actions[("readings", "at")] is Action.KEEP
+    assert actions[("readings", "id")] is Action.PSEUDONYMIZE
+    assert actions[("readings", "shift_day")] is Action.DROP
+    assert actions[("readings", "external_id")] is Action.DROP
+    assert check_policy(draft, tables) == []
 
 
 def test_a_table_the_role_may_not_read_is_drafted_as_skip(
@@ -263,30 +269,28 @@ def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
     tmp_path: Path,
 ) -> None:
     """The error may quote a value; it goes to the terminal, never into the draft."""
-    db = sqlite3.connect(tmp_path / "bad.db")
-    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME)")
-    db.execute("INSERT INTO events VALUES (1, 1700000000123)")  # milliseconds: no time
-    db.execute("CREATE TABLE fine (id INTEGER PRIMARY KEY, n INTEGER)")
-    db.commit()
-    db.close()
     warned: list[str] = []
-    with open_source(f"sqlite:///{tmp_path / 'bad.db'}") as source:  # type: ignore[attr-defined]
-        draft = suggest_policy(source, warn=warned.append)
-    policy = policy_from_data(yaml.safe_load(draft), "bad")
+    draft, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "bad.db",
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME)",
+            "INSERT INTO events VALUES (1, 1700000000123)",  # milliseconds: no time
+            "CREATE TABLE fine (id INTEGER PRIMARY KEY, n INTEGER)",
+        ),
+        warn=warned.append,
+    )
     assert policy.tables["events"].skip and not policy.tables["fine"].skip
     assert "1700000000123" not in draft
     assert len(warned) == 1 and "column 'at'" in warned[0]
 
 
 def test_a_boolean_soft_delete_flag_becomes_the_delete_marker(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "flag.db")
-    db.execute(
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY, is_deleted BOOLEAN, updated_at TIMESTAMP)"
+    _, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "flag.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, is_deleted BOOLEAN, updated_at TIMESTAMP)",
+            "INSERT INTO notes VALUES (1, 0, '2024-01-01 00:00:00')",
+        )
     )
-    db.execute("INSERT INTO notes VALUES (1, 0, '2024-01-01 00:00:00')")
-    db.commit()
-    db.close()
-    with open_source(f"sqlite:///{tmp_path / 'flag.db'}") as source:  # type: ignore[attr-defined]
-        policy = policy_from_data(yaml.safe_load(suggest_policy(source)), "flag")
     assert policy.tables["notes"].delete_marker == "is_deleted"
     assert policy.tables["notes"].cursor == ["updated_at"]

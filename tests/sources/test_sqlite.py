@@ -14,15 +14,7 @@ import pytest
 from safemirror.errors import SourceError
 from safemirror.sources.registry import open_source
 from safemirror.sources.sqlite import SqliteSource, parse_timestamps
-
-
-def make_db(path: Path, *statements: str) -> str:
-    db = sqlite3.connect(path)
-    for sql in statements:
-        db.execute(sql)
-    db.commit()
-    db.close()
-    return f"sqlite:///{path}"
+from tests.conftest import sqlite_db
 
 
 def test_the_file_is_never_written(sqlite_url: str) -> None:
@@ -46,14 +38,14 @@ def test_a_missing_file_is_an_error_and_not_created(tmp_path: Path) -> None:
 
 
 def test_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_db(tmp_path / "rel.db", "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    sqlite_db(tmp_path / "rel.db", "CREATE TABLE t (id INTEGER PRIMARY KEY)")
     assert "t" in open_source("sqlite:///rel.db", base_dir=tmp_path).tables()
     monkeypatch.chdir(tmp_path)
     assert "t" in open_source("sqlite:///rel.db").tables()
 
 
 def test_declared_types(tmp_path: Path) -> None:
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "t.db",
         """CREATE TABLE t (id INTEGER PRIMARY KEY, a INT8,
         b SMALLINT, c FLOAT, d NUMERIC, e DECIMAL(5,1), f VARCHAR(10), g DATETIME,
@@ -117,7 +109,7 @@ def test_timestamp_text_styles() -> None:
 
 
 def test_values_that_do_not_fit_name_the_column(tmp_path: Path) -> None:
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "bad.db",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, ts TIMESTAMP, small INT)",
         "INSERT INTO t VALUES (1, 5, '2024-01-01 00:00:00', 7), (2, 'five', 'soon', 3000000000)",
@@ -132,7 +124,7 @@ def test_values_that_do_not_fit_name_the_column(tmp_path: Path) -> None:
 
 
 def test_without_rowid_tables_can_be_sampled(tmp_path: Path) -> None:
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "w.db",
         "CREATE TABLE w (k TEXT PRIMARY KEY) WITHOUT ROWID",
         "INSERT INTO w VALUES ('a'), ('b'), ('c')",
@@ -142,7 +134,7 @@ def test_without_rowid_tables_can_be_sampled(tmp_path: Path) -> None:
 
 
 def test_foreign_keys(tmp_path: Path) -> None:
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "fk.db",
         "CREATE TABLE users (id INTEGER PRIMARY KEY)",
         "CREATE TABLE devices (id INTEGER PRIMARY KEY, "
@@ -157,7 +149,7 @@ def test_foreign_keys(tmp_path: Path) -> None:
 def test_times_kept_as_numbers_read_as_sqlite_reads_them(tmp_path: Path) -> None:
     """SQLite keeps a time as ISO text, Unix time (INTEGER) or a Julian day (REAL); every
     form reads as the instant it stands for, in reads, watermarks and incremental reads."""
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "times.db",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME, day DATE)",
         "INSERT INTO t VALUES (1, 1700000000, 1700000000)",  # Unix seconds
@@ -191,7 +183,7 @@ def test_times_kept_as_numbers_read_as_sqlite_reads_them(tmp_path: Path) -> None
 def test_a_number_no_time_reading_fits_is_refused(tmp_path: Path) -> None:
     """Milliseconds since 1970 are neither Unix seconds nor a Julian day: refused, loudly,
     rather than read as NULL."""
-    url = make_db(
+    url = sqlite_db(
         tmp_path / "ms.db",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME)",
         "INSERT INTO t VALUES (1, 1700000000123)",
