@@ -210,10 +210,17 @@ class AuditLog:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise self._unreadable(exc) from None
         try:
             self._tail(fd)
+        except OSError as exc:  # a directory, say
+            raise self._unreadable(exc) from None
         finally:
             os.close(fd)
+
+    def _unreadable(self, exc: OSError) -> AuditError:
+        return AuditError(f"the audit log {self.path} cannot be read: {exc.strerror}")
 
     def _write_head(self, seq: int, digest: str) -> None:
         """Overwrite the head record in place: one small write at offset 0, no rename.

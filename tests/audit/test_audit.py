@@ -159,3 +159,9 @@ def test_a_damaged_last_line_stops_the_next_append_with_a_clear_error(
         fresh.append("two", {"n": 2})
     assert path.read_text().endswith(tail)  # nothing was added after it
     AuditLog(tmp_path / "none.jsonl").check_appendable()  # no log yet: nothing to chain to
+
+
+def test_an_audit_log_that_is_not_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "audit").mkdir()
+    with pytest.raises(AuditError, match="cannot be read: Is a directory"):
+        AuditLog(tmp_path / "audit").check_appendable()
