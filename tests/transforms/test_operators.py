@@ -151,3 +151,13 @@ def test_table_transform_emits_only_mirrored_columns() -> None:
     assert out.schema.names == ["id", "country"]
     assert out.column(0).type == pa.int64()
     assert 1 not in out.column(0).to_pylist()
+
+
+def test_a_decimal_integer_and_text_seven_share_one_pseudonym() -> None:
+    from decimal import Decimal
+
+    engine = Pseudonymizer(KEY)
+    decimal = engine.array("user", pa.array([Decimal(7), Decimal(-12), None], pa.decimal128(19, 0)))
+    assert decimal.type == pa.int64()
+    assert decimal.to_pylist() == engine.array("user", pa.array([7, -12, None])).to_pylist()
+    assert decimal.to_pylist() == engine.array("user", pa.array(["7", "-12", None])).to_pylist()

@@ -1,8 +1,8 @@
 """``pseudonymize``: keyed HMAC-SHA-256 within a named domain, as a joinable BIGINT.
 
 ``pseudonym = int64(first 8 bytes of HMAC-SHA-256(key, domain || 0x00 || value))``.
-Integers are hashed as their decimal text, so ``users.id = 7`` and a text ``"7"`` in
-another table map to the same pseudonym. Values are hashed once per distinct value: the
+Integers (and decimals) are hashed as their decimal text, so ``users.id = 7`` and a text
+``"7"`` in another table map to the same pseudonym. Values are hashed once per distinct value: the
 per-domain caches of ``pseudocache`` serve repeats across batches and tables.
 """
 
@@ -88,9 +88,12 @@ class Pseudonymizer:
         return cache.lookup(values, lambda new: hasher.many(prefix, new))
 
     def array(self, domain: str, values: pa.Array) -> pa.Array:
-        """Pseudonymize an Arrow array of integers or strings; nulls stay null."""
+        """Pseudonymize an Arrow array of integers, decimals or strings; nulls stay null.
+        A decimal is hashed as its text, so ``NUMERIC(19,0)`` 7 and ``BIGINT`` 7 agree."""
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if pa.types.is_decimal(values.type):
+            values = values.cast(pa.string())
         if pa.types.is_integer(values.type):
             ints = values.cast(pa.int64())
             nulls = ints.null_count
