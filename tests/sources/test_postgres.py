@@ -135,6 +135,18 @@ def test_schema_is_a_parameter(typed_url: str) -> None:
     assert set(PostgresSource(typed_url, schema="app").tables()) == {"hidden"}
 
 
+def test_a_schema_that_does_not_exist_is_an_error_not_an_empty_source(pg_url: str) -> None:
+    """A typo in ?schema= would otherwise draft an empty policy, or find every table gone."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA empty_one")
+    with PostgresSource(f"{pg_url}?schema=empty_one") as src:
+        assert src.tables() == {}
+    with PostgresSource(f"{pg_url}?schema=no_such") as src, pytest.raises(SourceError) as caught:
+        src.tables()
+    assert "schema 'no_such' does not exist" in caught.value.message
+    assert "?schema=" in (caught.value.hint or "")
+
+
 def test_since_is_a_quoted_literal_not_sql(postgres_url: str) -> None:
     hostile = "z'; DROP TABLE events; --"
     with PostgresSource(postgres_url) as src:

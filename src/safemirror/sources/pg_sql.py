@@ -87,6 +87,8 @@ SELECT LEAST(clock_timestamp(),
 FROM pg_catalog.pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()"""
 
+SCHEMA_SQL = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::name"
+
 COLUMNS_SQL = """
 SELECT c.relname, a.attname, a.attnotnull, bt.typname,
        CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,

@@ -43,7 +43,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as pgdbapi
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from safemirror.errors import SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
@@ -67,12 +66,13 @@ from safemirror.sources.common import (
 from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
-from safemirror.sources.pg_infinity import restore_infinities
+from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
 from safemirror.sources.pg_sql import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
     OPEN_SINCE_SQL,
     PRIMARY_KEYS_SQL,
+    SCHEMA_SQL,
     SINCE_CAST,
     cursor_condition,
     floor_to_precision,
@@ -91,25 +91,6 @@ except ImportError:  # a driver that uses the standard library's, loaded above
 
 _MAX_IDLE = 2  # stream connections kept for the next table
 _MARKS_PER_QUERY = 500  # greatest values taken in one SELECT (PostgreSQL allows 1,664 columns)
-
-
-def _decoded(schema: pa.Schema) -> None:
-    """Refuse a result with a column the driver could not decode. Every column is selected
-    as a built-in type (``select_expr``), so one arriving as opaque bytes is a bug."""
-    for field in schema:
-        if isinstance(field.type, pa.OpaqueType):
-            raise SourceError(
-                f"the source returned column {field.name!r} in a type the reader does not "
-                f"decode ({field.type.type_name})",
-                hint="this is a bug in safemirror's PostgreSQL reader; please report it",
-            )
-
-
-def _take_versions(batch: pa.RecordBatch, versions: set[int]) -> pa.RecordBatch:
-    """``batch`` without its last column, whose row versions go into ``versions``."""
-    last = batch.num_columns - 1
-    versions.update(pc.unique(pc.drop_null(batch.column(last))).to_pylist())
-    return batch.select(range(last))  # by position: a source column may share its name
 
 
 def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
@@ -187,7 +168,7 @@ class PostgresSource:
             with self._query_lock, self._conn.cursor() as cur:
                 cur.execute(sql, parameters=params or None)
                 result = cur.fetch_arrow_table()
-                _decoded(result.schema)
+                refuse_undecoded(result.schema)
                 return result
         except adbc_driver_manager.Error as exc:
             raise self._error("query failed", exc) from None
@@ -222,6 +203,11 @@ class PostgresSource:
             logical, source_type = logical_type(typname, typmod, spelled)
             cols.setdefault(rel, []).append(ColumnInfo(att, logical, not notnull, source_type))
             self._pgtypes.setdefault(rel, {})[att] = typname
+        if not cols and not self._query(SCHEMA_SQL, (self.schema,)).num_rows:
+            raise SourceError(
+                f"schema {self.schema!r} does not exist in {self.display_url}",
+                hint="check ?schema= in the source URL (without it: public)",
+            )
         keys: dict[str, list[str]] = {}
         for rel, att in _rows(self._query(PRIMARY_KEYS_SQL, (self.schema,))):
             keys.setdefault(rel, []).append(att)
@@ -310,9 +296,9 @@ class PostgresSource:
                 cur.execute(sql)
                 reader = cur.fetch_record_batch()
                 try:
-                    _decoded(reader.schema)
+                    refuse_undecoded(reader.schema)
                     for batch in rechunk(reader, batch_rows):
-                        rows = batch if versions is None else _take_versions(batch, versions)
+                        rows = batch if versions is None else take_versions(batch, versions)
                         yield cast_batch(restore_infinities(rows), schema, f"table {table!r}")
                 finally:
                     reader.close()

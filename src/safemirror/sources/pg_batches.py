@@ -1,4 +1,8 @@
-"""PostgreSQL's infinite dates and timestamps, read back as DuckDB's.
+"""The record batches the PostgreSQL driver hands over, made canonical.
+
+``refuse_undecoded`` stops at a column the driver could not decode; ``take_versions``
+splits off the row versions an incremental read asks for (``pg_sql``);
+``restore_infinities`` puts back PostgreSQL's infinite dates and timestamps.
 
 PostgreSQL counts from 2000, Arrow from 1970. The ADBC driver (1.8) moves each date and
 timestamp to Arrow's epoch by adding 30 years without checking for overflow, so
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from safemirror.errors import SourceError
 
 _EPOCH_SHIFT_US = 946_684_800_000_000  # 2000-01-01 minus 1970-01-01, in microseconds
 _EPOCH_SHIFT_DAYS = 10_957
@@ -74,3 +80,22 @@ def restore_infinities(batch: pa.RecordBatch) -> pa.RecordBatch:
         if fixed is not None:
             columns[index], changed = fixed, True
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema) if changed else batch
+
+
+def refuse_undecoded(schema: pa.Schema) -> None:
+    """Refuse a result with a column the driver could not decode. Every column is selected
+    as a built-in type (``select_expr``), so one arriving as opaque bytes is a bug."""
+    for field in schema:
+        if isinstance(field.type, pa.OpaqueType):
+            raise SourceError(
+                f"the source returned column {field.name!r} in a type the reader does not "
+                f"decode ({field.type.type_name})",
+                hint="this is a bug in safemirror's PostgreSQL reader; please report it",
+            )
+
+
+def take_versions(batch: pa.RecordBatch, versions: set[int]) -> pa.RecordBatch:
+    """``batch`` without its last column, whose row versions go into ``versions``."""
+    last = batch.num_columns - 1
+    versions.update(pc.unique(pc.drop_null(batch.column(last))).to_pylist())
+    return batch.select(range(last))  # by position: a source column may share its name
