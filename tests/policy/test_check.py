@@ -141,3 +141,18 @@ def test_a_pinned_type_the_action_cannot_take_is_refused_on_load() -> None:
     taken = "bigint, integer, numeric or text"
     with pytest.raises(PolicyError, match=rf"'at'.*pseudonymize takes {taken} columns, not"):
         policy({"readings": {"primary_key": "id", "columns": columns}})
+
+
+@pytest.mark.parametrize("role", ["cursor", "delete_marker"])
+def test_a_cursor_or_delete_marker_cannot_be_secret(role: str) -> None:
+    """A secret is never read by the sync, and these must be: drop is the action that
+    reads a column without copying it."""
+    table = {
+        "primary_key": "id",
+        role: "changed_at",
+        "columns": {"id": "keep", "changed_at": "secret"},
+    }
+    with pytest.raises(PolicyError, match=f"{role} column 'changed_at' is secret.*drop"):
+        policy({"t": table})
+    table["columns"]["changed_at"] = "drop"  # type: ignore[index]
+    assert policy({"t": table})

@@ -284,13 +284,29 @@ def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
     assert len(warned) == 1 and "column 'at'" in warned[0]
 
 
-def test_a_boolean_soft_delete_flag_becomes_the_delete_marker(tmp_path: Path) -> None:
-    _, policy, _ = draft_of(
-        sqlite_db(
-            tmp_path / "flag.db",
-            "CREATE TABLE notes (id INTEGER PRIMARY KEY, is_deleted BOOLEAN, updated_at TIMESTAMP)",
-            "INSERT INTO notes VALUES (1, 0, '2024-01-01 00:00:00')",
-        )
-    )
-    assert policy.tables["notes"].delete_marker == "is_deleted"
-    assert policy.tables["notes"].cursor == ["updated_at"]
+@pytest.mark.parametrize(
+    ("ddl", "cursor", "marker", "column", "action"),
+    [
+        (  # a boolean soft-delete flag is the delete marker
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, is_deleted BOOLEAN, updated_at TIMESTAMP)",
+            ["updated_at"],
+            "is_deleted",
+            "is_deleted",
+            Action.KEEP,
+        ),
+        (  # the sync must read a cursor, and never reads a secret: the draft drops it
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, password_changed_at TIMESTAMP)",
+            ["password_changed_at"],
+            None,
+            "password_changed_at",
+            Action.DROP,
+        ),
+    ],
+)
+def test_the_cursor_and_delete_marker_drafted(
+    tmp_path: Path, ddl: str, cursor: list[str], marker: str | None, column: str, action: Action
+) -> None:
+    _, policy, _ = draft_of(sqlite_db(tmp_path / "t.db", ddl))
+    drafted = policy.tables["t"]
+    assert (drafted.cursor, drafted.delete_marker) == (cursor, marker)
+    assert drafted.columns[column].action is action

@@ -184,6 +184,11 @@ class TablePolicy(_Strict):
             for name in names:
                 if name not in self.columns:
                     raise ValueError(f"{role} names column '{name}', which is not classified")
+                if role != "primary_key" and self.columns[name].action is Action.SECRET:
+                    raise ValueError(
+                        f"{role} column '{name}' is secret, which the sync never reads: "
+                        "classify it drop (read to find changes, never copied) or keep"
+                    )
         _check_mirror_names("column", self.mirrored_columns)
         for name in self.primary_key:
             if not self.columns[name].moves:

@@ -125,6 +125,8 @@ def _table_lines(
             else pa.chunked_array([], pa.null())
         )
         choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
+        if choice.action == "secret" and (col.name in cursor or col.name == marker):
+            choice = Choice("drop", f"{choice.why}; drop, not secret: read as the cursor")
         unfit = (
             ""
             if col.name in key or choice.action in ("drop", "secret")
