@@ -156,3 +156,14 @@ def test_a_cursor_or_delete_marker_cannot_be_secret(role: str) -> None:
         policy({"t": table})
     table["columns"]["changed_at"] = "drop"  # type: ignore[index]
     assert policy({"t": table})
+
+
+@pytest.mark.parametrize("role", ["primary_key", "cursor"])
+def test_a_key_or_cursor_that_names_a_column_twice_is_refused(role: str) -> None:
+    table = {
+        "primary_key": "id",
+        role: ["changed_at", "changed_at"] if role == "cursor" else ["id", "id"],
+        "columns": {"id": "keep", "changed_at": "drop"},
+    }
+    with pytest.raises(PolicyError, match=f"{role} names column '.*' more than once"):
+        policy({"t": table})

@@ -182,6 +182,8 @@ class TablePolicy(_Strict):
             ("delete_marker", [self.delete_marker] if self.delete_marker else []),
         ):
             for name in names:
+                if names.count(name) > 1:
+                    raise ValueError(f"{role} names column '{name}' more than once")
                 if name not in self.columns:
                     raise ValueError(f"{role} names column '{name}', which is not classified")
                 if role != "primary_key" and self.columns[name].action is Action.SECRET:
