@@ -139,7 +139,33 @@ def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
     config.mirror = config.resolve(config.mirror)
     config.audit_log = config.resolve(config.audit_log)
     config.server.keys_file = config.resolve(config.server.keys_file)
+    _check_distinct(config, path)
     return config
+
+
+def _check_distinct(config: ProjectConfig, path: Path) -> None:
+    """Refuse a project whose files overlap: a sync renames the new mirror over ``mirror``,
+    so a mirror at the source's (or the key's, the log's…) path would replace that file."""
+    files = {
+        "the project file": path,
+        "mirror": config.mirror,
+        "audit_log": config.audit_log,
+        "server.keys_file": config.server.keys_file,
+    }
+    if config.policy_origin != str(path):
+        files["the policy file"] = Path(config.policy_origin)
+    if config.key.startswith("file:"):
+        files["key"] = config.resolve(Path(config.key[len("file:") :]))
+    if config.source.startswith("sqlite:///"):
+        files["source"] = Path(source_url(config)[len("sqlite:///") :])
+    seen: dict[Path, str] = {}
+    for role, file in files.items():
+        other = seen.setdefault(file.resolve(), role)
+        if other != role:
+            raise ConfigError(
+                f"{path}: {other} and {role} are the same file ({file})",
+                hint="give each its own path",
+            )
 
 
 def source_url(config: ProjectConfig) -> str:

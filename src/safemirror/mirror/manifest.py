@@ -97,8 +97,12 @@ def unreadable(path: Path, exc: Exception, verb: str = "read") -> SourceError:
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """The mirror at ``path``, opened read-only, or an error that says what to do."""
+    offline: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False,  # nothing is fetched from the network
+        "autoload_known_extensions": False,
+    }
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=offline)
     except duckdb.Error as exc:
         raise unreadable(path, exc, "opened") from None
 

@@ -166,6 +166,10 @@ def _start_engine(memory_limit: str, work: Path) -> duckdb.DuckDBPyConnection:
         "preserve_insertion_order": False,
         "fsync_mode": "NONE",
         "temp_directory": f"{work}.tmp",  # where a file database would spill
+        # Nothing is fetched from the network: a file DuckDB takes for another format
+        # (a SQLite database, say) is refused, not answered with an extension download.
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
     }
     con = duckdb.connect(":memory:", config=config)
     try:  # the first listing builds DuckDB's default views: tens of ms, done here
