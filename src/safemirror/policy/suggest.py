@@ -126,7 +126,7 @@ def _table_lines(
         )
         choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
         if choice.action == "secret" and (col.name in cursor or col.name == marker):
-            choice = Choice("drop", f"{choice.why}; drop, not secret: read as the cursor")
+            choice = Choice("drop", f"{choice.why}; drop, not secret: the sync reads it")
         unfit = (
             ""
             if col.name in key or choice.action in ("drop", "secret")
