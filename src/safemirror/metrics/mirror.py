@@ -26,6 +26,7 @@ import duckdb
 
 from safemirror.errors import TransientError, UsageError
 from safemirror.mirror.manifest import unreadable
+from safemirror.mirror.schema import OFFLINE
 
 _DRAIN_WAIT_S = 60.0
 T = TypeVar("T")
@@ -46,8 +47,7 @@ def connect_read_only(
     config: dict[str, Any] = {
         "access_mode": "READ_ONLY",
         "enable_external_access": False,
-        "autoload_known_extensions": False,
-        "autoinstall_known_extensions": False,
+        **OFFLINE,
         "allow_community_extensions": False,
         "allow_unsigned_extensions": False,
         "memory_limit": memory_limit,

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from safemirror.errors import SourceError
+from safemirror.mirror.schema import OFFLINE
 
 
 @dataclass
@@ -97,12 +98,8 @@ def unreadable(path: Path, exc: Exception, verb: str = "read") -> SourceError:
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """The mirror at ``path``, opened read-only, or an error that says what to do."""
-    offline: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False,  # nothing is fetched from the network
-        "autoload_known_extensions": False,
-    }
     try:
-        return duckdb.connect(str(path), read_only=True, config=offline)
+        return duckdb.connect(str(path), read_only=True, config=OFFLINE)
     except duckdb.Error as exc:
         raise unreadable(path, exc, "opened") from None
 

@@ -10,6 +10,14 @@ PREVIOUS = "_sm_previous"  # a full run's read-only view of the mirror it replac
 WORKING = "_sm_working"  # the working copy, as a sync's DuckDB instance names it
 REBUILT_SUFFIX = "__sm_new"  # a table rebuilt in place is built beside it under this suffix
 
+# DuckDB settings every connection to a mirror file takes: nothing is fetched from the
+# network, so a file DuckDB takes for another format (a SQLite database, say) is refused,
+# not answered with an extension download.
+OFFLINE: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
 SYSTEM_DDL = {  # system table -> its definition
     "_sm_runs": """CREATE TABLE IF NOT EXISTS _sm_runs (
         run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,

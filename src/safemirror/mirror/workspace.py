@@ -52,7 +52,7 @@ import duckdb
 import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
-from safemirror.mirror.schema import PREVIOUS, SYSTEM_DDL, WORKING, quote
+from safemirror.mirror.schema import OFFLINE, PREVIOUS, SYSTEM_DDL, WORKING, quote
 from safemirror.mirror.seal import is_sealed, remove_seal, write_seal
 
 _FLUSH_WAIT_S = 600.0  # a commit waits this long at most for the copy's early flush
@@ -166,10 +166,7 @@ def _start_engine(memory_limit: str, work: Path) -> duckdb.DuckDBPyConnection:
         "preserve_insertion_order": False,
         "fsync_mode": "NONE",
         "temp_directory": f"{work}.tmp",  # where a file database would spill
-        # Nothing is fetched from the network: a file DuckDB takes for another format
-        # (a SQLite database, say) is refused, not answered with an extension download.
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
+        **OFFLINE,
     }
     con = duckdb.connect(":memory:", config=config)
     try:  # the first listing builds DuckDB's default views: tens of ms, done here
