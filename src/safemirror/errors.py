@@ -68,6 +68,10 @@ class SourceError(SafemirrorError):
     exit_code = ExitCode.SOURCE
 
 
+class AccessDenied(SourceError):
+    """The source's role lacks a privilege a read needs (SELECT on a table, say)."""
+
+
 class KeyMaterialError(SafemirrorError):
     exit_code = ExitCode.KEY
 

@@ -12,7 +12,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from safemirror.errors import SourceError
+from safemirror.errors import AccessDenied, SourceError
 from safemirror.sources.pg_sql import since_literal
 from safemirror.sources.postgres import PostgresSource
 from safemirror.sources.registry import open_source
@@ -345,6 +345,7 @@ def test_a_table_the_role_may_not_read_says_how_to_grant(pg_url: str, pg_reader_
         conn.execute(f'REVOKE SELECT ON private FROM "{role}"')
     with PostgresSource(pg_reader_url) as src, pytest.raises(SourceError) as caught:
         src.max_cursors({"private": ["at"]})
+    assert isinstance(caught.value, AccessDenied)
     assert "permission denied for table private" in caught.value.message
     assert "SELECT on that table" in (caught.value.hint or "")
     assert str(psycopg.conninfo.conninfo_to_dict(pg_reader_url)["password"]) not in str(

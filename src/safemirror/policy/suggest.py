@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safemirror.errors import SourceError
+from safemirror.errors import AccessDenied, SourceError
 from safemirror.mirror.schema import reserved_name
 from safemirror.policy.classify import Choice, classify
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
@@ -144,7 +144,7 @@ def _unsampled(name: str, exc: SourceError, warn: Callable[[str], None] | None) 
     The error itself goes to ``warn`` only: it may quote a value, which the draft (a file
     that is reviewed and committed) must not hold."""
     message = " ".join(exc.message.split())
-    if "permission denied" in message:
+    if isinstance(exc, AccessDenied):
         reason = "the source role may not read it: GRANT it SELECT, then run suggest again"
     else:
         reason = "its rows could not be read (suggest said why): fix that, then run it again"

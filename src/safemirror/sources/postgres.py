@@ -44,7 +44,7 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as pgdbapi
 import pyarrow as pa
 
-from safemirror.errors import SourceError
+from safemirror.errors import AccessDenied, SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
 from safemirror.sources.common import (
     arrow_schema,
@@ -127,8 +127,12 @@ class PostgresSource:
 
     def _error(self, doing: str, exc: BaseException, hint: str | None = None) -> SourceError:
         message = scrub(str(exc).strip(), self._secrets)
-        if hint is None and "SQLSTATE: 42501" in message:  # insufficient_privilege
-            hint = "grant the source URL's role SELECT on that table, or skip it in the policy"
+        if getattr(exc, "sqlstate", None) == "42501":  # insufficient_privilege
+            return AccessDenied(
+                f"{doing} ({self.display_url}): {message}",
+                hint=hint
+                or "grant the source URL's role SELECT on that table, or skip it in the policy",
+            )
         return SourceError(f"{doing} ({self.display_url}): {message}", hint=hint)
 
     def _connect(self) -> Any:
