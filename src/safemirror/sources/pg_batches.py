@@ -29,8 +29,9 @@ _EPOCH_SHIFT_DAYS = 10_957
 class _Bounds:
     """One temporal type's storage, its wrapped infinities and DuckDB's."""
 
-    def __init__(self, storage: pa.DataType, bits: int, shift: int, earliest: int) -> None:
-        least, greatest = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    def __init__(self, storage: pa.DataType, shift: int, earliest: int) -> None:
+        greatest = 2 ** (storage.bit_width - 1) - 1
+        least = -greatest - 1
         self.storage = storage
         self.wrapped_infinity = least + shift - 1  # greatest + shift, wrapped round
         self.wrapped_minus_infinity = least + shift
@@ -38,16 +39,16 @@ class _Bounds:
         self.infinity, self.minus_infinity = greatest, -greatest  # DuckDB's
 
 
-TIMESTAMPS = _Bounds(pa.int64(), 64, _EPOCH_SHIFT_US, -210_866_803_200_000_000)  # 4714 BC
-DATES = _Bounds(pa.int32(), 32, _EPOCH_SHIFT_DAYS, -2_440_588)
+_TIMESTAMPS = _Bounds(pa.int64(), _EPOCH_SHIFT_US, -210_866_803_200_000_000)  # 4714 BC
+_DATES = _Bounds(pa.int32(), _EPOCH_SHIFT_DAYS, -2_440_588)
 
 
-def bounds_of(dtype: pa.DataType) -> _Bounds | None:
+def _bounds_of(dtype: pa.DataType) -> _Bounds | None:
     """The bounds of a date or microsecond timestamp type; None for any other."""
     if pa.types.is_timestamp(dtype) and dtype.unit == "us":
-        return TIMESTAMPS
+        return _TIMESTAMPS
     if pa.types.is_date32(dtype):
-        return DATES
+        return _DATES
     return None
 
 
@@ -75,7 +76,7 @@ def restore_infinities(batch: pa.RecordBatch) -> pa.RecordBatch:
     columns = list(batch.columns)
     changed = False
     for index, field in enumerate(batch.schema):
-        bounds = bounds_of(field.type)
+        bounds = _bounds_of(field.type)
         fixed = None if bounds is None else _restored(batch.column(index), bounds)
         if fixed is not None:
             columns[index], changed = fixed, True

@@ -2,8 +2,8 @@
 
 ``pseudonym = int64(first 8 bytes of HMAC-SHA-256(key, domain || 0x00 || value))``.
 Integers (and decimals) are hashed as their decimal text, so ``users.id = 7`` and a text
-``"7"`` in another table map to the same pseudonym. Values are hashed once per distinct value: the
-per-domain caches of ``pseudocache`` serve repeats across batches and tables.
+``"7"`` in another table map to the same pseudonym. Values are hashed once per distinct
+value: the per-domain caches of ``pseudocache`` serve repeats across batches and tables.
 """
 
 from __future__ import annotations
