@@ -144,6 +144,23 @@ def test_awkward_names_are_quoted(tmp_path: Path) -> None:
     assert check_policy(policy, tables) == []
 
 
+def test_names_with_line_breaks_and_quotes_stay_one_name(tmp_path: Path) -> None:
+    """A line break in a name is escaped, not folded into a space or a new YAML line."""
+    odd, table_name = "x\n  email: {action: keep}", 't\u2028\\"'
+    quoted = table_name.replace('"', '""')
+    _, policy, tables = draft_of(
+        sqlite_db(
+            tmp_path / "odd.db",
+            f'CREATE TABLE "{quoted}" (id INTEGER PRIMARY KEY, "{odd}" TEXT, email TEXT)',
+            f"INSERT INTO \"{quoted}\" VALUES (1, 'a', 'bob@example.com')",
+        )
+    )
+    table = policy.tables[table_name]
+    assert set(table.columns) == {"id", odd, "email"}
+    assert table.columns["email"].action is not Action.KEEP
+    assert check_policy(policy, tables) == []
+
+
 def test_an_empty_source(tmp_path: Path) -> None:
     sqlite3.connect(tmp_path / "empty.db").close()
     with open_source(f"sqlite:///{tmp_path / 'empty.db'}") as source:  # type: ignore[attr-defined]
@@ -200,6 +217,18 @@ def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> Non
     assert "a key column: a name safemirror keeps for itself" in text
 
 
+def test_infinite_timestamps_are_sampled(pg_url: str) -> None:
+    """PostgreSQL's ``infinity`` is no Python datetime: a column holding it lies ahead (no
+    cursor), and ``-infinity`` is no reason to leave one out."""
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(
+            "CREATE TABLE tokens (id bigint PRIMARY KEY, expires_at timestamp, seen_at timestamptz)"
+        )
+        con.execute("INSERT INTO tokens VALUES (1, 'infinity', '-infinity'), (2, now(), now())")
+    _, policy, _ = draft_of(pg_url)
+    assert policy.tables["tokens"].cursor == ["seen_at"]
+
+
 def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) -> None:
     _, policy, _ = draft_of(
         sqlite_db(
@@ -227,6 +256,8 @@ def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
             "CREATE TABLE shifts (day DATE PRIMARY KEY, crew INTEGER)",
             "CREATE TABLE readings (id INTEGER, at TIMESTAMP, "
             "shift_day DATE REFERENCES shifts(day), external_id REAL, PRIMARY KEY (id, at))",
+            "CREATE TABLE tags (serial BLOB PRIMARY KEY, label TEXT)",  # bytes: hashed
+            "INSERT INTO tags VALUES (X'00ff', 'a'), (X'dead', 'b')",
             "INSERT INTO shifts VALUES ('2026-01-01', 3), ('2026-01-02', 4)",
             "INSERT INTO readings VALUES (1, '2026-01-01 08:00:00', '2026-01-01', 12345.0), "
             "(2, '2026-01-02 09:30:00', '2026-01-02', 67890.0)",
@@ -242,6 +273,7 @@ def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
     assert actions[("readings", "id")] is Action.PSEUDONYMIZE
     assert actions[("readings", "shift_day")] is Action.DROP
     assert actions[("readings", "external_id")] is Action.DROP
+    assert actions[("tags", "serial")] is Action.PSEUDONYMIZE
     assert check_policy(draft, tables) == []
 
 

@@ -4,6 +4,7 @@ table with its primary key, cursor and delete marker, every column classified by
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -42,12 +43,17 @@ def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
     for col in info.columns:
         if col.type != "timestamp" or "birth" in col.name.lower():
             continue
-        latest = (
-            pc.max(sample.column(col.name)).as_py() if col.name in sample.column_names else None
-        )
-        if latest is None or latest <= soon:  # expires_at lies in the future: not a change
-            cursor.append(col.name)
+        if col.name not in sample.column_names or not _lies_ahead(sample.column(col.name), soon):
+            cursor.append(col.name)  # expires_at lies in the future: not a change
     return cursor, marker or flag
+
+
+def _lies_ahead(values: pa.ChunkedArray, moment: datetime) -> bool:
+    """Whether any of the timestamps ``values`` is later than ``moment`` (compared in Arrow:
+    PostgreSQL's ``infinity`` is no Python datetime)."""
+    naive = values.type.tz is None
+    bound = pa.scalar(moment.replace(tzinfo=None) if naive else moment, values.type)
+    return bool(pc.any(pc.greater(values, bound)).as_py())
 
 
 def _key(name: str) -> str:
@@ -63,7 +69,16 @@ def _key(name: str) -> str:
         "off",
         "null",
     }
-    return name if plain else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if plain:
+        return name
+    quoted = json.dumps(name, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    return "".join(c if c.isprintable() else _escape(c) for c in quoted)
+
+
+def _escape(char: str) -> str:
+    """A character YAML could read as a line break or drop, as a YAML escape."""
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _unfit_name(name: str, seen: dict[str, str]) -> str:
