@@ -123,6 +123,41 @@ def test_values_that_do_not_fit_name_the_column(tmp_path: Path) -> None:
             list(src.read("t", ["ts"]))
 
 
+@pytest.mark.parametrize("batch_rows", [65_536, 2])  # the text in the first batch, or later
+def test_text_in_a_number_column_is_refused_not_read_as_zero(
+    tmp_path: Path, batch_rows: int
+) -> None:
+    """SQLite's CAST reads 'n/a' as 0.0; the driver, given one text among numbers, formats
+    the whole batch as text to 7 digits. Either would change the data without a word."""
+    url = sqlite_db(
+        tmp_path / "text.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL, d DECIMAL(10,2), n INTEGER)",
+        "INSERT INTO t VALUES (1, 1.123456789, 1.5, 1), (2, 2.5, 2, 2), (3, 3.5, 3.25, 3)",
+        "INSERT INTO t VALUES (4, 'Hunter2-secret', 'Hunter2-secret', 'Hunter2-secret')",
+    )
+    with SqliteSource(url) as src:
+        for column in ("r", "d", "n"):
+            with pytest.raises(SourceError) as caught:
+                list(src.read("t", ["id", column], batch_rows=batch_rows))
+            message = caught.value.message + (caught.value.hint or "")
+            assert f"column {column!r}" in message
+            assert "1 text" in message  # what it holds, by storage class
+            assert "Hunter2" not in message  # never the value
+
+
+def test_numbers_of_both_classes_read_exactly(tmp_path: Path) -> None:
+    """A NUMERIC-affinity column keeps 2 as an integer and 2.5 as a real: both read."""
+    url = sqlite_db(
+        tmp_path / "num.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, d DECIMAL(10,2), r REAL)",
+        "INSERT INTO t VALUES (1, 2, 1.123456789), (2, 2.5, 7)",
+    )
+    with SqliteSource(url) as src:
+        table = pa.Table.from_batches(list(src.read("t", ["d", "r"])))
+    assert [str(v) for v in table["d"].to_pylist()] == ["2.00", "2.50"]
+    assert table["r"].to_pylist() == [1.123456789, 7.0]
+
+
 def test_without_rowid_tables_can_be_sampled(tmp_path: Path) -> None:
     url = sqlite_db(
         tmp_path / "w.db",

@@ -55,12 +55,15 @@ _NUMBER_OR_TEXT = (  # a number no reading fits (milliseconds, say) stays as it 
     "CASE WHEN typeof({{0}}) IN ('integer', 'real') "
     "THEN coalesce({fn}({{0}}, {mods}), CAST({{0}} AS TEXT)) ELSE CAST({{0}} AS TEXT) END"
 )
+# A number as REAL; anything else as it is stored, so that the driver sees the column's
+# classes mixed and the read is refused (CAST would turn 'n/a' into 0.0 without a word).
+_NUMBER = "CASE WHEN typeof({0}) IN ('integer', 'real') THEN CAST({0} AS REAL) ELSE {0} END"
 _STORAGE = {
     "bigint": ("{}", "0"),
     "integer": ("{}", "0"),
     "boolean": ("{}", "0"),
-    "double": ("CAST({} AS REAL)", "0.0"),
-    "numeric": ("CAST({} AS REAL)", "0.0"),
+    "double": (_NUMBER, "0.0"),
+    "numeric": (_NUMBER, "0.0"),
     "text": ("CAST({} AS TEXT)", "''"),
     # SQLite keeps a time as ISO text, or as a number: a Julian day (REAL) or Unix time
     # (INTEGER); 'auto' tells them apart by magnitude, as SQLite's own functions do.
@@ -79,6 +82,9 @@ _SCALAR = {
 _SLACK_DAYS = 0.00002  # julianday() is a float; the exact comparison happens in Arrow
 _ZONE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _MISMATCH = re.compile(r"column (\d+)")
+# Columns the driver hands over as numbers: as text only when some stored value is not one
+# (the driver then formats every number of the batch as text, to 7 significant digits).
+_NUMERIC = {"bigint", "integer", "double", "numeric"}
 
 
 def _logical(declared: str, rowid_alias: bool) -> str:
@@ -256,16 +262,14 @@ class SqliteSource:
                             yield self._canonical(table, cols, batch)
                 finally:
                     reader.close()
-        except adbc_driver_manager.Error as exc:
+        except (adbc_driver_manager.Error, OSError) as exc:  # OSError: from the Arrow stream
+            # The driver's words may quote a stored value: only the column is taken from them.
             match = _MISMATCH.search(str(exc))
-            where_ = (
-                f", column {cols[int(match.group(1)) - 1].name!r}"
-                if match and 0 < int(match.group(1)) <= len(cols)
-                else ""
-            )
+            if match and 0 < int(match.group(1)) <= len(cols):
+                raise self._misfit(table, cols[int(match.group(1)) - 1]) from None
             raise SourceError(
-                f"reading SQLite table {table!r}{where_} failed: {exc}",
-                hint="the stored values do not fit the declared column type",
+                f"reading SQLite table {table!r} failed ({type(exc).__name__})",
+                hint="the stored values may not fit the declared column types",
             ) from None
         finally:
             conn.close()
@@ -273,15 +277,37 @@ class SqliteSource:
     def _canonical(self, table: str, cols: Sequence[ColumnInfo], batch: pa.RecordBatch) -> pa.Table:
         arrays = []
         for i, col in enumerate(cols):
+            values = batch.column(i + 1)
+            if col.type in _NUMERIC and pa.types.is_string(values.type):
+                raise self._misfit(table, col)
             try:
-                arrays.append(_convert(batch.column(i + 1), col))
-            except (pa.ArrowException, ValueError) as exc:
-                raise SourceError(
-                    f"SQLite table {table!r}, column {col.name!r}: values do not "
-                    f"fit type {col.source_type} ({exc})",
-                    hint="fix the stored values or the declared type",
-                ) from None
+                arrays.append(_convert(values, col))
+            except (pa.ArrowException, ValueError):  # its words quote the value
+                raise self._misfit(table, col) from None
         return pa.Table.from_arrays(arrays, schema=arrow_schema(cols))
+
+    def _misfit(self, table: str, col: ColumnInfo) -> SourceError:
+        """The error for a column whose stored values do not read as its declared type,
+        saying which storage classes it holds and how many of each (never a value)."""
+        held = ""
+        info = self.tables().get(table)
+        if info is not None and info.column(col.name) is not None:
+            db = sqlite3.connect(self._uri, uri=True)
+            try:
+                rows = db.execute(
+                    f"SELECT typeof({quote_ident(col.name)}) AS class, count(*) "
+                    f"FROM {quote_ident(table)} GROUP BY class ORDER BY class"
+                ).fetchall()
+                held = "; it holds " + ", ".join(f"{n:,} {c}" for c, n in rows if c != "null")
+            except sqlite3.Error:
+                pass
+            finally:
+                db.close()
+        return SourceError(
+            f"SQLite table {table!r}, column {col.name!r}: stored values do not read as "
+            f"its declared type {col.source_type} ({col.type}){held}",
+            hint="fix the stored values or the declared type (values are never shown)",
+        )
 
     def read(
         self,
