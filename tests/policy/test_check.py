@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safemirror.errors import PolicyError
-from safemirror.policy.check import Problem, check_policy
+from safemirror.policy.check import Problem, check_policy, schema_problems
 from safemirror.policy.load import policy_from_data
 from safemirror.sources.base import ColumnInfo, TableInfo
 
@@ -79,6 +79,19 @@ def test_type_changed_only_when_pinned() -> None:
     assert "set 'type: integer'" in found[0].fix
 
 
+def test_a_pinned_type_that_changed_is_one_problem_not_two() -> None:
+    """The last sync's snapshot adds nothing when the policy pins the type itself."""
+    users = {**USERS, "columns": {**USERS["columns"], "age": {"action": "keep", "type": "text"}}}
+    users["columns"]["email"] = "drop"
+    snapshot = {"users": {"age": "text", "email": "integer"}}
+    found = schema_problems(policy({"users": users, "logs": "skip"}), LIVE, snapshot)
+    assert [(p.table, p.column, p.kind) for p in found] == [
+        ("users", "age", "type changed"),  # pinned: the policy's words
+        ("users", "email", "type changed"),  # unpinned: the last sync's
+    ]
+    assert "the policy pins" in found[0].fix and "the last sync" in found[1].fix
+
+
 def test_every_problem_names_its_fix() -> None:
     users = {**USERS, "columns": {"id": USERS["columns"]["id"], "ghost": "drop"}}
     found = check_policy(policy({"users": users, "gone": "skip"}), LIVE)
@@ -138,7 +151,7 @@ def test_an_action_that_cannot_apply_to_the_live_type_is_a_problem(
 
 def test_a_pinned_type_the_action_cannot_take_is_refused_on_load() -> None:
     columns = {"id": "keep", "at": {"action": "pseudonymize", "domain": "at", "type": "timestamp"}}
-    taken = "bigint, integer, numeric or text"
+    taken = "bigint, integer, numeric, text or blob"
     with pytest.raises(PolicyError, match=rf"'at'.*pseudonymize takes {taken} columns, not"):
         policy({"readings": {"primary_key": "id", "columns": columns}})
 

@@ -109,7 +109,8 @@ def type_drift(
 ) -> list[Problem]:
     """Every column whose live type differs from the one the last sync read
     (``snapshot``: table -> column -> type, from the mirror's last run) and that the policy
-    does not pin to the new type; a column or table gone is ``check_policy``'s to report."""
+    does not pin (a pinned type that differs, a column or a table gone are
+    ``check_policy``'s to report)."""
     problems: list[Problem] = []
     for table, columns in snapshot.items():
         info, table_policy = tables.get(table), policy.tables.get(table)
@@ -117,7 +118,7 @@ def type_drift(
             continue
         for column, old_type in columns.items():
             now, pinned = info.column(column), table_policy.columns.get(column)
-            if now is None or now.type == old_type or (pinned and pinned.type == now.type):
+            if now is None or now.type == old_type or (pinned and pinned.type is not None):
                 continue
             problems.append(
                 Problem(
