@@ -1,4 +1,5 @@
-"""Keys kept as NUMERIC(19,0) pseudonymize like BIGINT ones: joins across them hold."""
+"""Keys that are not BIGINT pseudonymize too: NUMERIC(19,0) like BIGINT (joins across them
+hold), and binary keys (bytea) as their bytes."""
 
 from __future__ import annotations
 
@@ -47,3 +48,39 @@ def test_a_numeric_key_and_a_bigint_reference_share_pseudonyms(
     assert rows(project, "SELECT count(*) FROM accounts WHERE id IN (7, 9007199254740993)") == [
         (0,)
     ]  # pseudonyms, not the ids
+
+
+def test_a_bytea_key_pseudonymizes_and_joins(pg_url: str, make_project: MakeProject) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("CREATE TABLE devices (serial bytea PRIMARY KEY, model text)")
+        con.execute("CREATE TABLE readings (id bigint PRIMARY KEY, serial bytea)")
+        con.execute("INSERT INTO devices VALUES ('\\x00ff01', 'scale'), ('\\xdeadbeef', 'band')")
+        con.execute(
+            "INSERT INTO readings VALUES (1, '\\x00ff01'), (2, '\\xdeadbeef'), (3, '\\xdeadbeef')"
+        )
+    pseudonym = {"action": "pseudonymize", "domain": "device", "type": "blob"}
+    policy: dict[str, Any] = {
+        "version": 1,
+        "tables": {
+            "devices": {"primary_key": "serial", "columns": {"serial": pseudonym, "model": "keep"}},
+            "readings": {"primary_key": "id", "columns": {"id": "keep", "serial": pseudonym}},
+        },
+    }
+    project = make_project(pg_url, policy)
+    run_sync(project)
+    joined = rows(
+        project,
+        "SELECT d.model, count(*) FROM readings r JOIN devices d ON d.serial = r.serial "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert joined == [("band", 2), ("scale", 1)]
+    assert rows(project, "SELECT typeof(serial) FROM devices LIMIT 1") == [("BIGINT",)]
+    with psycopg.connect(pg_url, autocommit=True) as con:  # an incremental run: same pseudonyms
+        con.execute("INSERT INTO readings VALUES (4, '\\x00ff01')")
+    before = rows(project, "SELECT serial FROM devices ORDER BY model")
+    run_sync(project)
+    assert rows(project, "SELECT serial FROM devices ORDER BY model") == before
+    assert rows(
+        project,
+        "SELECT count(*) FROM readings r JOIN devices d USING (serial) WHERE d.model = 'scale'",
+    ) == [(2,)]

@@ -56,6 +56,23 @@ def test_texts_match_reference_including_unicode_and_empty() -> None:
         assert out.to_pylist() == expected("email", values)
 
 
+def test_binary_values_are_hashed_as_their_bytes() -> None:
+    values = [b"\x00\xff", b"", None, b"\xde\xad\xbe\xef", b"\x00\xff"]
+    for type_ in (pa.binary(), pa.large_binary()):
+        out = Pseudonymizer(KEY).array("device", pa.array(values, type_))
+        assert out.to_pylist() == [
+            None
+            if v is None
+            else int.from_bytes(
+                hmac.new(KEY, b"device\0" + v, "sha256").digest()[:8], "big", signed=True
+            )
+            for v in values
+        ]
+    # the bytes of a text value hash as the text does
+    as_text = Pseudonymizer(KEY).array("device", pa.array(["abc"])).to_pylist()
+    assert Pseudonymizer(KEY).array("device", pa.array([b"abc"])).to_pylist() == as_text
+
+
 def test_long_keys_are_hashed_first_like_rfc2104() -> None:
     key = bytes(range(100))
     out = Pseudonymizer(key).array("d", pa.array([1, 2, 3]))

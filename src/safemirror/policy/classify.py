@@ -4,7 +4,7 @@ Each column gets one action and a ``# why`` comment. The rules, first match wins
 
 1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``,
    the domain named after the referenced table (``users.id``, ``devices.user_id`` -> user);
-   of a type pseudonymize does not take (it takes integers, decimals and text), a key
+   of a type pseudonymize does not take (it takes integers, decimals, text and binary), a key
    column is kept (it must reach the mirror) and any other identifier dropped;
 2. credential names (password, token, secret, hash, api_key, …) -> ``secret``;
 3. detector hits on sampled values -> the detector's action (the strictest hit wins);

@@ -36,7 +36,7 @@ Grain = Literal["hour", "day", "week", "month", "year"]
 
 
 # The logical types each transform that depends on the type takes (see ``transforms``).
-PSEUDONYMIZED_TYPES = ("bigint", "integer", "numeric", "text")
+PSEUDONYMIZED_TYPES = ("bigint", "integer", "numeric", "text", "blob")
 _TAKEN_BY: dict[str, tuple[str, ...]] = {
     "truncate": ("timestamp", "date"),
     "bucket": ("bigint", "integer", "double", "numeric"),

@@ -88,8 +88,9 @@ class Pseudonymizer:
         return cache.lookup(values, lambda new: hasher.many(prefix, new))
 
     def array(self, domain: str, values: pa.Array) -> pa.Array:
-        """Pseudonymize an Arrow array of integers, decimals or strings; nulls stay null.
-        A decimal is hashed as its text, so ``NUMERIC(19,0)`` 7 and ``BIGINT`` 7 agree."""
+        """Pseudonymize an Arrow array of integers, decimals, strings or binary values;
+        nulls stay null. A decimal is hashed as its text, so ``NUMERIC(19,0)`` 7 and
+        ``BIGINT`` 7 agree; a string as its UTF-8 bytes, a binary value as its bytes."""
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         if pa.types.is_decimal(values.type):
@@ -106,8 +107,8 @@ class Pseudonymizer:
             if nulls:
                 result = pc.if_else(values.is_valid(), result, pa.scalar(None, pa.int64()))
             return result
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            binary = pa.large_binary() if pa.types.is_large_string(values.type) else pa.binary()
+        if _is_bytes(values.type):
+            binary = pa.large_binary() if _is_large(values.type) else pa.binary()
             encoded = pc.dictionary_encode(values)
             if not len(encoded.dictionary):
                 return pa.nulls(len(values), pa.int64())
@@ -115,6 +116,20 @@ class Pseudonymizer:
             mapped = pa.array(self.texts(domain, uniques), pa.int64())
             return mapped.take(encoded.indices)  # null indices give nulls
         raise TypeError(f"cannot pseudonymize values of type {values.type}")
+
+
+def _is_bytes(kind: pa.DataType) -> bool:
+    """Text or binary (hashed byte for byte)."""
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
+def _is_large(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_large_string(kind) or pa.types.is_large_binary(kind))
 
 
 def pseudonymizer(ctx: TransformContext) -> Pseudonymizer:
