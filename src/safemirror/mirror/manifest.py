@@ -92,7 +92,8 @@ def unreadable(path: Path, exc: Exception, verb: str = "read") -> SourceError:
     """The error for a mirror that DuckDB cannot open or read (``exc``)."""
     return SourceError(
         f"the mirror {path} cannot be {verb}: {exc}",
-        hint="if it is corrupt, move it away and run 'safemirror sync --full'",
+        hint="if it is corrupt, move it away (its history goes with it) and run "
+        "'safemirror sync --full'",
     )
 
 

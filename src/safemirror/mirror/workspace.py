@@ -52,6 +52,7 @@ import duckdb
 import numpy as np
 
 from safemirror.errors import ConflictError, SourceError
+from safemirror.mirror.manifest import unreadable
 from safemirror.mirror.schema import OFFLINE, PREVIOUS, SYSTEM_DDL, WORKING, quote
 from safemirror.mirror.seal import is_sealed, remove_seal, write_seal
 
@@ -288,10 +289,7 @@ class MirrorWorkspace:
             present = _attach_working(con, self.work)
         except duckdb.Error as exc:
             con.close()
-            raise SourceError(
-                f"the mirror {self.target} cannot be opened: {exc}",
-                hint="if it is corrupt, move it away and run 'safemirror sync --full'",
-            ) from None
+            raise unreadable(self.target, exc, "opened") from None
         self._con = con
         for table, ddl in SYSTEM_DDL.items():
             if table not in present:
@@ -322,11 +320,7 @@ class MirrorWorkspace:
                         f"SELECT * FROM {quote(PREVIOUS)}.main.{quote(table)}"
                     )
         except duckdb.Error as exc:
-            raise SourceError(
-                f"the mirror {self.target} cannot be read: {exc}",
-                hint="if it is corrupt, move it away (its history goes with it) and run "
-                "'safemirror sync --full'",
-            ) from None
+            raise unreadable(self.target, exc) from None
         self.previous = PREVIOUS
 
     def _copy_live(self) -> None:
