@@ -223,7 +223,7 @@ def test_stream_sessions_opened_ahead_serve_the_reads(pg_url: str) -> None:
     def sessions() -> int:
         row = watch.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"  # no autovacuum
         ).fetchone()
         return int(row[0]) if row else 0
 
