@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from safemirror.audit import AuditLog
 from safemirror.errors import AuditError
@@ -42,7 +43,7 @@ def verify_cmd(
             f"audit log {audit.path} is NOT intact{where}: {report.problem}",
             hint="restore it from a backup and investigate who changed it",
         )
-    console.print(f"audit log {audit.path}: {report.entries} entries, chain intact")
+    console.print(escape(f"audit log {audit.path}: {report.entries} entries, chain intact"))
 
 
 @audit_app.command("show")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from safemirror import __version__
 from safemirror.errors import ExitCode, SafemirrorError, Terminated
@@ -72,9 +73,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SafemirrorError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err_console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+            err_console.print(f"[bold]fix:[/] {escape(exc.hint)}", highlight=False)
         return exc.exit_code
     except CLICK_ERRORS as exc:
         exc.show()  # type: ignore[attr-defined]

@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from safemirror.guard import discover
 from safemirror.guard import targets as targets_mod
 from safemirror.guard.assess import CHECKS, assess, state_of
 from safemirror.guard.model import Observation, Severity, State
-from safemirror.guard.report import to_json, to_sarif
+from safemirror.guard.report import print_table, to_json, to_sarif
 from safemirror.guard.scan import ScanResult, TargetResult
 from safemirror.guard.spec import Target
 
@@ -99,6 +101,19 @@ def test_json_report() -> None:
     assert data["summary"]["at_or_above_threshold"] == 1
     assert data["summary"]["states"]["exposed"] == 1
     assert data["targets"][0]["findings"][0]["severity"] == "critical"
+
+
+def test_the_table_shows_banners_as_text_not_markup() -> None:
+    """A service's banner (its product and version) is printed as it is: a bracket in it
+    is neither eaten as style nor an error that stops the report."""
+    t = target(holds=["pii"])
+    obs = Observation(reachable=True, version="7.0 [/x]", version_public=True, product="[red]")
+    obs.expose("no-auth", "answers INFO without AUTH")
+    findings = assess(t, obs)
+    scan = ScanResult([TargetResult(t, obs, findings, state_of(findings), 0.01)], 0.0, 0.01)
+    out = io.StringIO()
+    print_table(scan, Severity.HIGH, Console(file=out, width=200))
+    assert "[red] 7.0 [/x]" in out.getvalue()
 
 
 def test_sarif_report_points_at_the_targets_file_line(tmp_path: Path) -> None:

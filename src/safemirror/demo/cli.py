@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from safemirror.config import ProjectConfig
@@ -76,13 +77,13 @@ def demo(
     with stops_unwind():  # Ctrl-C or SIGTERM during the sync: reported as such, cleaned up
         result = run_demo(directory, scale, seed, progress=True)
     console.print(
-        summary_table(result.generation, f"Demo production database: {result.production}")
+        summary_table(result.generation, escape(f"Demo production database: {result.production}"))
     )
     console.print(policy_table(result.project.policy, result.sync))
     print_result(result.sync)
     console.print(
-        f"\nThe project is in {directory}: production.db, safemirror.key (0600), policy.yaml, "
-        "safemirror.yaml and mirror.duckdb.\nGo on there with 'safemirror sync', "
+        f"\nThe project is in {escape(str(directory))}: production.db, safemirror.key (0600), "
+        "policy.yaml, safemirror.yaml and mirror.duckdb.\nGo on there with 'safemirror sync', "
         "'safemirror verify', 'safemirror metrics', 'safemirror serve' and "
         "'safemirror audit verify'."
     )
@@ -129,7 +130,7 @@ def generate_cmd(
     from safemirror.demo.generate import generate
 
     summary = generate(target, scale=scale, seed=seed, replace=replace, progress=True)
-    console.print(summary_table(summary, f"Generated into {summary.target}"))
+    console.print(summary_table(summary, escape(f"Generated into {summary.target}")))
 
 
 def register(root: typer.Typer) -> None:

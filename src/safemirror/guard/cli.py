@@ -18,6 +18,7 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from safemirror.audit import AuditLog
 from safemirror.errors import ExitCode, Terminated, UsageError
@@ -146,12 +147,12 @@ def discover_cmd(
             table.add_column(column)
         for c in found:
             style = "bold red" if c.scope in {"all interfaces", "public"} else ""
-            table.add_row(
-                c.address,
-                c.kind,
-                f"[{style}]{c.scope}[/]" if style else c.scope,
-                c.owner,
-                c.process or "?",
+            table.add_row(  # a process names itself: nothing of it is read as markup
+                escape(c.address),
+                escape(c.kind),
+                Text(c.scope, style=style),
+                escape(c.owner),
+                escape(c.process or "?"),
             )
         out = console()
         out.print(table)
@@ -309,4 +310,4 @@ def probes_cmd(kind: str | None = typer.Argument(None, help="Show one kind in de
 def validate_cmd(targets: Path = typer.Option(..., "--targets", "-t", help=TARGETS_HELP)) -> None:
     """Validate a targets file without probing anything."""
     tfile = targets_mod.load(targets)
-    console().print(f"{tfile.path}: {len(tfile.targets)} targets valid", soft_wrap=True)
+    console().print(escape(f"{tfile.path}: {len(tfile.targets)} targets valid"), soft_wrap=True)

@@ -151,13 +151,13 @@ def print_table(scan: ScanResult, threshold: Severity, console: Console) -> None
             lines.append(f.detail)
         obs = result.observation
         version = " ".join(x for x in (obs.product, obs.version) if x) if obs.version else ""
-        table.add_row(
-            result.target.name,
-            result.target.kind,
-            result.target.address,
+        table.add_row(  # names, addresses and banners are plain text, never markup
+            Text(result.target.name),
+            Text(result.target.kind),
+            Text(result.target.address),
             Text(result.state.value, style=STATE_STYLE[result.state]),
             lines or "—",
-            version,
+            Text(version),
             f"{result.duration * 1000:.0f}",
         )
     console.print(table)

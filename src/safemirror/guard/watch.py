@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 
 from safemirror.audit import AuditLog
 from safemirror.guard import discover
@@ -103,7 +104,7 @@ class Watcher:
         message = f"{type(exc).__name__}: {exc}"
         self.audit.append("guard.error", {"sweep": self.sweeps, "error": message[:500]})
         Console(stderr=True).print(
-            f"[red]guard sweep {self.sweeps} failed:[/] {message}", markup=True, highlight=False
+            f"[red]guard sweep {self.sweeps} failed:[/] {escape(message)}", highlight=False
         )
 
     async def handle(self, result: TargetResult) -> None:

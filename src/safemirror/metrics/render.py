@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
+from rich.markup import escape
 from rich.table import Table
 
 from safemirror.metrics.compute import SUPPRESSED, MetricResult
@@ -35,6 +36,11 @@ def _pretty(value: float | int | None, column: str, suppressed: bool) -> str:
     return f"{value:,}"
 
 
+def _cell(text: str, pretty: bool) -> str:
+    """A dimension value: as it is, or (for a Rich table) with its brackets escaped."""
+    return escape(text) if pretty else text
+
+
 def _header(result: MetricResult) -> list[str]:
     by = [result.query.by] if result.query.by else []
     return ["period", *by, *result.columns]
@@ -46,7 +52,7 @@ def _lines(result: MetricResult, pretty: bool = False) -> list[list[str]]:
     for row in result.rows:
         line = [row.period.isoformat()]
         if result.query.by:
-            line.append(TOTAL if row.total else str(row.dim))
+            line.append(TOTAL if row.total else _cell(str(row.dim), pretty))
         line += [fmt(row.values[c], c, c in row.suppressed) for c in result.columns]
         out.append(line)
     return out
@@ -71,13 +77,15 @@ def as_table(result: MetricResult) -> Table:
         f"({result.suppressed_cells} withheld)"
     )
     table = Table(
-        title=f"{result.metric.title} — {q.start} to {q.end}, by {q.grain}"
-        + (f" and {q.by}" if q.by else ""),
+        title=escape(
+            f"{result.metric.title} — {q.start} to {q.end}, by {q.grain}"
+            + (f" and {q.by}" if q.by else "")
+        ),
         caption=caption,
     )
     for i, name in enumerate(_header(result)):
-        table.add_column(name, justify="left" if i < (2 if q.by else 1) else "right")
-    for line in _lines(result, pretty=True):
+        table.add_column(escape(name), justify="left" if i < (2 if q.by else 1) else "right")
+    for line in _lines(result, pretty=True):  # markup: only "suppressed"; data escaped
         table.add_row(*line)
     return table
 
@@ -88,9 +96,9 @@ def metrics_table(metrics: Sequence[Metric]) -> Table:
         table.add_column(header)
     for metric in metrics:
         table.add_row(
-            metric.name,
+            escape(metric.name),
             ", ".join(metric.grains),
-            ", ".join(metric.dimensions) or "–",
-            metric.description,
+            escape(", ".join(metric.dimensions) or "–"),
+            escape(metric.description),
         )
     return table

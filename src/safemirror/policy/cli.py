@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from safemirror.config import load_config, resolve_env, source_url
 from safemirror.errors import ConflictError, PolicyError
@@ -21,7 +22,7 @@ err_console = Console(stderr=True)
 
 
 def _warn(message: str) -> None:
-    err_console.print(f"[yellow]note:[/yellow] {message}")
+    err_console.print(f"[yellow]note:[/yellow] {escape(message)}")
 
 
 @policy_app.command("suggest")
@@ -42,7 +43,7 @@ def suggest_cmd(
     if output.exists():
         raise ConflictError(f"{output} already exists", hint="choose another --output path")
     output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}: review every line before the first sync")
+    console.print(escape(f"wrote {output}: review every line before the first sync"))
 
 
 @policy_app.command("check")
@@ -65,7 +66,9 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
             f"{project.policy_origin}: {len(problems)} problem(s)\n" + "\n".join(lines),
             hint="classify or remove the columns above",
         )
-    console.print(f"{project.policy_origin}: every table and column of the source is classified")
+    console.print(
+        escape(f"{project.policy_origin}: every table and column of the source is classified")
+    )
 
 
 def keyfile_command(path: Path = typer.Argument(..., help="Where to write the new key.")) -> None:
@@ -75,7 +78,7 @@ def keyfile_command(path: Path = typer.Argument(..., help="Where to write the ne
             f"{path} already exists", hint="keys are never overwritten; choose another path"
         )
     create_key_file(path)
-    console.print(f"wrote {path} (mode 0600); reference it as 'key: file:{path}'")
+    console.print(escape(f"wrote {path} (mode 0600); reference it as 'key: file:{path}'"))
 
 
 def register(root: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from safemirror.audit import AuditLog
@@ -128,7 +129,7 @@ def serve(
     AuditLog(config.audit_log).append(
         "server.start", {"host": host, "port": port, "tls": bool(tls)}
     )
-    console.print(f"safemirror serving on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    console.print(escape(f"safemirror serving on {scheme}://{host}:{port}/ (Ctrl-C to stop)"))
     uvicorn.run(
         app,
         host=host,
@@ -166,7 +167,7 @@ def keys_create(
     """Create a key and print it once; only its hash is stored."""
     record, key = create_key(load_config(config), role, name, expires)
     console.print(
-        f"created {record.role.name} key [bold]{record.name}[/] (id {record.id})"
+        f"created {record.role.name} key [bold]{escape(record.name)}[/] (id {record.id})"
         + (f", expires {record.expires_at.isoformat()}" if record.expires_at else "")
     )
     console.print("store it now, it is not shown again:")
@@ -188,7 +189,8 @@ def keys_list(
         table.add_column(column)
     for r in records:
         table.add_row(
-            r["id"], r["name"], r["role"], r["status"], r["created_at"], r["expires_at"] or "never"
+            *(escape(str(r[k])) for k in ("id", "name", "role", "status", "created_at")),
+            escape(r["expires_at"] or "never"),
         )
     console.print(table)
 
@@ -200,7 +202,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key at once (a running server refuses it at the next request)."""
     record = revoke_key(load_config(config), key)
-    console.print(f"revoked key {record.name} ({record.id})")
+    console.print(escape(f"revoked key {record.name} ({record.id})"))
 
 
 def register(root: typer.Typer) -> None:

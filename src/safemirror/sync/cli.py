@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,7 +33,7 @@ def print_result(result: SyncResult) -> None:
         table.add_column(header, justify="left" if header == "table" else "right")
     for name, outcome in result.tables.items():
         table.add_row(
-            name,
+            escape(name),
             f"{outcome.rows_read:,}",
             f"{outcome.rows_written:,}",
             f"{outcome.rows_left:,}",
@@ -40,10 +41,11 @@ def print_result(result: SyncResult) -> None:
         )
     console.print(table)
     console.print(
-        f"verified: {result.verify.summary()}; key fingerprint {result.manifest.key_fingerprint}"
+        f"verified: {escape(result.verify.summary())}; "
+        f"key fingerprint {result.manifest.key_fingerprint}"
     )
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 def sync_command(
@@ -113,7 +115,7 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
             f"the mirror {project.mirror} holds sensitive values\n" + report.describe(),
             hint="fix the policy for the columns named above and run 'safemirror sync --full'",
         )
-    console.print(f"mirror {project.mirror}: clean — {report.summary()}")
+    console.print(escape(f"mirror {project.mirror}: clean — {report.summary()}"))
 
 
 def register(root: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 
 from safemirror.audit import AuditLog
 from safemirror.guard.alerts.base import Alert, AlertDeliveryError, Sink
@@ -84,5 +85,7 @@ class Dispatcher:
             if self.metrics is not None:
                 self.metrics.count_alert(channel.split(" ", 1)[0], ok)
             if not ok:
-                self.console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
+                self.console.print(
+                    f"[yellow]alert not delivered:[/] {escape(str(error))}", highlight=False
+                )
         return deliveries
