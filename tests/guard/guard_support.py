@@ -135,7 +135,9 @@ def self_signed(workdir: Path, owner: str | None = None) -> tuple[Path, Path]:
 # --- servers ------------------------------------------------------------------------------
 
 
-def launch_redis(password: str | None = None, port: int | None = None) -> Server:
+def launch_redis(
+    password: str | None = None, port: int | None = None, renamed: tuple[str, ...] = ()
+) -> Server:
     port = port or free_port()
     work = _workdir("redis")
     argv = [
@@ -153,6 +155,8 @@ def launch_redis(password: str | None = None, port: int | None = None) -> Server
     ]
     if password:
         argv += ["--requirepass", password]
+    for command in renamed:  # disabled, as hardening guides advise for INFO, CONFIG, …
+        argv += ["--rename-command", command, ""]
     return _spawn("redis", argv, work, port)
 
 

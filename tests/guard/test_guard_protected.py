@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -36,6 +37,8 @@ PASSWORD = secrets.token_hex(16)  # the throw-away servers', made anew each run
 
 LAUNCHERS = {
     "redis": (lambda: launch_redis(PASSWORD), "redis-server"),
+    # no password, only INFO and CONFIG disabled: "hardened" by renaming, still open
+    "redis-renamed": (lambda: launch_redis(renamed=("INFO", "CONFIG")), "redis-server"),
     "postgres": (lambda: launch_postgres(PASSWORD, tls=True), "openssl"),
     "mariadb": (lambda: launch_mariadb(PASSWORD), "mariadbd"),
     "mosquitto": (lambda: launch_mosquitto(anonymous=False), "mosquitto"),
@@ -82,6 +85,20 @@ def test_redis_with_requirepass(servers: dict[str, Server]) -> None:
     result = probe({"name": "r", "kind": "redis", "address": f"127.0.0.1:{port}", "holds": ["pii"]})
     assert_secure(result)
     assert result.observation.version is None  # nothing disclosed before AUTH
+
+
+def test_redis_with_info_renamed_but_no_password_is_exposed(servers: dict[str, Server]) -> None:
+    """Disabling INFO hides the version, not the data: PING answers without AUTH."""
+    port = server(servers, "redis-renamed").port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+        assert conn.recv(64) == b"+OK\r\n"
+    result = probe({"name": "r", "kind": "redis", "address": f"127.0.0.1:{port}", "holds": ["pii"]})
+    assert result.state is State.EXPOSED
+    assert result.observation.auth_required is False
+    top = result.findings[0]
+    assert top.check == "no-auth" and top.severity is Severity.CRITICAL
+    assert "1 keys" in top.detail and result.observation.metadata["keys"] == 1
 
 
 def test_postgres_scram_over_required_tls(servers: dict[str, Server]) -> None:

@@ -15,6 +15,9 @@ class RedisSettings(Strict):
     tls: bool = False  # connect with TLS from the start (a TLS-only port)
 
 
+_AUTH_ERRORS = {"NOAUTH", "NOPERM", "WRONGPASS", "DENIED"}  # replies that mean: sign in first
+
+
 def resp_command(*args: str) -> bytes:
     """Encode a command as a RESP array of bulk strings."""
     out = [f"*{len(args)}\r\n".encode()]
@@ -66,7 +69,8 @@ class RedisProbe(Probe):
     title = "Redis / Valkey"
     sends: ClassVar[str] = (
         "RESP `INFO server`; when it answers, `INFO keyspace` (database and key counts), "
-        "then `QUIT`. No keys or values are read. No passwords are tried."
+        "then `QUIT`; when INFO is refused for another reason than authentication (renamed "
+        "or disabled), `PING` and `DBSIZE`. No keys or values are read. No passwords are tried."
     )
     default_port = 6379
     Settings = RedisSettings
@@ -93,6 +97,26 @@ class RedisProbe(Probe):
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
         return obs
 
+    async def _open_without_info(self, wire: Wire, code: str, obs: Observation) -> bool:
+        """INFO refused for another reason than authentication (renamed or disabled, as
+        hardening guides advise): PING tells whether commands run without AUTH, and DBSIZE
+        how many keys they reach. True when the server is open."""
+        try:
+            await wire.send(resp_command("PING"))
+            kind, text = await read_reply(wire)
+        except ProbeError:  # it hung up: what INFO's refusal said stands
+            return False
+        if kind != "+" or text.upper() != "PONG":
+            return False
+        obs.auth_required = False
+        await wire.send(resp_command("DBSIZE"))
+        kind, text = await read_reply(wire)
+        count: int | str = int(text) if kind == ":" and text.lstrip("-").isdigit() else "?"
+        obs.metadata["keys"] = count
+        await wire.send(resp_command("QUIT"))
+        obs.expose("no-auth", f"answers PING without AUTH (INFO refused: {code}; {count} keys)")
+        return True
+
     async def _talk(
         self, host: str, port: int, timeout: float, tls: bool, obs: Observation
     ) -> None:
@@ -102,10 +126,12 @@ class RedisProbe(Probe):
             kind, text = await read_reply(wire)
             if kind == "-":
                 code = text.split(" ", 1)[0]
+                if code not in _AUTH_ERRORS and await self._open_without_info(wire, code, obs):
+                    return
                 obs.auth_required = True
                 if code == "DENIED":
                     obs.notes.append("protected mode refuses non-loopback clients")
-                elif code not in {"NOAUTH", "NOPERM", "WRONGPASS"}:
+                elif code not in _AUTH_ERRORS:
                     obs.notes.append(f"INFO refused: {code}")
                 return
             info = parse_info(text)
