@@ -119,3 +119,10 @@ def test_a_corrupt_mirror_is_a_source_error(tmp_path: Path) -> None:
     result = runner.invoke(root(), ["metrics", "user_growth", "-c", str(project)])
     assert isinstance(result.exception, SourceError), result.output
     assert "move it away" in (result.exception.hint or "")
+
+
+def test_a_range_to_the_end_of_the_calendar_is_a_usage_error(project_file: Path) -> None:
+    args = ["metrics", "user_growth", "--from", "0001-01-01", "--to", "9999-12-31"]
+    result = runner.invoke(root(), [*args, "--grain", "day", "-c", str(project_file)])
+    assert isinstance(result.exception, UsageError)
+    assert "must end by 9999-11-30" in str(result.exception)

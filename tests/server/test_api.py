@@ -65,6 +65,7 @@ def test_defaults_cover_the_last_year_of_data(client: TestClient, project: Proje
         ("/api/metrics/user_growth?from=2024-05-01&to=2024-01-01", 400, "before it starts"),
         ("/api/metrics/user_growth?from=2000-01-01&to=2024-01-01&grain=day", 400, "at most"),
         ("/api/metrics/user_growth?from=yesterday", 422, ""),
+        ("/api/metrics/user_growth?from=0001-01-01&to=9999-12-31", 400, "must end by"),
     ],
 )
 def test_bad_metric_requests(

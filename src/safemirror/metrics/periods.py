@@ -17,6 +17,7 @@ from safemirror.errors import UsageError
 Grain = Literal["day", "week", "month"]
 GRAINS: tuple[Grain, ...] = get_args(Grain)
 MAX_PERIODS = 400
+LAST_DAY = date(9999, 11, 30)  # the day after, and its week's and month's ends, still exist
 
 
 def truncate(day: date, grain: Grain) -> date:
@@ -69,6 +70,10 @@ class MetricQuery:
             raise UsageError(
                 f"the range ends ({self.end}) before it starts ({self.start})",
                 hint="swap --from and --to",
+            )
+        if self.end > LAST_DAY:
+            raise UsageError(
+                f"the range must end by {LAST_DAY}, not {self.end}", hint="pick an earlier --to"
             )
         count = len(self.periods())
         if count > MAX_PERIODS:
