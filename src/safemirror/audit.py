@@ -81,6 +81,20 @@ class AuditEntry:
     hash: str
 
 
+def _entry(raw: bytes) -> AuditEntry:
+    """One line of the log as an entry; ``ValueError`` (not UTF-8, not JSON), ``KeyError``
+    or ``TypeError`` (not an entry's fields) when it is not one."""
+    obj = json.loads(raw.decode("utf-8"))
+    return AuditEntry(
+        int(obj["seq"]),
+        str(obj["ts"]),
+        str(obj["kind"]),
+        obj["data"],
+        str(obj["prev"]),
+        str(obj["hash"]),
+    )
+
+
 @dataclass(frozen=True)
 class AuditReport:
     entries: int
@@ -240,13 +254,16 @@ class AuditLog:
         """Yield entries in file order (no verification)."""
         if not self.path.exists():
             return
-        with self.path.open(encoding="utf-8") as handle:
-            for raw in handle:
+        with self.path.open("rb") as handle:
+            for lineno, raw in enumerate(handle, start=1):
                 if raw.strip():
-                    obj = json.loads(raw)
-                    yield AuditEntry(
-                        obj["seq"], obj["ts"], obj["kind"], obj["data"], obj["prev"], obj["hash"]
-                    )
+                    try:
+                        yield _entry(raw)
+                    except (ValueError, KeyError, TypeError):  # not UTF-8, not JSON, not ours
+                        raise AuditError(
+                            f"audit log {self.path}, line {lineno}: not a valid audit entry",
+                            hint="run 'safemirror audit verify'; restore the log from a backup",
+                        ) from None
 
     def verify(self) -> AuditReport:
         """Check the whole chain; report the first broken line (1-based)."""
@@ -255,16 +272,16 @@ class AuditLog:
                 return AuditReport(0, False, "the log file is missing but its head record exists")
             return AuditReport(0, True)
         prev, expected_seq, count = GENESIS, 0, 0
-        with self.path.open(encoding="utf-8") as handle:
+        with self.path.open("rb") as handle:
             for lineno, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     return AuditReport(count, False, "blank line inside the log", lineno)
                 try:
-                    obj = json.loads(raw)
-                    seq, ts, kind = int(obj["seq"]), str(obj["ts"]), str(obj["kind"])
-                    data, prev_field, digest = obj["data"], str(obj["prev"]), str(obj["hash"])
-                except (ValueError, KeyError, TypeError):
+                    entry = _entry(raw)
+                except (ValueError, KeyError, TypeError):  # not UTF-8, not JSON, not ours
                     return AuditReport(count, False, "line is not a valid audit entry", lineno)
+                seq, ts, kind, data = entry.seq, entry.ts, entry.kind, entry.data
+                prev_field, digest = entry.prev, entry.hash
                 if seq != expected_seq:
                     return AuditReport(
                         count,
@@ -280,10 +297,11 @@ class AuditLog:
                 prev, expected_seq, count = digest, seq + 1, count + 1
         if self.head_path.exists():
             try:
-                head = json.loads(self.head_path.read_text(encoding="utf-8"))
-            except ValueError:
+                head = json.loads(self.head_path.read_bytes())
+                head_seq, head_hash = int(head["seq"]), head["hash"]
+            except (ValueError, KeyError, TypeError):
                 return AuditReport(count, False, "head record is corrupt")
-            if int(head.get("seq", -1)) != expected_seq - 1 or head.get("hash") != prev:
+            if head_seq != expected_seq - 1 or head_hash != prev:
                 return AuditReport(
                     count, False, "log ends before its recorded head (lines were cut off the end)"
                 )

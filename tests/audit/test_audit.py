@@ -60,6 +60,33 @@ def test_structural_tampering_is_caught(tmp_path: Path, mutation: str) -> None:
         log.require_valid()
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe not UTF-8\n", b"[1, 2]\n", b'{"seq": "x"}\n'],
+    ids=["bytes", "not-an-object", "wrong-types"],
+)
+def test_a_line_that_is_not_an_entry_is_an_audit_error_not_a_crash(
+    tmp_path: Path, damage: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_log(tmp_path, 3)
+    with log.path.open("ab") as handle:
+        handle.write(damage)
+    report = log.verify()
+    assert not report.ok and report.line == 4 and "not a valid audit entry" in str(report.problem)
+    with pytest.raises(AuditError, match="line 4"):
+        list(log.entries())
+    for command in ("verify", "show"):
+        assert run(["audit", command, "--log", str(log.path)]) == ExitCode.AUDIT
+    assert "line 4" in capsys.readouterr().err
+
+
+def test_a_head_record_that_is_not_one_is_corrupt(tmp_path: Path) -> None:
+    log = make_log(tmp_path, 2)
+    for head in (b"[1]", b'{"seq": "two", "hash": "x"}', b"\xff"):
+        log.head_path.write_bytes(head)
+        assert log.verify().problem == "head record is corrupt"
+
+
 def test_appends_continue_the_chain_after_reopen(tmp_path: Path) -> None:
     make_log(tmp_path, 3)
     again = AuditLog(tmp_path / "audit.jsonl")

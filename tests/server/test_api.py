@@ -261,3 +261,17 @@ def test_a_metric_the_mirror_cannot_compute_is_a_clear_400(tmp_path: Path) -> No
         assert response.status_code == 400, response.text
         assert "connection_events" in response.json()["detail"]
         assert client.get("/api/metrics/user_growth", headers=project.headers("viewer")).is_success
+
+
+def test_a_damaged_audit_log_is_reported_not_a_server_error(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    admin = project.headers("admin")
+    assert client.get("/api/audit", headers=admin).json()["intact"] is True
+    with project.config.audit_log.open("ab") as handle:
+        handle.write(b"\xff\xfe not an entry\n")
+    response = client.get("/api/audit", headers=admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intact"] is False and "not a valid audit entry" in body["problem"]
+    assert body["entries"]  # the entries before the damage
