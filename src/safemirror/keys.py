@@ -41,6 +41,11 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
                 f"key file {path} does not exist or cannot be read",
                 hint="create it with 'safemirror keyfile PATH'",
             ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyMaterialError(
+                f"key file {path} is not a regular file",
+                hint="point 'key: file:PATH' at a key file ('safemirror keyfile PATH')",
+            )
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyMaterialError(
                 f"key file {path} is readable by other users "

@@ -240,6 +240,7 @@ def _policy_with(**changes: object) -> dict[str, object]:
         "action does not fit the type",
         "missing key",
         "open key file",
+        "key file a directory",
     ],
 )
 def test_fail_closed_leaves_mirror_byte_for_byte(
@@ -267,6 +268,9 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
         )
     elif case == "missing key":
         project.key = "env:SAFEMIRROR_TEST_NO_SUCH_KEY"
+    elif case == "key file a directory":
+        (tmp_path / "keys").mkdir(mode=0o700)
+        project.key = f"file:{tmp_path / 'keys'}"
     else:
         key_file = Path(project.key.removeprefix("file:"))
         os.chmod(key_file, 0o644)
@@ -276,6 +280,8 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
     assert file_digest(project.mirror) == digest
     if expected is PolicyError:
         assert "users" in str(caught.value) or "notes" in str(caught.value)
+    if case == "key file a directory":
+        assert "not a regular file" in str(caught.value)
     failures = [e for e in AuditLog(project.audit_log).entries() if e.kind == "sync.failed"]
     assert len(failures) == 1 and failures[0].data["exit_code"] == caught.value.exit_code
 
