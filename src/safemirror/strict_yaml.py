@@ -42,6 +42,19 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+class NotText(yaml.YAMLError):
+    """The file is not UTF-8 text."""
+
+
+def decode(raw: bytes) -> str:
+    """``raw`` as UTF-8 text; ``NotText`` (a ``yaml.YAMLError``) saying where it is not."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"byte {raw[exc.start]:#04x} at offset {exc.start}"
+        raise NotText(f"not UTF-8 text ({where})") from None
+
+
 def load(text: str) -> Any:
     """The YAML document in ``text`` (safe types only; a repeated key raises
     ``yaml.YAMLError``)."""

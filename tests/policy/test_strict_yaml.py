@@ -1,4 +1,5 @@
-"""Every YAML file safemirror reads refuses a key given twice in one mapping."""
+"""Every YAML file safemirror reads refuses a key given twice in one mapping, and bytes
+that are not UTF-8 text."""
 
 from __future__ import annotations
 
@@ -69,3 +70,15 @@ def test_a_project_or_targets_file_with_a_key_twice_is_refused(tmp_path: Path) -
     )
     with pytest.raises(ConfigError, match="'kind' a second time"):
         load_targets(targets)
+
+
+def test_a_file_that_is_not_utf8_text_is_a_clear_error(tmp_path: Path) -> None:
+    """Each loader says where the file stops being text, rather than a decode traceback."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    where = r"not UTF-8 text \(byte 0xe9 at offset 9\)"
+    for loader, error in ((load_config, ConfigError), (load_policy, PolicyError)):
+        with pytest.raises(error, match=where):
+            loader(path)
+    with pytest.raises(ConfigError, match=where):
+        load_targets(path)

@@ -84,7 +84,7 @@ class _Problems:
 
 def _read(path: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(
             f"targets file {path} does not exist",
@@ -93,6 +93,7 @@ def _read(path: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     except OSError as exc:
         raise UsageError(f"cannot read targets file {path}: {exc.strerror}") from None
     try:
+        text = strict_yaml.decode(raw)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = strict_yaml.load(text)
     except yaml.YAMLError as exc:

@@ -55,14 +55,14 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError(
             f"cannot read policy file {path}: {exc.strerror}",
             hint="pass the right path with --config or create one with 'safemirror policy suggest'",
         ) from None
     try:
-        data = strict_yaml.load(text)
+        data = strict_yaml.load(strict_yaml.decode(raw))
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML ({exc})") from None
     if isinstance(data, dict) and "policy" in data and "tables" not in data:
