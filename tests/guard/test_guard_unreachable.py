@@ -77,6 +77,31 @@ def test_redis_protected_mode_is_not_an_exposure() -> None:
     assert result.observation.notes == ["protected mode refuses non-loopback clients"]
 
 
+@pytest.mark.parametrize(
+    ("replies", "state"),
+    [
+        (b"-ERR unknown command 'INFO'\r\n+PONG\r\n", State.EXPOSED),  # then it hangs up
+        (b"-ERR unknown command 'INFO'\r\n-ERR unknown command 'PING'\r\n", State.SECURE),
+    ],
+)
+def test_redis_with_info_refused_is_asked_to_ping(replies: bytes, state: State) -> None:
+    """A canned server (replies sent at once, then the connection closed): PONG means open
+    even when the key count cannot be read; a refused PING leaves INFO's refusal standing."""
+    server = TcpServer(reply=replies, close_after=True)
+    try:
+        result = probe(
+            {"name": "r", "kind": "redis", "address": f"127.0.0.1:{server.port}", "holds": ["pii"]}
+        )
+    finally:
+        server.stop()
+    assert result.state is state
+    if state is State.EXPOSED:
+        assert result.observation.metadata["keys"] == "?"
+        assert "INFO refused: ERR" in result.findings[0].detail
+    else:
+        assert result.observation.notes == ["INFO refused: ERR"]
+
+
 def test_a_slow_target_does_not_delay_the_others() -> None:
     from pathlib import Path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from safemirror.guard.model import Observation, ProbeError
@@ -109,11 +110,14 @@ class RedisProbe(Probe):
         if kind != "+" or text.upper() != "PONG":
             return False
         obs.auth_required = False
-        await wire.send(resp_command("DBSIZE"))
-        kind, text = await read_reply(wire)
-        count: int | str = int(text) if kind == ":" and text.lstrip("-").isdigit() else "?"
+        count: int | str = "?"
+        with contextlib.suppress(ProbeError):  # open either way; the count is a detail
+            await wire.send(resp_command("DBSIZE"))
+            kind, text = await read_reply(wire)
+            if kind == ":" and text.isdigit():
+                count = int(text)
+            await wire.send(resp_command("QUIT"))
         obs.metadata["keys"] = count
-        await wire.send(resp_command("QUIT"))
         obs.expose("no-auth", f"answers PING without AUTH (INFO refused: {code}; {count} keys)")
         return True
 
