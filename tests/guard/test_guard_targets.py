@@ -156,6 +156,9 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
 def test_addresses() -> None:
     assert parse_hostport("[::1]:6379", 1).host == "::1"
     assert parse_hostport("db", 5432).port == 5432
+    for typo in ("[::1", "[::1:6379", "[::1]6379"):
+        with pytest.raises(ValueError, match=r"expected \[ipv6\]:port"):
+            parse_hostport(typo, 6379)
     assert parse_url("127.0.0.1:9200", 9200).url == "http://127.0.0.1:9200"
     assert parse_url("https://es.local", 9200).port == 443
     with pytest.raises(ValueError):

@@ -43,8 +43,8 @@ def parse_hostport(text: str, default_port: int) -> Endpoint:
     if "://" in text or "/" in text or "@" in text:
         raise ValueError(f"expected host:port, got {text!r}")
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest and not rest.startswith(":"):
+        host, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
             raise ValueError(f"expected [ipv6]:port, got {text!r}")
         port = _port(rest[1:]) if rest else default_port
     elif text.count(":") > 1:  # bare IPv6 without brackets
