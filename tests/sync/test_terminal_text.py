@@ -3,14 +3,17 @@ table name or an error is neither read as terminal styling nor a crash after the
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode
+from safemirror.sync import cli as sync_cli
 from tests.conftest import sqlite_db
 
 MakeProject = Callable[..., ProjectConfig]
@@ -18,7 +21,10 @@ ODD = "[/x] [bold]t"  # a closing tag Rich would refuse, and one it would apply
 
 
 def test_a_bracketed_table_name_is_printed_as_it_is(
-    tmp_path: Path, make_project: MakeProject, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    make_project: MakeProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     quoted = ODD.replace('"', '""')
     url = sqlite_db(
@@ -34,6 +40,10 @@ def test_a_bracketed_table_name_is_printed_as_it_is(
     config = str(project.base_dir / "safemirror.yaml")
     assert run(["sync", "--quiet", "--config", config]) == ExitCode.OK
     assert ODD in capsys.readouterr().out
+    screen = io.StringIO()  # the progress display draws only on a terminal: pretend one
+    monkeypatch.setattr(sync_cli, "console", Console(file=screen, force_terminal=True))
+    assert run(["sync", "--full", "--config", config]) == ExitCode.OK
+    assert ODD in screen.getvalue()
 
 
 def test_an_error_keeps_its_brackets(

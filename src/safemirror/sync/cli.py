@@ -66,7 +66,7 @@ def _sync(project: ProjectConfig, *, full: bool, quiet: bool) -> SyncResult:
         return run_sync(project, full=full)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a table's name, as it is
         TextColumn("{task.completed:,.0f} rows"),
         TimeElapsedColumn(),
         console=console,
