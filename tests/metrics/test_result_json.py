@@ -1,15 +1,19 @@
-"""A result's JSON is byte for byte what ``JSONResponse`` (``json.dumps``) would send."""
+"""A result's JSON is byte for byte what ``JSONResponse`` (``json.dumps``) would send; its
+terminal table shows values as they are."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import duckdb
 import pytest
 from fastapi.responses import JSONResponse
+from rich.console import Console
 
 from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
 from safemirror.metrics.compute import MetricResult, ResultRow, suppress
+from safemirror.metrics.render import as_table
 from safemirror.metrics.table import Grid, Row
 
 QUERIES = [
@@ -82,3 +86,20 @@ def test_both_forms_of_a_result_agree(by: str | None) -> None:
     data = fast.to_dict()
     data["rows"][0]["period"] = "changed"  # the caller's copy, not the result
     assert fast.to_dict()["rows"][0]["period"] != "changed"
+
+
+def test_a_table_shows_bracketed_values_as_they_are() -> None:
+    """A dimension value is data: '[/x]' is printed, not read as a closing style tag (which
+    stopped the command), and '[bold]' stays visible; 'suppressed' keeps its style."""
+    query = MetricQuery(date(2024, 1, 1), date(2024, 1, 31), "month", "country")
+    values = {"new_users": 12, "cumulative_users": 40}
+    rows = [
+        ResultRow(period.label, dim, False, dict(values), ["new_users"] if dim == "[bold]" else [])
+        for period in query.periods()
+        for dim in ("[/x]", "[bold]")
+    ]
+    screen = io.StringIO()
+    table = as_table(MetricResult(get_metric("user_growth"), query, 11, rows))
+    Console(file=screen, width=200).print(table)
+    assert "[/x]" in screen.getvalue() and "[bold]" in screen.getvalue()
+    assert "suppressed" in screen.getvalue() and "[dim]" not in screen.getvalue()
