@@ -78,7 +78,7 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     """Load and validate the project file (``--config``, ``$SAFEMIRROR_CONFIG`` or ./)."""
     path = config_path(path)
     try:
-        raw = strict_yaml.load(strict_yaml.decode(path.read_bytes()))
+        raw = strict_yaml.load(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"no project file at {path}",

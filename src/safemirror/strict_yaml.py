@@ -55,7 +55,9 @@ def decode(raw: bytes) -> str:
         raise NotText(f"not UTF-8 text ({where})") from None
 
 
-def load(text: str) -> Any:
-    """The YAML document in ``text`` (safe types only; a repeated key raises
-    ``yaml.YAMLError``)."""
+def load(text: str | bytes) -> Any:
+    """The YAML document in ``text`` (bytes: UTF-8, see ``decode``; safe types only; a
+    repeated key raises ``yaml.YAMLError``)."""
+    if isinstance(text, bytes):
+        text = decode(text)
     return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)

@@ -36,11 +36,6 @@ def _pretty(value: float | int | None, column: str, suppressed: bool) -> str:
     return f"{value:,}"
 
 
-def _cell(text: str, pretty: bool) -> str:
-    """A dimension value: as it is, or (for a Rich table) with its brackets escaped."""
-    return escape(text) if pretty else text
-
-
 def _header(result: MetricResult) -> list[str]:
     by = [result.query.by] if result.query.by else []
     return ["period", *by, *result.columns]
@@ -52,7 +47,8 @@ def _lines(result: MetricResult, pretty: bool = False) -> list[list[str]]:
     for row in result.rows:
         line = [row.period.isoformat()]
         if result.query.by:
-            line.append(TOTAL if row.total else _cell(str(row.dim), pretty))
+            dim = str(row.dim)  # data: its brackets escaped for a Rich table
+            line.append(TOTAL if row.total else escape(dim) if pretty else dim)
         line += [fmt(row.values[c], c, c in row.suppressed) for c in result.columns]
         out.append(line)
     return out

@@ -62,7 +62,7 @@ def load_policy(path: str | Path) -> Policy:
             hint="pass the right path with --config or create one with 'safemirror policy suggest'",
         ) from None
     try:
-        data = strict_yaml.load(strict_yaml.decode(raw))
+        data = strict_yaml.load(raw)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML ({exc})") from None
     if isinstance(data, dict) and "policy" in data and "tables" not in data:
