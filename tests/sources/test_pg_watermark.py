@@ -145,3 +145,27 @@ def test_the_watermarks_of_many_tables_are_taken_at_once(
         assert src.max_cursors({}) == {}
         with pytest.raises(SourceError, match="'nope'"):
             src.max_cursors({"t": ["at"], "u": ["nope"]})
+
+
+def test_a_zoneless_stamp_west_of_utc_is_still_read(pg_url: str) -> None:
+    """Where the database's time zone lies west of UTC, ``now()`` lands in a column with
+    no time zone hours before the UTC instant: the watermark must stop there."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE local (id bigint PRIMARY KEY, at timestamp, day date)")
+        conn.execute("INSERT INTO local VALUES (1, '2024-01-01', '2024-01-01')")
+        (database,) = conn.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+        conn.execute(f"ALTER DATABASE \"{database}\" SET TimeZone = 'Pacific/Pago_Pago'")
+    insert = "INSERT INTO local VALUES (%s, now(), current_date)"
+    with PostgresSource(pg_url) as src, psycopg.connect(pg_url) as late:
+        late.execute(insert, (2,))  # not committed: stamped -11 h from its start
+        (started,) = late.execute("SELECT now()::timestamp").fetchone()  # type: ignore[misc]
+        with psycopg.connect(pg_url, autocommit=True) as other:
+            other.execute(insert, (3,))
+        since = src.max_cursor("local", ["at"])
+        assert since == started.replace(tzinfo=UTC)
+        day = src.max_cursor("local", ["day"])
+        assert day == started.date()
+        late.commit()
+        for cursor, mark in (("at", since), ("day", day)):
+            read = src.read("local", ["id"], since=mark, cursor=[cursor])
+            assert sorted(pa.Table.from_batches(list(read)).column("id").to_pylist()) == [2, 3]

@@ -37,3 +37,12 @@ def test_a_stop_that_surfaced_as_another_error_is_raised_as_the_stop(
 def test_without_a_stop_errors_pass_unchanged() -> None:
     with pytest.raises(ValueError, match="plain"), stopping.stops_unwind():
         raise ValueError("plain")
+
+
+def test_a_stop_a_library_caught_is_recorded_only_while_a_block_runs() -> None:
+    stopping.record(KeyboardInterrupt())  # nothing unwinds on a stop here
+    assert stopping.requested() is None
+    with pytest.raises(KeyboardInterrupt), stopping.stops_unwind():
+        stopping.record(KeyboardInterrupt())  # as the driver's cancel of a call does
+        raise RuntimeError("canceling statement due to user request")
+    assert stopping.requested() is None

@@ -23,7 +23,7 @@ from safemirror.demo.mutate import mutate
 from safemirror.errors import ExitCode
 from safemirror.policy.load import load_policy
 from safemirror.sync.run import run_sync
-from tests.sync.tiny import file_digest
+from tests.sync.tiny import TINY_POLICY, TINY_SCHEMA, file_digest
 
 MakeProject = Callable[..., ProjectConfig]
 DEMO_POLICY = Path(__file__).resolve().parents[2] / "src/safemirror/policy/demo_policy.yaml"
@@ -158,6 +158,41 @@ def test_a_stopped_sync_cleans_up_and_records_it(
     )
     assert log.verify().ok
     assert run_sync(project).verify.ok  # the lock was released
+
+
+@pytest.mark.postgres
+def test_ctrl_c_while_a_postgresql_read_waits_stops_the_sync(
+    pg_url: str, make_project: MakeProject
+) -> None:
+    """The driver answers Ctrl-C during a call that waits on the server by cancelling it:
+    the sync still reports the stop (exit 130), not a failed read (exit 5)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(TINY_SCHEMA)
+    project = make_project(pg_url, TINY_POLICY)
+    with psycopg.connect(pg_url) as locker:
+        locker.execute("LOCK TABLE devices IN ACCESS EXCLUSIVE MODE")  # every read waits
+        (holder,) = locker.execute("SELECT pg_backend_pid()").fetchone()  # type: ignore[misc]
+        config = f"--config={project.base_dir / 'safemirror.yaml'}"
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from safemirror.cli import main; main()", "sync", "-q", config],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> %s AND wait_event_type = 'Lock'"
+        )
+        deadline = time.monotonic() + 60
+        with psycopg.connect(pg_url, autocommit=True) as watcher:
+            while not watcher.execute(waiting, (holder,)).fetchone()[0]:  # type: ignore[index]
+                assert child.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        os.kill(child.pid, signal.SIGINT)
+        assert child.wait(timeout=60) == ExitCode.INTERRUPTED
+        locker.rollback()
+    last = list(AuditLog(project.audit_log).entries())[-1]
+    assert (last.kind, last.data["error"]) == ("sync.failed", "interrupted")
+    assert not project.mirror.exists()  # the first run published nothing
+    assert run_sync(project).verify.ok
 
 
 @pytest.mark.postgres

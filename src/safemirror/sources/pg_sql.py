@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from safemirror.errors import SourceError
@@ -78,12 +78,18 @@ _LITERAL_SHAPES = {
 # nor the server's own workers'), or the present; how many users' sessions on the
 # database hide that start, as those of other roles do from a role without the privileges
 # of pg_read_all_stats (the server's own workers have no user); and whether the server is
-# a standby, which sees none of the transactions open on its primary.
+# a standby, which sees none of the transactions open on its primary; and that oldest
+# start on the wall clock of the time zone a session starts with (the database's default
+# unless the role or PGTZ sets another; the sync's own sessions then switch to UTC), as a
+# writer's ``now()`` lands in a column with no time zone.
 OPEN_SINCE_SQL = """
 SELECT LEAST(clock_timestamp(),
              min(xact_start) FILTER (WHERE backend_type = 'client backend')) AS open_since,
        count(*) FILTER (WHERE backend_type IS NULL AND usesysid IS NOT NULL) AS unseen,
-       pg_catalog.pg_is_in_recovery() AS standby
+       pg_catalog.pg_is_in_recovery() AS standby,
+       (min(xact_start) FILTER (WHERE backend_type = 'client backend'))
+           AT TIME ZONE (SELECT reset_val FROM pg_catalog.pg_settings
+                         WHERE name = 'TimeZone') AS open_wall
 FROM pg_catalog.pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()"""
 
@@ -164,6 +170,20 @@ def select_expr(sql: str, typname: str, logical: str) -> str:
     return f"({sql})::text"
 
 
+def zoneless_since(
+    open_since: datetime | None, open_wall: datetime | None, typnames: Sequence[str]
+) -> datetime | None:
+    """``open_since`` for a cursor over columns of ``typnames``: where one has no time zone
+    (``timestamp``, ``date``), the earlier of it and ``open_wall`` (the oldest open
+    transaction's start on a session's default wall clock, read as UTC like every zoneless
+    value). A transaction's ``now()`` lands in such a column on its own time zone's wall
+    clock, which west of UTC lies before the UTC instant; either may be the writers'."""
+    if open_since is None or open_wall is None or not _ZONELESS.intersection(typnames):
+        return open_since
+    return min(open_since, open_wall.replace(tzinfo=UTC))
+
+
+_ZONELESS = frozenset({"date", "timestamp"})
 _PRECISION = re.compile(r"timestamp\((\d)\)")
 
 

@@ -45,6 +45,7 @@ import adbc_driver_postgresql.dbapi as pgdbapi
 import pyarrow as pa
 
 from safemirror.errors import AccessDenied, SourceError
+from safemirror.sources import driver_stops
 from safemirror.sources.base import ColumnInfo, TableInfo
 from safemirror.sources.common import (
     arrow_schema,
@@ -81,6 +82,7 @@ from safemirror.sources.pg_sql import (
     select_expr,
     since_literal,
     version_column,
+    zoneless_since,
 )
 
 try:  # the 1.8 driver looks its library up through the importlib_resources backport
@@ -88,6 +90,8 @@ try:  # the 1.8 driver looks its library up through the importlib_resources back
     import importlib_resources.readers  # noqa: F401
 except ImportError:  # a driver that uses the standard library's, loaded above
     pass
+
+driver_stops.install()  # Ctrl-C during a driver call stops the command
 
 _MAX_IDLE = 2  # stream connections kept for the next table
 _MARKS_PER_QUERY = 500  # greatest values taken in one SELECT (PostgreSQL allows 1,664 columns)
@@ -358,6 +362,7 @@ class PostgresSource:
         open_since = activity.column(0)[0].as_py()
         self._unseen = max(self._unseen, int(activity.column(1)[0].as_py() or 0))
         self._standby = self._standby or bool(activity.column(2)[0].as_py())
+        open_wall = activity.column(3)[0].as_py()
         marks: dict[str, Any | None] = {}
         listed = list(resolved.items())
         for start in range(0, len(listed), _MARKS_PER_QUERY):
@@ -373,7 +378,9 @@ class PostgresSource:
                 value = found.column(i)[0].as_py()
                 if isinstance(value, datetime):
                     value = value.astimezone(UTC)
-                since = floor_to_precision(open_since, [c.source_type for c in ccols])
+                typnames = [self._pgtypes[table][c.name] for c in ccols]
+                since = zoneless_since(open_since, open_wall, typnames)
+                since = floor_to_precision(since, [c.source_type for c in ccols])
                 marks[table] = held_back(value, since)
         return marks
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safemirror.errors import SourceError
+from safemirror.sources import driver_stops
 from safemirror.sources.base import ColumnInfo, TableInfo
 from safemirror.sources.common import (
     arrow_schema,
@@ -43,6 +44,8 @@ from safemirror.sources.common import (
     redact_url,
     table_info,
 )
+
+driver_stops.install()  # Ctrl-C during a driver call stops the command
 
 # INTEGER is SQLite's own 64-bit integer (every integer it stores is); the narrower
 # spellings other databases use keep their usual 32-bit meaning.
