@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -46,3 +47,25 @@ def test_a_stop_a_library_caught_is_recorded_only_while_a_block_runs() -> None:
         stopping.record(KeyboardInterrupt())  # as the driver's cancel of a call does
         raise RuntimeError("canceling statement due to user request")
     assert stopping.requested() is None
+
+
+def test_a_stop_cancels_the_calls_under_way_at_once() -> None:
+    """A call blocked in C code (here in another thread) never lets Python's handler act
+    on it: the stop calls its cancel from the watcher thread."""
+    registered, cancelled = threading.Event(), threading.Event()
+
+    def blocked_call() -> None:
+        with stopping.cancelled_on_stop(cancelled.set):
+            registered.set()
+            cancelled.wait(10)
+
+    call = threading.Thread(target=blocked_call)
+    with pytest.raises(Terminated), stopping.stops_unwind():
+        call.start()
+        assert registered.wait(10)
+        try:
+            _signalled(signal.SIGTERM)
+        finally:
+            call.join()
+    assert cancelled.is_set()  # by the stop, not after the call's 10 s
+    assert signal.set_wakeup_fd(-1) == -1  # the wakeup descriptor is put back

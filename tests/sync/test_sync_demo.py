@@ -161,11 +161,19 @@ def test_a_stopped_sync_cleans_up_and_records_it(
 
 
 @pytest.mark.postgres
-def test_ctrl_c_while_a_postgresql_read_waits_stops_the_sync(
-    pg_url: str, make_project: MakeProject
+@pytest.mark.parametrize(
+    ("stop", "code", "recorded"),
+    [
+        (signal.SIGTERM, ExitCode.TERMINATED, "terminated"),
+        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
+    ],
+)
+def test_a_stop_while_a_postgresql_read_waits_stops_the_sync_at_once(
+    pg_url: str, make_project: MakeProject, stop: int, code: int, recorded: str
 ) -> None:
-    """The driver answers Ctrl-C during a call that waits on the server by cancelling it:
-    the sync still reports the stop (exit 130), not a failed read (exit 5)."""
+    """A read waiting on the server (here on a lock) is cancelled by a stop: the sync ends
+    at once, reporting the stop, not a failed read. Python alone would act on SIGTERM only
+    once the call returns, and the driver answers Ctrl-C with a cancel of its own."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(TINY_SCHEMA)
     project = make_project(pg_url, TINY_POLICY)
@@ -178,20 +186,24 @@ def test_ctrl_c_while_a_postgresql_read_waits_stops_the_sync(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        waiting = (
-            "SELECT count(*) FROM pg_stat_activity WHERE pid <> %s AND wait_event_type = 'Lock'"
-        )
-        deadline = time.monotonic() + 60
-        with psycopg.connect(pg_url, autocommit=True) as watcher:
-            while not watcher.execute(waiting, (holder,)).fetchone()[0]:  # type: ignore[index]
-                assert child.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
-        os.kill(child.pid, signal.SIGINT)
-        assert child.wait(timeout=60) == ExitCode.INTERRUPTED
-        locker.rollback()
+        try:
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> %s AND wait_event_type = 'Lock'"
+            )
+            deadline = time.monotonic() + 60
+            with psycopg.connect(pg_url, autocommit=True) as watcher:
+                while not watcher.execute(waiting, (holder,)).fetchone()[0]:  # type: ignore[index]
+                    assert child.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.05)
+            os.kill(child.pid, stop)
+            assert child.wait(timeout=15) == code  # while the lock is still held
+        finally:
+            child.kill()
+            locker.rollback()
     last = list(AuditLog(project.audit_log).entries())[-1]
-    assert (last.kind, last.data["error"]) == ("sync.failed", "interrupted")
+    assert (last.kind, last.data["error"]) == ("sync.failed", recorded)
     assert not project.mirror.exists()  # the first run published nothing
+    assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
     assert run_sync(project).verify.ok
 
 

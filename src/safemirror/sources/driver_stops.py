@@ -5,7 +5,9 @@ handler in place of Python's and answers Ctrl-C by cancelling the call, so the s
 surfaces as a driver error (PostgreSQL's "canceling statement", SQLite's "cancel not
 supported") that would be reported as a failed read. ``install`` wraps the manager's
 blocking call so that each such cancel is recorded as a stop (``stopping.record``) first:
-the command then unwinds and exits as stopped by Ctrl-C.
+the command then unwinds and exits as stopped by Ctrl-C. The wrapper also registers the
+call's cancel for any stop (``stopping.cancelled_on_stop``): SIGTERM, which the manager
+leaves alone, and calls in other threads, where it sets no handler, cancel it too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def _recording_call(
         stopping.record(KeyboardInterrupt())
         cancel()
 
-    return _blocking_call(func, args, kwargs, cancel_on_stop)
+    with stopping.cancelled_on_stop(cancel):
+        return _blocking_call(func, args, kwargs, cancel_on_stop)
 
 
 def install() -> None:
