@@ -217,6 +217,40 @@ def test_names_the_mirror_cannot_take_are_dropped_or_skipped(pg_url: str) -> Non
     assert "a key column: a name safemirror keeps for itself" in text
 
 
+def test_a_column_generated_from_what_the_mirror_hides_is_dropped(pg_url: str) -> None:
+    """``lower(email)`` or ``id * 2`` would give the hidden column away; a column generated
+    from kept ones is classified as any other."""
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(
+            "CREATE TABLE members (id bigint PRIMARY KEY, email text, score integer, "
+            "email_lower text GENERATED ALWAYS AS (lower(email)) STORED, "
+            "member_no bigint GENERATED ALWAYS AS (id * 2 + score) STORED, "
+            "score_twice integer GENERATED ALWAYS AS (score * 2) STORED, "
+            "created_at timestamptz DEFAULT now())"
+        )
+        con.execute(
+            "INSERT INTO members (id, email, score) "
+            "SELECT g, 'm' || g || '@example.com', g % 7 FROM generate_series(1, 50) g"
+        )
+        con.execute("CREATE TABLE plain (id bigint PRIMARY KEY, n integer)")  # defaults only
+    with open_source(pg_url) as source:  # type: ignore[attr-defined]
+        assert source.generated_columns() == {
+            "members": {
+                "email_lower": ("email",),
+                "member_no": ("id", "score"),
+                "score_twice": ("score",),
+            }
+        }
+    text, policy, _ = draft_of(pg_url)
+    members = policy.tables["members"].columns
+    assert members["score"].action is Action.KEEP
+    assert members["score_twice"].action is Action.KEEP
+    assert members["email_lower"].action is Action.DROP
+    assert members["member_no"].action is Action.DROP
+    assert members["created_at"].action is not Action.DROP  # a default reads no column
+    assert "generated from id, which the mirror does not keep as it is" in text
+
+
 def test_infinite_timestamps_are_sampled(pg_url: str) -> None:
     """PostgreSQL's ``infinity`` is no Python datetime: a column holding it lies ahead (no
     cursor), and ``-infinity`` is no reason to leave one out."""
@@ -275,6 +309,31 @@ def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
     assert actions[("readings", "external_id")] is Action.DROP
     assert actions[("tags", "serial")] is Action.PSEUDONYMIZE
     assert check_policy(draft, tables) == []
+
+
+def test_a_bare_id_in_a_composite_key_numbers_its_own_table(tmp_path: Path) -> None:
+    """``orders.id`` and ``events.id`` number different things: their pseudonyms must not
+    match where the raw numbers do; a shared part (``tenant``) keeps one domain."""
+    _, draft, _ = draft_of(
+        sqlite_db(
+            tmp_path / "composite.db",
+            *(
+                f"CREATE TABLE {table} (tenant INTEGER, id INTEGER, PRIMARY KEY (tenant, id))"
+                for table in ("orders", "events")
+            ),
+        )
+    )
+    domains = {
+        (table, column): draft.tables[table].columns[column].domain
+        for table in ("orders", "events")
+        for column in ("tenant", "id")
+    }
+    assert domains == {
+        ("orders", "tenant"): "tenant",
+        ("orders", "id"): "order",
+        ("events", "tenant"): "tenant",
+        ("events", "id"): "event",
+    }
 
 
 def test_a_table_the_role_may_not_read_is_drafted_as_skip(

@@ -93,11 +93,16 @@ def _words(name: str) -> set[str]:
     return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
 
 
-def _id_domain(column: str, fk: tuple[str, str] | None, tables: dict[str, TableInfo]) -> str:
-    """The domain of an id column: the referenced table, else the best-matching name stem."""
+def _id_domain(
+    column: str, fk: tuple[str, str] | None, tables: dict[str, TableInfo], table: str
+) -> str:
+    """The domain of an id column of ``table``: the referenced table, else the
+    best-matching name stem; a bare ``id`` names the table's own rows."""
     if fk is not None:
         return domain_name(singular(fk[0]))
-    stem = re.sub(r"_?(id|uuid|guid)$", "", column.lower()) or column.lower()
+    stem = re.sub(r"_?(id|uuid|guid)$", "", column.lower())
+    if not stem:  # orders.id and events.id number different things
+        return domain_name(singular(table))
     known = sorted({singular(t).lower() for t in tables}, key=len, reverse=True)
     for name in known:  # owner_user -> user, device -> device
         if stem == name or stem.endswith(f"_{name}"):
@@ -212,7 +217,7 @@ def classify(
                 f"primary key of {table}; pseudonymized so joins still work",
                 {"domain": domain_name(singular(table))},
             )
-        domain = _id_domain(col.name, fk, tables)
+        domain = _id_domain(col.name, fk, tables, table)
         return Choice("pseudonymize", "part of the primary key", {"domain": domain})
     if not hashable and (fk is not None or re.search(r"(^|_)(id|uuid|guid)$", lowered)):
         return Choice("drop", f"an identifier, a {col.type}, which pseudonymize does not take")
@@ -220,13 +225,13 @@ def classify(
         return Choice(
             "pseudonymize",
             f"references {fk[0]}.{fk[1]}",
-            {"domain": _id_domain(col.name, fk, tables)},
+            {"domain": _id_domain(col.name, fk, tables, table)},
         )
     if re.search(r"(^|_)(id|uuid|guid)$", lowered):
         return Choice(
             "pseudonymize",
             "an identifier (by its name)",
-            {"domain": _id_domain(col.name, None, tables)},
+            {"domain": _id_domain(col.name, None, tables, table)},
         )
     if words & _SECRET_WORDS or any(p in lowered for p in _SECRET_PHRASES):
         return Choice("secret", "the name suggests a credential")

@@ -24,6 +24,11 @@ class _HasForeignKeys(Protocol):
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]: ...
 
 
+@runtime_checkable
+class _HasGeneratedColumns(Protocol):
+    def generated_columns(self) -> dict[str, dict[str, tuple[str, ...]]]: ...
+
+
 _DELETE_FLAGS = ("is_deleted", "deleted")  # boolean soft-delete flags, in that order
 
 
@@ -106,6 +111,7 @@ def _table_lines(
     fks: dict[str, tuple[str, str]],
     tables: dict[str, TableInfo],
     seen_tables: dict[str, str],
+    generated: dict[str, tuple[str, ...]],
 ) -> list[str]:
     key = primary = list(info.primary_key)
     note = ""
@@ -133,6 +139,7 @@ def _table_lines(
     if marker:
         lines.append(f"    delete_marker: {_key(marker)}")
     lines.append("    columns:")
+    choices: dict[str, Choice] = {}
     for col in info.columns:
         values = (
             sample.column(col.name)
@@ -142,6 +149,21 @@ def _table_lines(
         choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
         if choice.action == "secret" and (col.name in cursor or col.name == marker):
             choice = Choice("drop", f"{choice.why}; drop, not secret: the sync reads it")
+        choices[col.name] = choice
+    for col in info.columns:
+        choice = choices[col.name]
+        hidden = [
+            c
+            for c in generated.get(col.name, ())
+            if c not in choices or choices[c].action != "keep"
+        ]
+        if hidden and col.name not in key and choice.action != "secret":
+            they = ("it", "it is") if len(hidden) == 1 else ("them", "they are")
+            choice = Choice(
+                "drop",
+                f"generated from {', '.join(hidden)}, which the mirror does not keep as "
+                f"{they[1]}: its values could give {they[0]} away",
+            )
         unfit = (
             ""
             if col.name in key or choice.action in ("drop", "secret")
@@ -176,6 +198,7 @@ def suggest_policy(
     whose rows cannot be read is drafted as ``skip`` (and ``warn`` told why)."""
     tables = source.tables()
     fks = source.foreign_keys() if isinstance(source, _HasForeignKeys) else {}
+    generated = source.generated_columns() if isinstance(source, _HasGeneratedColumns) else {}
     lines = [
         "# safemirror data policy, drafted by 'safemirror policy suggest' from",
         f"# {source.display_url} (up to {sample_rows} sampled rows per table).",
@@ -196,5 +219,7 @@ def suggest_policy(
         except SourceError as exc:
             lines.append(_unsampled(name, exc, warn))
             continue
-        lines += _table_lines(name, info, sample, fks.get(name, {}), tables, seen_tables)
+        lines += _table_lines(
+            name, info, sample, fks.get(name, {}), tables, seen_tables, generated.get(name, {})
+        )
     return "\n".join(lines) + "\n"

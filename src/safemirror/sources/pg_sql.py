@@ -130,6 +130,23 @@ WHERE k.contype = 'f' AND n.nspname = $1::name AND array_length(k.conkey, 1) = 1
 ORDER BY 1, 2"""
 
 
+# The columns each generated column reads (PostgreSQL 12 on): a generated column's
+# expression depends on them; a default, which cannot read columns, only on its own.
+GENERATED_SQL = """
+SELECT c.relname, a.attname, array_agg(ra.attname::text ORDER BY ra.attnum)
+FROM pg_catalog.pg_attrdef d
+JOIN pg_catalog.pg_class c ON c.oid = d.adrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::regclass
+    AND dep.objid = d.oid AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+    AND dep.refobjid = d.adrelid AND dep.refobjsubid > 0 AND dep.refobjsubid <> d.adnum
+JOIN pg_catalog.pg_attribute ra ON ra.attrelid = d.adrelid AND ra.attnum = dep.refobjsubid
+WHERE n.nspname = $1::name AND c.relkind IN ('r', 'p') AND NOT a.attisdropped
+GROUP BY 1, 2
+ORDER BY 1, 2"""
+
+
 def logical_type(typname: str, typmod: int, spelled: str) -> tuple[str, str]:
     """(policy logical type, source spelling) of a PostgreSQL column."""
     if typname == "numeric":

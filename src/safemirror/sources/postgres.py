@@ -71,6 +71,7 @@ from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, 
 from safemirror.sources.pg_sql import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
+    GENERATED_SQL,
     OPEN_SINCE_SQL,
     PRIMARY_KEYS_SQL,
     SCHEMA_SQL,
@@ -229,6 +230,13 @@ class PostgresSource:
         found: dict[str, dict[str, tuple[str, str]]] = {}
         for rel, att, ref, ref_att in _rows(self._query(FOREIGN_KEYS_SQL, (self.schema,))):
             found.setdefault(rel, {})[att] = (ref, ref_att)
+        return found
+
+    def generated_columns(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Generated columns: table -> column -> the columns its expression reads."""
+        found: dict[str, dict[str, tuple[str, ...]]] = {}
+        for rel, att, inputs in _rows(self._query(GENERATED_SQL, (self.schema,))):
+            found.setdefault(rel, {})[att] = tuple(inputs)
         return found
 
     def schema_of(self, table: str, columns: Sequence[str]) -> pa.Schema:
