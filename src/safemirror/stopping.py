@@ -5,8 +5,7 @@ the main thread, so the command unwinds: it removes what it was writing, release
 locks and audits its end. The stop is also recorded (``requested``): DuckDB, which checks
 for signals during a long query, answers one with an error of its own ("Query
 interrupted"), and a stop met while DuckDB reads a Python stream comes back as DuckDB's
-report of it; the command then reports the stop, not those errors. A library that
-catches a signal in place of the handler here reports it with ``record``.
+report of it; the command then reports the stop, not those errors.
 
 Python runs a signal's handler only between the main thread's bytecodes, so a thread
 blocked in a database driver's call (waiting on a lock, say) would hear of a stop only
@@ -39,7 +38,20 @@ def requested() -> BaseException | None:
     return _requested[0] if _requested else None
 
 
-def record(stop: BaseException) -> None:
+def check() -> None:
+    """Raise the stop asked for, if any: a handler's exception raised inside C code that
+    swallows errors (an import pyarrow makes in a compute call, say) is lost, but the stop
+    it recorded is not. Long work calls this between steps, and before it commits."""
+    if _requested:
+        raise _requested[0]
+
+
+def unwinding() -> bool:
+    """Whether a ``stops_unwind`` block runs (its watcher cancels registered calls)."""
+    return bool(_active)
+
+
+def _record(stop: BaseException) -> None:
     """Record ``stop`` as asked for, while a ``stops_unwind`` block runs (outside one,
     nothing unwinds on a stop, so nothing is recorded)."""
     if _active and not _requested:
@@ -65,7 +77,7 @@ def _stop_for(signum: int) -> BaseException:
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     stop = _stop_for(signum)
-    record(stop)
+    _record(stop)
     raise stop
 
 
@@ -76,7 +88,7 @@ def _watch(wakeups: int) -> None:
         for signum in data:
             if signum not in _SIGNALS:
                 continue
-            record(_stop_for(signum))
+            _record(_stop_for(signum))
             with _cancels_lock:
                 under_way = list(_cancels)
             for cancel in under_way:

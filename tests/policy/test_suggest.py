@@ -401,3 +401,22 @@ def test_the_cursor_and_delete_marker_drafted(
     drafted = policy.tables["t"]
     assert (drafted.cursor, drafted.delete_marker) == (cursor, marker)
     assert drafted.columns[column].action is action
+
+
+def test_a_cursor_of_event_times_is_flagged(tmp_path: Path) -> None:
+    """A change stamp by another common name is the cursor; a table with only the times
+    things happened gets them as its cursor, with a warning that late rows are missed."""
+    text, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "stamps.db",
+            "CREATE TABLE weighins (id INTEGER PRIMARY KEY, measured_at TIMESTAMP, kg REAL)",
+            "CREATE TABLE profiles (id INTEGER PRIMARY KEY, born_on DATE, "
+            "created_at TIMESTAMP, modified_at TIMESTAMP)",
+        )
+    )
+    assert policy.tables["weighins"].cursor == ["measured_at"]
+    assert policy.tables["profiles"].cursor == ["modified_at"]
+    weighins = text.index("  weighins:")
+    warning = text.index("# cursor: when rows happened, not when they were written.")
+    assert weighins < warning < text.index("cursor: [measured_at]")
+    assert text.count("# cursor: when rows happened") == 1  # profiles has a change stamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -40,13 +41,11 @@ def test_without_a_stop_errors_pass_unchanged() -> None:
         raise ValueError("plain")
 
 
-def test_a_stop_a_library_caught_is_recorded_only_while_a_block_runs() -> None:
-    stopping.record(KeyboardInterrupt())  # nothing unwinds on a stop here
-    assert stopping.requested() is None
-    with pytest.raises(KeyboardInterrupt), stopping.stops_unwind():
-        stopping.record(KeyboardInterrupt())  # as the driver's cancel of a call does
-        raise RuntimeError("canceling statement due to user request")
-    assert stopping.requested() is None
+def test_calls_register_their_cancel_only_while_a_block_runs() -> None:
+    assert not stopping.unwinding()  # a driver call keeps its own Ctrl-C handling
+    with stopping.stops_unwind():
+        assert stopping.unwinding()
+    assert not stopping.unwinding()
 
 
 def test_a_stop_cancels_the_calls_under_way_at_once() -> None:
@@ -69,3 +68,18 @@ def test_a_stop_cancels_the_calls_under_way_at_once() -> None:
             call.join()
     assert cancelled.is_set()  # by the stop, not after the call's 10 s
     assert signal.set_wakeup_fd(-1) == -1  # the wakeup descriptor is put back
+
+
+def test_a_stop_whose_exception_was_swallowed_is_still_raised() -> None:
+    """C code may swallow the handler's exception (pyarrow importing a module inside a
+    compute call does); the stop stays recorded, and ``check`` raises it."""
+    raised: list[BaseException] = []
+    with stopping.stops_unwind():
+        stopping.check()  # nothing asked for yet
+        with contextlib.suppress(Terminated):  # swallowed
+            _signalled(signal.SIGTERM)
+        try:
+            stopping.check()
+        except Terminated as exc:
+            raised.append(exc)
+    assert len(raised) == 1

@@ -30,19 +30,33 @@ class _HasGeneratedColumns(Protocol):
 
 
 _DELETE_FLAGS = ("is_deleted", "deleted")  # boolean soft-delete flags, in that order
+# Columns that say when a row was last written, in order of preference.
+_CHANGE_STAMPS = (
+    "updated_at",
+    "modified_at",
+    "changed_at",
+    "last_modified",
+    "last_modified_at",
+    "last_updated",
+    "updated_on",
+    "modified_on",
+)
 
 
 def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
     names = {c.name: c for c in info.columns}
     marker = "deleted_at" if getattr(names.get("deleted_at"), "type", None) == "timestamp" else None
     flag = next((n for n in _DELETE_FLAGS if getattr(names.get(n), "type", "") == "boolean"), None)
-    if getattr(names.get("updated_at"), "type", None) == "timestamp":
-        # Rows with no updated_at (set on update only) would never be read incrementally:
+    stamp = next(
+        (n for n in _CHANGE_STAMPS if getattr(names.get(n), "type", None) == "timestamp"), None
+    )
+    if stamp is not None:
+        # Rows with no change stamp (set on update only) would never be read incrementally:
         # created_at, when the sample shows such rows, finds them as they are added.
-        unstamped = "updated_at" in sample.column_names and sample.column("updated_at").null_count
+        unstamped = stamp in sample.column_names and sample.column(stamp).null_count
         created = getattr(names.get("created_at"), "type", None) == "timestamp"
         first = ["created_at"] if unstamped and created else []
-        return [*first, "updated_at", *([marker] if marker else [])], marker or flag
+        return [*first, stamp, *([marker] if marker else [])], marker or flag
     soon = datetime.now(UTC) + timedelta(days=1)
     cursor = []
     for col in info.columns:
@@ -132,6 +146,12 @@ def _table_lines(
         return [f"  {_key(name)}: skip  # {unfit}"]
     cursor, marker = _cursor(info, sample)
     lines = [f"  {_key(name)}:", f"    primary_key: [{', '.join(map(_key, key))}]{note}"]
+    if cursor and not set(cursor) & set(_CHANGE_STAMPS):
+        lines += [
+            "    # cursor: when rows happened, not when they were written. A row that arrives",
+            "    # stamped before the last run (a late upload), or changes in place, is read",
+            "    # only by 'sync --full': prefer a column the database sets on every write.",
+        ]
     if cursor:
         lines.append(f"    cursor: [{', '.join(map(_key, cursor))}]")
     else:

@@ -385,8 +385,9 @@ def _compacting(runs_since_full: int) -> bool:
 
 
 def _passed(checking: Future[VerifyReport]) -> None:
-    """Wait for verify; raise unless it found nothing."""
+    """Wait for verify; raise unless it found nothing, or if a stop was asked for."""
     report = checking.result()
+    stopping.check()  # nothing is published once a stop was asked for
     if not report.ok:
         raise LeakError(
             "verify found sensitive production values in the new mirror; it "

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from safemirror import stopping
+
 _DONE = object()
 _JOIN_S = 30.0  # how long closing waits for a reader thread stuck in its source
 
@@ -96,6 +98,7 @@ class WatchedReader:
     ) -> Iterator[pa.RecordBatch]:
         try:
             for batch in batches:
+                stopping.check()  # a stop whose exception C code swallowed ends it here
                 if on_batch is not None:
                     on_batch(batch.num_rows)
                 yield batch
