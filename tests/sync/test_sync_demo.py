@@ -85,6 +85,15 @@ def test_cli_sync_and_verify_exit_codes(tmp_path: Path, make_project: MakeProjec
     assert run(["audit", "verify", "--log", str(project.audit_log)]) == ExitCode.OK
 
 
+STOPS = pytest.mark.parametrize(
+    ("stop", "code", "recorded"),
+    [
+        (signal.SIGTERM, ExitCode.TERMINATED, "terminated"),
+        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
+    ],
+)  # each stop, its exit code and what the audit log records
+
+
 def _synced_demo(tmp_path: Path, make_project: MakeProject) -> ProjectConfig:
     """A demo production (SQLite, 600 k events) and its mirror."""
     db = tmp_path / "production.db"
@@ -128,13 +137,7 @@ def test_sigkill_mid_sync_leaves_the_previous_mirror(
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
 
 
-@pytest.mark.parametrize(
-    ("stop", "code", "recorded"),
-    [
-        (signal.SIGTERM, ExitCode.TERMINATED, "terminated"),
-        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
-    ],
-)
+@STOPS
 def test_a_stopped_sync_cleans_up_and_records_it(
     tmp_path: Path, make_project: MakeProject, stop: int, code: int, recorded: str
 ) -> None:
@@ -161,13 +164,7 @@ def test_a_stopped_sync_cleans_up_and_records_it(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(
-    ("stop", "code", "recorded"),
-    [
-        (signal.SIGTERM, ExitCode.TERMINATED, "terminated"),
-        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
-    ],
-)
+@STOPS
 def test_a_stop_while_a_postgresql_read_waits_stops_the_sync_at_once(
     pg_url: str, make_project: MakeProject, stop: int, code: int, recorded: str
 ) -> None:
