@@ -13,6 +13,7 @@ UTC) are parsed by Arrow, vectorized.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -295,17 +296,12 @@ class SqliteSource:
         held = ""
         info = self.tables().get(table)
         if info is not None and info.column(col.name) is not None:
-            db = sqlite3.connect(self._uri, uri=True)
-            try:
-                rows = db.execute(
+            with contextlib.suppress(sqlite3.Error):
+                rows = self._db.execute(
                     f"SELECT typeof({quote_ident(col.name)}) AS class, count(*) "
                     f"FROM {quote_ident(table)} GROUP BY class ORDER BY class"
                 ).fetchall()
                 held = "; it holds " + ", ".join(f"{n:,} {c}" for c, n in rows if c != "null")
-            except sqlite3.Error:
-                pass
-            finally:
-                db.close()
         return SourceError(
             f"SQLite table {table!r}, column {col.name!r}: stored values do not read as "
             f"its declared type {col.source_type} ({col.type}){held}",
