@@ -385,6 +385,21 @@ def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
             "is_deleted",
             Action.KEEP,
         ),
+        (  # the names an ORM spells in camel case, or a schema in words, are the same
+            'CREATE TABLE t (id INTEGER PRIMARY KEY, "isDeleted" BOOLEAN, "Updated At" TIMESTAMP)',
+            ["Updated At"],
+            "isDeleted",
+            "isDeleted",
+            Action.KEEP,
+        ),
+        (
+            'CREATE TABLE t (id INTEGER PRIMARY KEY, "createdAt" TIMESTAMP, '
+            '"updatedAt" TIMESTAMP, "deletedAt" TIMESTAMP)',
+            ["updatedAt", "deletedAt"],
+            "deletedAt",
+            "createdAt",
+            Action.GENERALIZE,
+        ),
         (  # the sync must read a cursor, and never reads a secret: the draft drops it
             "CREATE TABLE t (id INTEGER PRIMARY KEY, password_changed_at TIMESTAMP)",
             ["password_changed_at"],
@@ -412,11 +427,14 @@ def test_a_cursor_of_event_times_is_flagged(tmp_path: Path) -> None:
             "CREATE TABLE weighins (id INTEGER PRIMARY KEY, measured_at TIMESTAMP, kg REAL)",
             "CREATE TABLE profiles (id INTEGER PRIMARY KEY, born_on DATE, "
             "created_at TIMESTAMP, modified_at TIMESTAMP)",
+            'CREATE TABLE notes (id INTEGER PRIMARY KEY, "createdAt" TIMESTAMP, '
+            '"lastModified" TIMESTAMP)',
         )
     )
     assert policy.tables["weighins"].cursor == ["measured_at"]
     assert policy.tables["profiles"].cursor == ["modified_at"]
+    assert policy.tables["notes"].cursor == ["lastModified"]
     weighins = text.index("  weighins:")
     warning = text.index("# cursor: when rows happened, not when they were written.")
     assert weighins < warning < text.index("cursor: [measured_at]")
-    assert text.count("# cursor: when rows happened") == 1  # profiles has a change stamp
+    assert text.count("# cursor: when rows happened") == 1  # the others have change stamps

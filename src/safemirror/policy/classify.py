@@ -88,9 +88,15 @@ def domain_name(text: str) -> str:
     return cleaned if cleaned[0].isalpha() else f"d_{cleaned}"
 
 
-def _words(name: str) -> set[str]:
+def snake_name(name: str) -> str:
+    """``name`` in lower snake case, to match conventional column names however they are
+    spelled: ``updatedAt``, ``Updated At`` and ``UPDATED_AT`` all give ``updated_at``."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+    return "_".join(w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w)
+
+
+def _words(name: str) -> set[str]:
+    return set(snake_name(name).split("_")) - {""}
 
 
 def _id_domain(

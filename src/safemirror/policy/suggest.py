@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from safemirror.errors import AccessDenied, SourceError
 from safemirror.mirror.schema import reserved_name
-from safemirror.policy.classify import Choice, classify
+from safemirror.policy.classify import Choice, classify, snake_name
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
 
 
@@ -44,18 +44,23 @@ _CHANGE_STAMPS = (
 
 
 def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
-    names = {c.name: c for c in info.columns}
-    marker = "deleted_at" if getattr(names.get("deleted_at"), "type", None) == "timestamp" else None
-    flag = next((n for n in _DELETE_FLAGS if getattr(names.get(n), "type", "") == "boolean"), None)
-    stamp = next(
-        (n for n in _CHANGE_STAMPS if getattr(names.get(n), "type", None) == "timestamp"), None
-    )
+    by_snake: dict[str, ColumnInfo] = {}
+    for col in info.columns:  # deletedAt, DeletedAt and deleted_at alike
+        by_snake.setdefault(snake_name(col.name), col)
+
+    def named(snake: str, kind: str) -> str | None:
+        col = by_snake.get(snake)
+        return col.name if col is not None and col.type == kind else None
+
+    marker = named("deleted_at", "timestamp")
+    flag = next(filter(None, (named(n, "boolean") for n in _DELETE_FLAGS)), None)
+    stamp = next(filter(None, (named(n, "timestamp") for n in _CHANGE_STAMPS)), None)
     if stamp is not None:
         # Rows with no change stamp (set on update only) would never be read incrementally:
         # created_at, when the sample shows such rows, finds them as they are added.
         unstamped = stamp in sample.column_names and sample.column(stamp).null_count
-        created = getattr(names.get("created_at"), "type", None) == "timestamp"
-        first = ["created_at"] if unstamped and created else []
+        created = named("created_at", "timestamp")
+        first = [created] if unstamped and created else []
         return [*first, stamp, *([marker] if marker else [])], marker or flag
     soon = datetime.now(UTC) + timedelta(days=1)
     cursor = []
@@ -65,6 +70,10 @@ def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
         if col.name not in sample.column_names or not _lies_ahead(sample.column(col.name), soon):
             cursor.append(col.name)  # expires_at lies in the future: not a change
     return cursor, marker or flag
+
+
+def _is_change_stamp(name: str) -> bool:
+    return snake_name(name) in _CHANGE_STAMPS
 
 
 def _lies_ahead(values: pa.ChunkedArray, moment: datetime) -> bool:
@@ -146,7 +155,7 @@ def _table_lines(
         return [f"  {_key(name)}: skip  # {unfit}"]
     cursor, marker = _cursor(info, sample)
     lines = [f"  {_key(name)}:", f"    primary_key: [{', '.join(map(_key, key))}]{note}"]
-    if cursor and not set(cursor) & set(_CHANGE_STAMPS):
+    if cursor and not any(map(_is_change_stamp, cursor)):
         lines += [
             "    # cursor: when rows happened, not when they were written. A row that arrives",
             "    # stamped before the last run (a late upload), or changes in place, is read",
