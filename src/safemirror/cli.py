@@ -89,6 +89,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         err_console.print("terminated")
         return ExitCode.TERMINATED
+    if result == ExitCode.INTERRUPTED:  # Typer returns Ctrl-C as Exit(130), without a word
+        err_console.print("interrupted")
     return result if isinstance(result, int) else ExitCode.OK
 
 

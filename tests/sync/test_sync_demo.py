@@ -110,7 +110,7 @@ def _full_sync_underway(project: ProjectConfig) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(
         [sys.executable, "-c", "from safemirror.cli import main; main()", *command],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     work = list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
     deadline = time.monotonic() + 60
@@ -149,7 +149,9 @@ def test_a_stopped_sync_cleans_up_and_records_it(
     before = file_digest(project.mirror)
     child = _full_sync_underway(project)
     os.kill(child.pid, stop)
-    assert child.wait(timeout=60) == code
+    _, said = child.communicate(timeout=60)
+    assert child.returncode == code
+    assert said.decode().strip().splitlines()[-1] == recorded  # the user is told
     assert file_digest(project.mirror) == before
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))  # cleaned up at once
     log = AuditLog(project.audit_log)
@@ -163,25 +165,17 @@ def test_a_stopped_sync_cleans_up_and_records_it(
     assert run_sync(project).verify.ok  # the lock was released
 
 
-@pytest.mark.postgres
-@STOPS
-def test_a_stop_while_a_postgresql_read_waits_stops_the_sync_at_once(
-    pg_url: str, make_project: MakeProject, stop: int, code: int, recorded: str
-) -> None:
-    """A read waiting on the server (here on a lock) is cancelled by a stop: the sync ends
-    at once, reporting the stop, not a failed read. Python alone would act on SIGTERM only
-    once the call returns, and the driver answers Ctrl-C with a cancel of its own."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(TINY_SCHEMA)
-    project = make_project(pg_url, TINY_POLICY)
+def _stopped_while_a_read_waits(pg_url: str, command: list[str], stop: int) -> tuple[int, str]:
+    """Run the CLI ``command`` in a child process while ``devices`` is locked, send it
+    ``stop`` once one of its reads waits on that lock, and return its exit code and the
+    last line it wrote to stderr (the lock is still held when it exits)."""
     with psycopg.connect(pg_url) as locker:
         locker.execute("LOCK TABLE devices IN ACCESS EXCLUSIVE MODE")  # every read waits
         (holder,) = locker.execute("SELECT pg_backend_pid()").fetchone()  # type: ignore[misc]
-        config = f"--config={project.base_dir / 'safemirror.yaml'}"
         child = subprocess.Popen(
-            [sys.executable, "-c", "from safemirror.cli import main; main()", "sync", "-q", config],
+            [sys.executable, "-c", "from safemirror.cli import main; main()", *command],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             waiting = (
@@ -193,15 +187,50 @@ def test_a_stop_while_a_postgresql_read_waits_stops_the_sync_at_once(
                     assert child.poll() is None and time.monotonic() < deadline
                     time.sleep(0.05)
             os.kill(child.pid, stop)
-            assert child.wait(timeout=15) == code  # while the lock is still held
+            _, said = child.communicate(timeout=15)  # while the lock is still held
         finally:
             child.kill()
             locker.rollback()
+    return child.returncode, said.decode().strip().splitlines()[-1]
+
+
+@pytest.mark.postgres
+@STOPS
+def test_a_stop_while_a_postgresql_read_waits_stops_the_sync_at_once(
+    pg_url: str, make_project: MakeProject, stop: int, code: int, recorded: str
+) -> None:
+    """A read waiting on the server (here on a lock) is cancelled by a stop: the sync ends
+    at once, reporting the stop, not a failed read. Python alone would act on SIGTERM only
+    once the call returns, and the driver answers Ctrl-C with a cancel of its own."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(TINY_SCHEMA)
+    project = make_project(pg_url, TINY_POLICY)
+    config = f"--config={project.base_dir / 'safemirror.yaml'}"
+    assert _stopped_while_a_read_waits(pg_url, ["sync", "-q", config], stop) == (code, recorded)
     last = list(AuditLog(project.audit_log).entries())[-1]
     assert (last.kind, last.data["error"]) == ("sync.failed", recorded)
     assert not project.mirror.exists()  # the first run published nothing
     assert not list(project.mirror.parent.glob(".mirror.duckdb.sync-*"))
     assert run_sync(project).verify.ok
+
+
+@pytest.mark.postgres
+@STOPS
+@pytest.mark.parametrize("command", ["verify", "policy suggest"])
+def test_a_stop_while_a_postgresql_read_waits_stops_any_command_at_once(
+    pg_url: str, make_project: MakeProject, command: str, stop: int, code: int, recorded: str
+) -> None:
+    """The commands that read the source are stopped as the sync is: at once, saying so,
+    not as a failed read (exit 5) nor killed without a word."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(TINY_SCHEMA)
+        conn.execute("INSERT INTO devices (id, nickname, model) VALUES (1, 'kitchen', 'S1')")
+    project = make_project(pg_url, TINY_POLICY)
+    run_sync(project)
+    config = f"--config={project.base_dir / 'safemirror.yaml'}"
+    args = [config] if command == "verify" else [f"--source={pg_url}"]
+    stopped = _stopped_while_a_read_waits(pg_url, [*command.split(), *args], stop)
+    assert stopped == (code, recorded)
 
 
 @pytest.mark.postgres

@@ -15,6 +15,7 @@ from safemirror.mirror.manifest import read_state
 from safemirror.policy.check import schema_problems
 from safemirror.policy.suggest import suggest_policy
 from safemirror.sources.registry import open_source
+from safemirror.stopping import stops_unwind
 
 policy_app = typer.Typer(help="Draft and check the data policy.", no_args_is_help=True)
 console = Console()
@@ -32,11 +33,12 @@ def suggest_cmd(
     sample_rows: int = typer.Option(2000, "--sample-rows", min=10, max=1_000_000),
 ) -> None:
     """Draft a complete policy from the live schema and sampled values (errs toward drop)."""
-    src = open_source(resolve_env(source, "--source"))
-    try:
-        text = suggest_policy(src, sample_rows=sample_rows, warn=_warn)
-    finally:
-        src.close()
+    with stops_unwind():  # Ctrl-C or SIGTERM cancels a read that waits on the source
+        src = open_source(resolve_env(source, "--source"))
+        try:
+            text = suggest_policy(src, sample_rows=sample_rows, warn=_warn)
+        finally:
+            src.close()
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -52,12 +54,13 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
     for columns whose type the policy does not pin); exit 3 listing every mismatch."""
     project = load_config(config)
     last = read_state(project.mirror).last_run
-    src = open_source(source_url(project))
-    try:
-        snapshot = last.schema_snapshot if last else {}
-        problems = schema_problems(project.policy, src.tables(), snapshot)
-    finally:
-        src.close()
+    with stops_unwind():
+        src = open_source(source_url(project))
+        try:
+            snapshot = last.schema_snapshot if last else {}
+            problems = schema_problems(project.policy, src.tables(), snapshot)
+        finally:
+            src.close()
     if problems:
         lines = [
             f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}" for p in problems

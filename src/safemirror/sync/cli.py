@@ -18,7 +18,7 @@ from safemirror.mirror.manifest import open_read_only, unreadable
 from safemirror.sources.registry import open_source
 from safemirror.stopping import stops_unwind
 from safemirror.sync.run import SyncResult, run_sync
-from safemirror.verify import verify_connection
+from safemirror.verify import VerifyReport, verify_connection
 
 console = Console()
 CONFIG_OPTION = typer.Option(
@@ -89,17 +89,8 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
         raise ConfigError(
             f"there is no mirror at {project.mirror} yet", hint="run 'safemirror sync' first"
         )
-    source = open_source(source_url(project))
-    try:
-        con = open_read_only(project.mirror)
-        try:
-            report = verify_connection(con, source, project.policy, source.tables())
-        except duckdb.Error as exc:  # a file that opens, with blocks that do not read
-            raise unreadable(project.mirror, exc) from None
-        finally:
-            con.close()
-    finally:
-        source.close()
+    with stops_unwind():
+        report = _verified(project)
     AuditLog(project.audit_log).append(
         "verify",
         {
@@ -116,6 +107,21 @@ def verify_command(config: Path | None = CONFIG_OPTION) -> None:
             hint="fix the policy for the columns named above and run 'safemirror sync --full'",
         )
     console.print(escape(f"mirror {project.mirror}: clean — {report.summary()}"))
+
+
+def _verified(project: ProjectConfig) -> VerifyReport:
+    """The live mirror of ``project`` checked against its source."""
+    source = open_source(source_url(project))
+    try:
+        con = open_read_only(project.mirror)
+        try:
+            return verify_connection(con, source, project.policy, source.tables())
+        except duckdb.Error as exc:  # a file that opens, with blocks that do not read
+            raise unreadable(project.mirror, exc) from None
+        finally:
+            con.close()
+    finally:
+        source.close()
 
 
 def register(root: typer.Typer) -> None:
