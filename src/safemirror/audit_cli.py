@@ -6,16 +6,15 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from safemirror.audit import AuditLog
+from safemirror.consoles import console
 from safemirror.errors import AuditError
 
 audit_app = typer.Typer(
     help="Inspect and verify the tamper-evident audit log.", no_args_is_help=True
 )
-console = Console()
 
 DEFAULT_LOG = Path("safemirror-audit.jsonl")
 

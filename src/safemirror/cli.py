@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import click
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from safemirror import __version__
+from safemirror.consoles import err_console
 from safemirror.errors import ExitCode, SafemirrorError, Terminated
 
 CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
@@ -38,7 +38,6 @@ CAPABILITIES: tuple[str, ...] = (
     "safemirror.audit_cli",
 )
 
-err_console = Console(stderr=True)
 
 app = typer.Typer(
     name="safemirror",

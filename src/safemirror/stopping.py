@@ -61,10 +61,13 @@ def _record(stop: BaseException) -> None:
 @contextmanager
 def cancelled_on_stop(cancel: Callable[[], object]) -> Iterator[None]:
     """While the block runs, a stop signal calls ``cancel`` at once, from another thread
-    (errors it raises are ignored: the call then ends as it would have)."""
+    (errors it raises are ignored: the call then ends as it would have). A block entered
+    once a stop was asked for (a feed thread opening its next read while the main thread
+    unwinds, say) raises that stop instead of running: nothing would cancel its call."""
     with _cancels_lock:
         _cancels.append(cancel)
     try:
+        check()  # after registering: a stop recorded from here on cancels the call
         yield
     finally:
         with _cancels_lock:

@@ -275,3 +275,9 @@ def test_a_damaged_audit_log_is_reported_not_a_server_error(tmp_path: Path) -> N
     body = response.json()
     assert body["intact"] is False and "not a valid audit entry" in body["problem"]
     assert body["entries"]  # the entries before the damage
+    # a request that must be audited cannot be: refused as a service unavailable until
+    # the log is restored, never answered unaudited
+    response = client.get("/api/metrics/user_growth", headers=project.headers("viewer"))
+    assert response.status_code == 503, response.text
+    assert "not a valid entry" in response.json()["detail"]
+    assert "audit verify" in response.json()["hint"]

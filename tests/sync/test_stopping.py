@@ -12,6 +12,7 @@ import pytest
 
 from safemirror import stopping
 from safemirror.errors import Terminated
+from safemirror.sources import driver_stops
 
 
 def _signalled(signum: int) -> None:
@@ -83,3 +84,17 @@ def test_a_stop_whose_exception_was_swallowed_is_still_raised() -> None:
         except Terminated as exc:
             raised.append(exc)
     assert len(raised) == 1
+
+
+def test_a_call_that_would_start_after_a_stop_is_refused_as_the_stop() -> None:
+    """Once a stop is recorded, a driver call another thread would start next is not
+    made: nothing would cancel it, and it could wait on the source for as long as it
+    likes. The stop is raised in its place."""
+    made: list[str] = []
+    with pytest.raises(Terminated), stopping.stops_unwind():
+        with contextlib.suppress(Terminated):  # swallowed, as a feed thread's may be
+            _signalled(signal.SIGTERM)
+        driver_stops._stoppable_call(made.append, ("query",), {}, lambda: None)
+    assert made == []
+    driver_stops._stoppable_call(made.append, ("query",), {}, lambda: None)  # no stop: made
+    assert made == ["query"]

@@ -178,8 +178,9 @@ def _stopped_while_a_read_waits(pg_url: str, command: list[str], stop: int) -> t
             stderr=subprocess.PIPE,
         )
         try:
-            waiting = (
-                "SELECT count(*) FROM pg_stat_activity WHERE pid <> %s AND wait_event_type = 'Lock'"
+            waiting = (  # this test's own database: a backend of another may wait on a lock
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> %s "
+                "AND datname = current_database() AND wait_event_type = 'Lock'"
             )
             deadline = time.monotonic() + 60
             with psycopg.connect(pg_url, autocommit=True) as watcher:
@@ -191,7 +192,11 @@ def _stopped_while_a_read_waits(pg_url: str, command: list[str], stop: int) -> t
         finally:
             child.kill()
             locker.rollback()
-    return child.returncode, said.decode().strip().splitlines()[-1]
+    said_lines = said.decode().strip().splitlines()
+    assert said_lines, f"exit {child.returncode} without a word"
+    if child.returncode < 0:  # killed by the signal: show how, it should have unwound
+        pytest.fail(f"exit {child.returncode}:\n" + "\n".join(said_lines))
+    return child.returncode, said_lines[-1]
 
 
 @pytest.mark.postgres

@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from safemirror.config import ProjectConfig
+from safemirror.consoles import console
 
 if TYPE_CHECKING:
     from safemirror.demo.generate import GenerationSummary
 
-console = Console()
 DEMO_KEY_NAME = "demo-admin"
 
 DESCRIPTIONS: dict[str, str] = {

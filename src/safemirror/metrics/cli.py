@@ -12,10 +12,10 @@ from typing import cast
 
 import duckdb
 import typer
-from rich.console import Console
 
 from safemirror.audit import AuditLog
 from safemirror.config import load_config
+from safemirror.consoles import console
 from safemirror.metrics.compute import compute, latest_day
 from safemirror.metrics.mirror import MirrorMissing, connect_read_only
 from safemirror.metrics.periods import Grain, MetricQuery, default_range, parse_day
@@ -23,7 +23,6 @@ from safemirror.metrics.registry import all_metrics, get_metric
 from safemirror.metrics.render import as_csv, as_json, as_table, metrics_table
 from safemirror.mirror.manifest import unreadable
 
-console = Console()
 metrics_app = typer.Typer(help="Business metrics over the mirror, with small-cell suppression.")
 
 

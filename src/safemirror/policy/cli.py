@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from safemirror.config import load_config, resolve_env, source_url
+from safemirror.consoles import console, err_console
 from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
 from safemirror.mirror.manifest import read_state
@@ -18,8 +18,6 @@ from safemirror.sources.registry import open_source
 from safemirror.stopping import stops_unwind
 
 policy_app = typer.Typer(help="Draft and check the data policy.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _warn(message: str) -> None:

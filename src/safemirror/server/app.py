@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from safemirror import __version__
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig
-from safemirror.errors import SafemirrorError, TransientError, UsageError
+from safemirror.errors import AuditError, SafemirrorError, TransientError, UsageError
 from safemirror.metrics.mirror import MirrorPool
 from safemirror.server.apikeys import KeyStore, Role
 from safemirror.server.auth import Authenticator, FailureLimiter, Principal
@@ -163,8 +163,8 @@ def signin_page(
 def _status_of(exc: SafemirrorError) -> int:
     if isinstance(exc, UsageError):
         return 400
-    if isinstance(exc, TransientError):
-        return 503
+    if isinstance(exc, TransientError | AuditError):  # an audit log that takes no entry
+        return 503  # refuses every audited request until it is restored
     return 500
 
 

@@ -9,16 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, load_config
+from safemirror.consoles import console
 from safemirror.errors import ConfigError, UsageError
 from safemirror.server.apikeys import KeyRecord, KeyStore, Role, parse_expiry
 
-console = Console()
 keys_app = typer.Typer(
     help="API keys for the server: create (shown once), list, revoke.", no_args_is_help=True
 )

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, load_config, source_url
+from safemirror.consoles import console
 from safemirror.errors import ConfigError, LeakError
 from safemirror.mirror.manifest import open_read_only, unreadable
 from safemirror.sources.registry import open_source
@@ -20,7 +20,6 @@ from safemirror.stopping import stops_unwind
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.verify import VerifyReport, verify_connection
 
-console = Console()
 CONFIG_OPTION = typer.Option(
     None, "--config", "-c", help="Project file (default ./safemirror.yaml)."
 )
