@@ -423,7 +423,10 @@ class SmtpReceiver:
 
 class TcpServer:
     """Accepts connections on a free port; sends ``greet`` on connect, ``reply`` after the
-    client's first bytes, then stays silent (or closes, with ``close_after``)."""
+    client's first bytes, then stays silent. With ``close_after`` it hangs up instead: at
+    once after a greeting alone, after the client's next bytes when it replied (a client
+    that reads a reply sent ahead of its request must have sent that request, or it could
+    find the connection reset before it reads)."""
 
     def __init__(
         self, *, greet: bytes | None = None, reply: bytes | None = None, close_after: bool = False
@@ -452,6 +455,8 @@ class TcpServer:
                     conn.settimeout(5)
                     conn.recv(4096)
                     conn.sendall(self.reply)
+                    if self.close_after:
+                        conn.recv(4096)
             except OSError:
                 pass
             if self.close_after:

@@ -76,7 +76,15 @@ def test_type_changed_only_when_pinned() -> None:
     }
     found = check_policy(policy({"users": users, "logs": "skip"}), LIVE)
     assert [(p.table, p.column, p.kind) for p in found] == [("users", "age", "type changed")]
+    assert "the source now has integer;" in found[0].fix  # not "integer (integer)"
     assert "set 'type: integer'" in found[0].fix
+
+
+def test_a_changed_type_names_the_database_s_own_spelling() -> None:
+    live = {"users": TableInfo("users", (ColumnInfo("id", "bigint", False, "int8"),), ("id",))}
+    users = {"primary_key": "id", "columns": {"id": {"action": "keep", "type": "integer"}}}
+    (found,) = check_policy(policy({"users": users}), live)
+    assert "the source now has bigint (int8);" in found.fix
 
 
 def test_a_pinned_type_that_changed_is_one_problem_not_two() -> None:

@@ -291,8 +291,10 @@ def _feed(source: _ListSource, lock: threading.Lock, ended: Callable[[], None]) 
         name="users",
         select=["id", "email"],
         since=None,
+        read_since=None,
         incremental=False,
         skip_versions=(),
+        read_skips=(),
         policy=SimpleNamespace(primary_key=["id"], cursor=[], delete_marker=None),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from safemirror.policy.model import Policy
+from safemirror.policy.model import LOOKBACK_TYPES, Policy
 from safemirror.sources.base import TableInfo
 
 ProblemKind = Literal[
@@ -15,6 +15,7 @@ ProblemKind = Literal[
     "vanished column",
     "type changed",
     "action does not fit the type",
+    "lookback needs a time cursor",
 ]
 
 
@@ -96,9 +97,24 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                         name,
                         column_name,
                         "type changed",
-                        f"the policy pins type {spec.type} but the source now has {col.type} "
-                        f"({col.source_type}); review the column's classification, then set "
+                        f"the policy pins type {spec.type} but the source now has "
+                        f"{col.described()}; review the column's classification, then set "
                         f"'type: {col.type}'",
+                    )
+                )
+            elif (
+                table_policy.lookback
+                and column_name in table_policy.cursor
+                and col.type not in LOOKBACK_TYPES
+            ):
+                problems.append(
+                    Problem(
+                        name,
+                        column_name,
+                        "lookback needs a time cursor",
+                        f"lookback {table_policy.lookback} goes back in time, and this "
+                        f"cursor column is {col.described()}: remove the lookback, or use "
+                        "a timestamp or date cursor",
                     )
                 )
     return problems
@@ -125,8 +141,8 @@ def type_drift(
                     table,
                     column,
                     "type changed",
-                    f"the last sync read it as {old_type}, the source now has {now.type} "
-                    f"({now.source_type}); review its classification, then pin it with "
+                    f"the last sync read it as {old_type}, the source now has "
+                    f"{now.described()}; review its classification, then pin it with "
                     f"'type: {now.type}'",
                 )
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -42,6 +44,22 @@ _TAKEN_BY: dict[str, tuple[str, ...]] = {
     "bucket": ("bigint", "integer", "double", "numeric"),
     "min_count": ("text",),
 }
+
+
+_LOOKBACK = re.compile(r"^\s*([1-9][0-9]{0,5})\s*([mhdw])\s*$")
+_LOOKBACK_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LOOKBACK_TYPES = ("timestamp", "date")  # the cursor types a lookback can go back on
+
+
+def lookback_delta(text: str) -> timedelta:
+    """A lookback (``90m``, ``36h``, ``2d``, ``1w``) as a duration."""
+    found = _LOOKBACK.match(text)
+    if found is None:
+        raise ValueError(
+            f"lookback {text!r} is not a duration: write a whole number and a unit, "
+            "m (minutes), h (hours), d (days) or w (weeks), e.g. '2d'"
+        )
+    return timedelta(**{_LOOKBACK_UNITS[found.group(2)]: int(found.group(1))})
 
 
 class Action(StrEnum):
@@ -146,7 +164,18 @@ class TablePolicy(_Strict):
     cursor: list[str] = Field(default_factory=list)
     delete_marker: str | None = None
     access: Literal["sql", "aggregate"] = "sql"
+    # How far before its watermark each incremental read starts, for rows that arrive
+    # stamped in the past (late uploads under a cursor of event times).
+    lookback: str | None = None
     columns: dict[str, ColumnPolicy] = Field(default_factory=dict)
+
+    @field_validator("lookback")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        lookback_delta(value)
+        return re.sub(r"\s+", "", value)
 
     @field_validator("primary_key", "cursor", mode="before")
     @classmethod
@@ -166,7 +195,7 @@ class TablePolicy(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> TablePolicy:
         if self.skip:
-            if self.columns or self.primary_key or self.cursor:
+            if self.columns or self.primary_key or self.cursor or self.lookback:
                 raise ValueError("a skipped table takes no other settings")
             return self
         if not self.columns:
@@ -176,6 +205,11 @@ class TablePolicy(_Strict):
             )
         if not self.primary_key:
             raise ValueError("primary_key is required (the column(s) that identify a row)")
+        if self.lookback and not self.cursor:
+            raise ValueError(
+                "lookback re-reads rows by their cursor, and this table has none: add a "
+                "cursor or remove the lookback"
+            )
         for role, names in (
             ("primary_key", self.primary_key),
             ("cursor", self.cursor),
@@ -202,6 +236,15 @@ class TablePolicy(_Strict):
                     f"primary key column '{name}' cannot be generalized (rows would collide)"
                 )
         return self
+
+    @property
+    def lookback_delta(self) -> timedelta | None:
+        return lookback_delta(self.lookback) if self.lookback else None
+
+    def content_dump(self) -> dict[str, Any]:
+        """The settings that decide what the mirror holds: all but ``lookback``, which
+        only decides how much an incremental run reads again."""
+        return self.model_dump(mode="json", exclude={"lookback"})
 
     @property
     def mirrored_columns(self) -> list[str]:
@@ -242,5 +285,9 @@ class Policy(_Strict):
 
     def digest(self) -> str:
         """A stable SHA-256 over the policy's meaning (not its formatting)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        meaning = self.model_dump(mode="json")
+        for name, table in self.tables.items():  # an unset lookback: as before it existed
+            if table.lookback is None:
+                del meaning["tables"][name]["lookback"]
+        canonical = json.dumps(meaning, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

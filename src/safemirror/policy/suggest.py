@@ -159,7 +159,8 @@ def _table_lines(
         lines += [
             "    # cursor: when rows happened, not when they were written. A row that arrives",
             "    # stamped before the last run (a late upload), or changes in place, is read",
-            "    # only by 'sync --full': prefer a column the database sets on every write.",
+            "    # only by 'sync --full': prefer a column the database sets on every write,",
+            "    # or set 'lookback: 2d' to read the last two days again on every run.",
         ]
     if cursor:
         lines.append(f"    cursor: [{', '.join(map(_key, cursor))}]")

@@ -22,6 +22,13 @@ class ColumnInfo:
     nullable: bool
     source_type: str  # the database's own spelling, for messages
 
+    def described(self) -> str:
+        """The column's type for a message: ``bigint``, or ``text (citext)`` where the
+        database spells it otherwise."""
+        if self.source_type.lower() == self.type:
+            return self.type
+        return f"{self.type} ({self.source_type})"
+
 
 @dataclass(frozen=True)
 class TableInfo:

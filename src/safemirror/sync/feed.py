@@ -53,9 +53,9 @@ class TableFeed:
         raw = source.read(
             plan.name,
             plan.select,
-            since=plan.since,
+            since=plan.read_since,
             cursor=plan.policy.cursor,
-            skip_versions=plan.skip_versions,
+            skip_versions=plan.read_skips,
             versions_at=versions_at,
             versions=self.versions,
             batch_rows=batch_rows,

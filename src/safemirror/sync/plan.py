@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from safemirror.errors import KeyMaterialError, PolicyError
@@ -26,6 +27,29 @@ class TablePlan:
     skip_versions: tuple[int, ...] = ()  # rows at exactly ``since`` read already
 
     @property
+    def read_since(self) -> Any | None:
+        """Where the read starts: the watermark, less the table's lookback."""
+        delta = self.policy.lookback_delta
+        if self.since is None or delta is None:
+            return self.since
+        if isinstance(self.since, datetime):
+            return self.since - delta
+        if isinstance(self.since, date):  # whole days back, at least the lookback
+            return self.since - timedelta(days=-(-delta // timedelta(days=1)))
+        raise PolicyError(
+            f"table '{self.name}': lookback needs a cursor of timestamps or dates, and its "
+            f"watermark is {type(self.since).__name__}",
+            hint="remove the lookback, or use a timestamp cursor",
+        )
+
+    @property
+    def read_skips(self) -> tuple[int, ...]:
+        """The versions a read leaves out at its start (none when it starts before the
+        watermark: the rows it reads again replace themselves)."""
+        looking_back = self.since is not None and self.policy.lookback is not None
+        return () if looking_back else self.skip_versions
+
+    @property
     def key_enforced(self) -> bool:
         """Whether the source itself keeps the policy's key unique (its primary key); a
         write checks the mirror table for shared keys otherwise."""
@@ -33,7 +57,7 @@ class TablePlan:
 
 
 def table_policy_hash(policy: TablePolicy) -> str:
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(policy.content_dump(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
