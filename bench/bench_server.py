@@ -54,7 +54,7 @@ import sys
 from pathlib import Path
 import uvicorn
 from safemirror.config import load_config
-from safemirror.server import create_app
+from safemirror.server.app import create_app
 app = create_app(load_config(Path(sys.argv[1])), cache_size=int(sys.argv[3]))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from safemirror.config import ProjectConfig, load_config
-from safemirror.server import create_app
+from safemirror.server.app import create_app
 from safemirror.server.cli import create_key
 from tests.conftest import free_port, port_open
 from tests.metrics.world import Production, project_yaml, write_mirror

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
 from safemirror.metrics.mirror import MirrorPool
-from safemirror.server import create_app
+from safemirror.server.app import create_app
 from tests.metrics.world import Production, write_mirror
 from tests.server.conftest import Project, make_project
 

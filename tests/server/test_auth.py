@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 import safemirror.server as server_pkg
 from safemirror.audit import AuditLog
 from safemirror.config import ServerSettings
-from safemirror.server import create_app
 from safemirror.server.apikeys import KeyStore, Role
+from safemirror.server.app import create_app
 from tests.server.conftest import Project, make_project
 
 # Every route the app has, and the least role it needs. A new route fails

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from safemirror.server import create_app
+from safemirror.server.app import create_app
 from tests.server.conftest import Project, make_project
 
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safemirror.audit import AuditLog
-from safemirror.server import create_app
+from safemirror.server.app import create_app
 from tests.server.conftest import Project, make_project
 
 HOSTILE = [

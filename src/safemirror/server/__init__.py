@@ -1,5 +1,3 @@
-"""The query server: HTTP API and dashboard over the mirror, behind API keys."""
-
-from safemirror.server.app import create_app
-
-__all__ = ["create_app"]
+"""The query server: HTTP API and dashboard over the mirror, behind API keys
+(``server.app.create_app``; imported by ``serve`` alone, so other commands start without
+the web framework)."""
