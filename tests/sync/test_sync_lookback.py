@@ -118,6 +118,9 @@ def test_where_a_read_starts() -> None:
     assert _plan(date(2026, 11, 10), "36h").read_since == date(2026, 11, 8)  # whole days
     assert _plan(date(2026, 11, 10), "1d").read_since == date(2026, 11, 9)
     assert _plan(None, "1d").read_since is None  # a full read
+    first = datetime.min.replace(tzinfo=UTC)  # PostgreSQL's -infinity, say
+    assert _plan(first, "1d").read_since == first
+    assert _plan(date.min, "1d").read_since == date.min
 
 
 @pytest.mark.parametrize(

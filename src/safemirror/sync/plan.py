@@ -32,10 +32,15 @@ class TablePlan:
         delta = self.policy.lookback_delta
         if self.since is None or delta is None:
             return self.since
-        if isinstance(self.since, datetime):
-            return self.since - delta
-        if isinstance(self.since, date):  # whole days back, at least the lookback
-            return self.since - timedelta(days=-(-delta // timedelta(days=1)))
+        if isinstance(self.since, date):
+            if not isinstance(self.since, datetime):  # whole days back, at least the lookback
+                delta = timedelta(days=-(-delta // timedelta(days=1)))
+            try:
+                return self.since - delta
+            except OverflowError:  # a watermark near the first day there is: from it
+                if isinstance(self.since, datetime):
+                    return datetime.min.replace(tzinfo=self.since.tzinfo)
+                return date.min
         raise PolicyError(
             f"table '{self.name}': lookback needs a cursor of timestamps or dates, and its "
             f"watermark is {type(self.since).__name__}",
