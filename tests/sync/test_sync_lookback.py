@@ -144,6 +144,9 @@ def test_a_lookback_that_cannot_apply_is_refused(table: dict[str, Any], message:
     }
     with pytest.raises(ValidationError, match=message):
         TablePolicy.model_validate(spec)
+
+
+def test_a_skipped_table_takes_no_lookback() -> None:
     with pytest.raises(ValidationError, match="no other settings"):
         TablePolicy.model_validate({"skip": True, "lookback": "1d"})
 

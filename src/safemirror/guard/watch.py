@@ -7,10 +7,10 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from rich.console import Console
 from rich.markup import escape
 
 from safemirror.audit import AuditLog
+from safemirror.consoles import err_console
 from safemirror.guard import discover
 from safemirror.guard.alerts import Alert, Dispatcher
 from safemirror.guard.metrics import GuardMetrics
@@ -103,7 +103,7 @@ class Watcher:
         """Record an unexpected failure of one sweep; the loop goes on."""
         message = f"{type(exc).__name__}: {exc}"
         self.audit.append("guard.error", {"sweep": self.sweeps, "error": message[:500]})
-        Console(stderr=True).print(
+        err_console.print(
             f"[red]guard sweep {self.sweeps} failed:[/] {escape(message)}", highlight=False
         )
 

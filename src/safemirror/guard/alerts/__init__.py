@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from safemirror.audit import AuditLog
+from safemirror.consoles import err_console
 from safemirror.guard.alerts.base import Alert, AlertDeliveryError, Sink
 from safemirror.guard.alerts.sinks import CommandSink, EmailSink, StdoutSink, WebhookSink
 from safemirror.guard.spec import AlertsSpec
@@ -51,7 +52,7 @@ class Dispatcher:
         console: Console | None = None,
     ) -> None:
         self.sinks, self.audit, self.metrics = list(sinks), audit, metrics
-        self.console = console or Console(stderr=True)
+        self.console = console or err_console
 
     async def _deliver(self, sink: Sink, alert: Alert) -> Delivery:
         try:
