@@ -1,8 +1,10 @@
 """The ``safemirror`` command line: a root app and one sub-app per capability.
 
 Each capability lives in its own package and exposes ``register(root)``, which adds its
-commands to the root app. The list below is the registry; capabilities not built yet are
-simply absent from it.
+commands to the root app. ``CAPABILITIES`` is the registry: each capability's module and the
+top-level commands it adds. A run imports only the capability that owns the command it was
+given (the guard's probes and the web framework are not loaded to print a sync's result),
+and every capability when it lists the commands.
 """
 
 from __future__ import annotations
@@ -28,24 +30,15 @@ except ImportError:  # pragma: no cover - older Typer uses click itself
     pass
 
 
-CAPABILITIES: tuple[str, ...] = (
-    "safemirror.demo.cli",
-    "safemirror.policy.cli",
-    "safemirror.sync.cli",
-    "safemirror.metrics.cli",
-    "safemirror.server.cli",
-    "safemirror.guard.cli",
-    "safemirror.audit_cli",
-)
-
-
-app = typer.Typer(
-    name="safemirror",
-    help="De-identified analytics mirrors, exposure guard and breach response — one policy.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,  # tracebacks with locals could print secrets
-    add_completion=False,
-)
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "safemirror.demo.cli": ("demo",),
+    "safemirror.policy.cli": ("policy", "keyfile"),
+    "safemirror.sync.cli": ("sync", "verify"),
+    "safemirror.metrics.cli": ("metrics",),
+    "safemirror.server.cli": ("serve", "keys"),
+    "safemirror.guard.cli": ("guard",),
+    "safemirror.audit_cli": ("audit",),
+}
 
 
 def _version(value: bool) -> None:
@@ -54,7 +47,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -63,14 +55,33 @@ def _root(
     """safemirror: copy production safely, serve metrics, guard stores, answer breaches."""
 
 
-for _module in CAPABILITIES:
-    importlib.import_module(_module).register(app)
+def _owners(args: Sequence[str]) -> list[str]:
+    """The capabilities to load for ``args``: the one owning its command, else all of them."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    owner = [module for module, names in CAPABILITIES.items() if command in names]
+    return owner or list(CAPABILITIES)
+
+
+def build_app(args: Sequence[str] = ()) -> typer.Typer:
+    """The root app, with the capabilities ``args`` needs registered (all when it names none)."""
+    root = typer.Typer(
+        name="safemirror",
+        help="De-identified analytics mirrors, exposure guard and breach response — one policy.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,  # tracebacks with locals could print secrets
+        add_completion=False,
+    )
+    root.callback()(_root)
+    for module in _owners(args):
+        importlib.import_module(module).register(root)
+    return root
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code (errors are printed)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        result = build_app(args)(args=args, standalone_mode=False)
     except SafemirrorError as exc:
         err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:

@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safemirror.errors import AccessDenied
 from safemirror.mirror.schema import ENTERED, REBUILT_SUFFIX, is_system, quote
 from safemirror.mirror.tables import mirror_layout
 from safemirror.mirror.textcounts import count_columns
@@ -149,14 +150,35 @@ def read_mirror_text(
     return MirrorText(layout, values)
 
 
+def _refuse_withheld(
+    sensitive: dict[str, list[str]], live: dict[str, TableInfo], source: Source
+) -> None:
+    """Stop when the source's role may not read a sensitive column: verify could not tell
+    whether its values reached the mirror."""
+    withheld = [
+        f"{table}.{name}"
+        for table, names in sensitive.items()
+        for name in names
+        if (col := live[table].column(name)) is not None and not col.readable
+    ]
+    if withheld:
+        raise AccessDenied(
+            f"verify compares the mirror with every value of {', '.join(withheld)}, and the "
+            f"role of {source.display_url} may not read them",
+            hint="grant that role SELECT on those columns (a sync never copies them)",
+        )
+
+
 def check_mirror_text(
     mirror: MirrorText, source: Source, policy: Policy, live: dict[str, TableInfo]
 ) -> VerifyReport:
     """Check what ``read_mirror_text`` read against the policy, ``source`` and the
     detectors (the mirror itself is not touched here)."""
+    sensitive = _sensitive_text(policy, live)
+    _refuse_withheld(sensitive, live, source)
     report = VerifyReport(findings=_schema_findings(mirror.layout, policy))
     report.mirror_columns = len(mirror.values)
-    report.production_columns = sum(len(c) for c in _sensitive_text(policy, live).values())
+    report.production_columns = sum(len(c) for c in sensitive.values())
     distinct: dict[tuple[str, str], pa.Array] = {}
     folded: dict[tuple[str, str], pa.Array] = {}
     for key, found in mirror.values.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from safemirror.policy.model import LOOKBACK_TYPES, Policy
+from safemirror.policy.model import LOOKBACK_TYPES, Policy, TablePolicy
 from safemirror.sources.base import TableInfo
 
 ProblemKind = Literal[
@@ -16,6 +16,7 @@ ProblemKind = Literal[
     "type changed",
     "action does not fit the type",
     "lookback needs a time cursor",
+    "not readable by the source's role",
 ]
 
 
@@ -64,6 +65,7 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
             continue
         if table_policy.skip:
             continue
+        problems += _unreadable(info, table_policy)
         live = {c.name: c for c in info.columns}
         for column in info.columns:
             if column.name not in table_policy.columns:
@@ -117,6 +119,47 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                         "a timestamp or date cursor",
                     )
                 )
+    return problems
+
+
+def _unreadable(info: TableInfo, table_policy: TablePolicy) -> list[Problem]:
+    """The columns a sync of ``info`` reads that the source's role may not read: those it
+    copies, keys on or tracks, and the sensitive text columns verify compares the mirror
+    with. Columns that are never read (a dropped number, say) may stay withheld."""
+    if not any(c.readable for c in info.columns):
+        return [
+            Problem(
+                info.name,
+                None,
+                "not readable by the source's role",
+                f"grant the role of the source URL SELECT on table '{info.name}', or write "
+                f"'{info.name}: skip' to leave it in production",
+            )
+        ]
+    copied = {*table_policy.selected_columns, *table_policy.primary_key}
+    problems = []
+    for column in info.columns:
+        spec = table_policy.columns.get(column.name)
+        if column.readable or spec is None:
+            continue
+        if column.name in copied:
+            why = "the sync reads it"
+        elif spec.sensitive and column.type == "text":
+            why = (
+                f"verify reads its values (it is {spec.action}) to prove that none of "
+                "them reached the mirror"
+            )
+        else:
+            continue
+        problems.append(
+            Problem(
+                info.name,
+                column.name,
+                "not readable by the source's role",
+                f"grant the role of the source URL SELECT on column '{column.name}' of "
+                f"table '{info.name}': {why}",
+            )
+        )
     return problems
 
 

@@ -60,12 +60,10 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
         finally:
             src.close()
     if problems:
-        lines = [
-            f"  {p.table}{'.' + p.column if p.column else ''}: {p.kind} — {p.fix}" for p in problems
-        ]
+        lines = [f"  {p.describe()}" for p in problems]
         raise PolicyError(
             f"{project.policy_origin}: {len(problems)} problem(s)\n" + "\n".join(lines),
-            hint="classify or remove the columns above",
+            hint="do what each line above says, then run 'safemirror policy check' again",
         )
     console.print(
         escape(f"{project.policy_origin}: every table and column of the source is classified")

@@ -220,6 +220,26 @@ def _unsampled(name: str, exc: SourceError, warn: Callable[[str], None] | None) 
     return f"  {_key(name)}: skip  # {reason}"
 
 
+def _withheld(
+    name: str, withheld: list[str], width: int, warn: Callable[[str], None] | None
+) -> str:
+    """The draft's line for a table with columns the source's role may not read: skipped.
+    Its values cannot be sampled, and verify must read every sensitive column."""
+    if len(withheld) == width:
+        reason = "the source role may not read it: GRANT it SELECT, then run suggest again"
+    else:
+        reason = (
+            f"the source role may not read {len(withheld)} of its {width} columns: GRANT it "
+            "SELECT on the table (verify reads every sensitive column), then run suggest again"
+        )
+    if warn is not None:
+        warn(
+            f"table '{name}' left out of the draft (skip): the role may not read column(s) "
+            + ", ".join(withheld)
+        )
+    return f"  {_key(name)}: skip  # {reason}"
+
+
 def suggest_policy(
     source: Source, sample_rows: int = 2000, *, warn: Callable[[str], None] | None = None
 ) -> str:
@@ -244,6 +264,10 @@ def suggest_policy(
     for name in sorted(tables):
         info = tables[name]
         columns = [c.name for c in info.columns]
+        withheld = [c.name for c in info.columns if not c.readable]
+        if withheld:
+            lines.append(_withheld(name, withheld, len(columns), warn))
+            continue
         try:
             sample = source.sample(name, columns, sample_rows) if columns else pa.table({})
         except SourceError as exc:

@@ -21,6 +21,7 @@ class ColumnInfo:
     type: str  # a policy logical type: bigint, integer, double, numeric, boolean, text, ...
     nullable: bool
     source_type: str  # the database's own spelling, for messages
+    readable: bool = True  # whether the source's role may read it (PostgreSQL's privileges)
 
     def described(self) -> str:
         """The column's type for a message: ``bigint``, or ``text (citext)`` where the

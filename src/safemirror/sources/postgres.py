@@ -206,11 +206,12 @@ class PostgresSource:
         if self._tables is not None:
             return self._tables
         cols: dict[str, list[ColumnInfo]] = {}
-        for rel, att, notnull, typname, typmod, spelled in _rows(
+        for rel, att, notnull, typname, typmod, spelled, readable in _rows(
             self._query(COLUMNS_SQL, (self.schema,))
         ):
             logical, source_type = logical_type(typname, typmod, spelled)
-            cols.setdefault(rel, []).append(ColumnInfo(att, logical, not notnull, source_type))
+            info = ColumnInfo(att, logical, not notnull, source_type, bool(readable))
+            cols.setdefault(rel, []).append(info)
             self._pgtypes.setdefault(rel, {})[att] = typname
         if not cols and not self._query(SCHEMA_SQL, (self.schema,)).num_rows:
             raise SourceError(

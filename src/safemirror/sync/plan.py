@@ -89,9 +89,9 @@ def make_plan(
     problems = [f"  {p.describe()}" for p in schema_problems(policy, live, snapshot)]
     if problems:
         raise PolicyError(
-            f"{origin}: the policy does not match the live schema; nothing was "
-            "written\n" + "\n".join(problems),
-            hint="update the policy (see 'safemirror policy check'), then rerun",
+            f"{origin}: the policy does not fit the live source; nothing was written\n"
+            + "\n".join(problems),
+            hint="do what each line above says (see 'safemirror policy check'), then rerun",
         )
     last = state.last_run
     if last is not None and last.key_fingerprint != key_fingerprint and not full:
