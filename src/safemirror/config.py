@@ -94,6 +94,15 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     return config_from_data(raw, path)
 
 
+def _shown(value: Any) -> str:
+    """A wrong setting's kind, for a message (its value could be a credential)."""
+    if isinstance(value, str):
+        return "an empty one"
+    return {bool: "true/false", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "a mapping" if isinstance(value, dict) else "nothing"
+    )
+
+
 def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
     base = path.resolve().parent
     known = {"source", "mirror", "key", "audit_log", "policy", "server"}
@@ -108,7 +117,17 @@ def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
             raise ConfigError(
                 f"{path}: '{required}' is missing", hint="see README, 'The project file'"
             )
+    for name in ("source", "key", "mirror", "audit_log"):
+        if name in raw and (not isinstance(raw[name], str) or not raw[name].strip()):
+            raise ConfigError(
+                f"{path}: '{name}' must be a non-empty string, not {_shown(raw[name])}",
+                hint="see README, 'The project file'",
+            )
     policy_raw = raw["policy"]
+    if isinstance(policy_raw, str) and not policy_raw.strip():
+        raise ConfigError(
+            f"{path}: 'policy' is empty", hint="name the policy file, or write the policy inline"
+        )
     if isinstance(policy_raw, str):
         policy_path = Path(policy_raw)
         policy_path = policy_path if policy_path.is_absolute() else base / policy_path
@@ -121,11 +140,8 @@ def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{path}: server.{field}: {first['msg']}") from None
-    for name in ("source", "key"):
-        if not isinstance(raw[name], str):
-            raise ConfigError(f"{path}: '{name}' must be a string")
-    mirror = Path(str(raw.get("mirror", "mirror.duckdb")))
-    audit = Path(str(raw.get("audit_log", "safemirror-audit.jsonl")))
+    mirror = Path(raw.get("mirror", "mirror.duckdb"))
+    audit = Path(raw.get("audit_log", "safemirror-audit.jsonl"))
     config = ProjectConfig(
         base_dir=base,
         source=raw["source"],

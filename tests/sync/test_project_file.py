@@ -1,4 +1,5 @@
-"""The project file: each of its files has a path of its own, and a mirror never fetches."""
+"""The project file: settings of the right kind, each of its files with a path of its own,
+and a mirror that never fetches."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest
 
 
-def _project(tmp_path: Path, **settings: str) -> Path:
+def _project(tmp_path: Path, **settings: object) -> Path:
     create_key_file(tmp_path / "mirror.key")
     body = {
         "source": "sqlite:///production.db",
@@ -27,6 +28,31 @@ def _project(tmp_path: Path, **settings: str) -> Path:
     path = tmp_path / "safemirror.yaml"
     path.write_text(yaml.safe_dump(body))
     return path
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("mirror", ["a"], "a list"),
+        ("audit_log", True, "true/false"),
+        ("mirror", "", "an empty one"),
+        ("mirror", None, "nothing"),
+        ("source", 5432, "a number"),
+        ("key", {"file": "mirror.key"}, "a mapping"),
+    ],
+)
+def test_a_setting_of_the_wrong_kind_is_refused_naming_it(
+    tmp_path: Path, setting: str, value: object, said: str
+) -> None:
+    """Not turned into a file named ``True`` or ``['a']``, nor the project directory."""
+    with pytest.raises(ConfigError, match=f"'{setting}' must be a non-empty string, not {said}"):
+        load_config(_project(tmp_path, **{setting: value}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror.key", "safemirror.yaml"]
+
+
+def test_an_empty_policy_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'policy' is empty"):
+        load_config(_project(tmp_path, policy=" "))
 
 
 @pytest.mark.parametrize(
