@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from safemirror.audit import AuditLog
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, PolicyError
@@ -100,7 +101,9 @@ def test_columns_no_step_reads_may_stay_withheld(
     project = make_project(pg_reader_url, policy)
     withhold(admin, pg_reader_url, "users", "created_at")
     assert problems_of(project) == []
-    assert run_sync(project).tables["users"].rows_read == 5
+    result = run_sync(project)
+    assert result.tables["users"].rows_read == 5
+    assert not [note for note in result.notes if "row-level security" in note]
 
 
 def test_a_withheld_column_the_sync_copies_is_named(
@@ -146,3 +149,19 @@ def test_verify_refuses_a_mirror_it_cannot_compare(
     err = " ".join(err.split())
     assert "every value of devices.nickname" in err and "may not read them" in err
     assert "clean" not in out
+
+
+def test_rows_row_level_security_hides_are_named_in_a_note(
+    admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
+) -> None:
+    """The mirror can only hold what the role sees; the run says which tables it filters."""
+    role = psycopg.conninfo.conninfo_to_dict(pg_reader_url)["user"]
+    admin.execute("ALTER TABLE devices ENABLE ROW LEVEL SECURITY")
+    admin.execute(f'CREATE POLICY own ON devices FOR SELECT TO "{role}" USING (user_id <= 3)')
+    project = make_project(pg_reader_url)
+    result = run_sync(project)
+    assert result.tables["devices"].rows_read == 3 and result.tables["users"].rows_read == 5
+    (note,) = [n for n in result.notes if "row-level security" in n]
+    assert "on devices:" in note and "BYPASSRLS" in note
+    *_, last = AuditLog(project.audit_log).entries()
+    assert note in last.data["notes"]

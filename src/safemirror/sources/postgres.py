@@ -68,6 +68,7 @@ from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
 from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
+from safemirror.sources.pg_notes import read_notes
 from safemirror.sources.pg_sql import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
@@ -119,6 +120,8 @@ class PostgresSource:
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
         self._unseen = 0  # the most sessions of other roles a watermark could not see into
         self._standby = False  # a watermark was taken on a standby (see ``notes``)
+        self._filtered: set[str] = set()  # tables whose rows row-level security filters
+        self._filtered_read: set[str] = set()  # ... that a read has read
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
@@ -206,9 +209,11 @@ class PostgresSource:
         if self._tables is not None:
             return self._tables
         cols: dict[str, list[ColumnInfo]] = {}
-        for rel, att, notnull, typname, typmod, spelled, readable in _rows(
+        for rel, att, notnull, typname, typmod, spelled, readable, filtered in _rows(
             self._query(COLUMNS_SQL, (self.schema,))
         ):
+            if filtered:
+                self._filtered.add(rel)
             logical, source_type = logical_type(typname, typmod, spelled)
             info = ColumnInfo(att, logical, not notnull, source_type, bool(readable))
             cols.setdefault(rel, []).append(info)
@@ -259,6 +264,8 @@ class PostgresSource:
         """Stream ``columns``; with ``since``, rows where any cursor column is >= since.
         Rows are versioned by ``xmin``: see ``Source.read`` and ``pg_sql``."""
         info, cols = self._resolve(table, columns)
+        if table in self._filtered:
+            self._filtered_read.add(table)
         select, where = self._select_list(table, cols), ""
         recording = versions is not None and versions_at is not None
         if (recording or skip_versions) and not self._rows_versioned(table):
@@ -395,23 +402,7 @@ class PostgresSource:
 
     def notes(self) -> list[str]:
         """What the user should know about this source's reads so far (see ``HasNotes``)."""
-        missed = (
-            "so those transactions cannot hold the watermarks back: a change one commits "
-            "after a run, stamped by now() with an earlier start, could be missed"
-        )
-        notes = []
-        if self._standby:
-            notes.append(
-                "the source is a standby, which cannot see the transactions open on its "
-                f"primary, {missed}; read from the primary, or run 'sync --full' now and then"
-            )
-        if self._unseen:
-            notes.append(
-                f"{self._unseen} session(s) of other roles on the source database hide when "
-                f"their transactions started from the sync's role, {missed}; "
-                "GRANT pg_read_all_stats to the role"
-            )
-        return notes
+        return read_notes(standby=self._standby, unseen=self._unseen, filtered=self._filtered_read)
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""
