@@ -458,3 +458,61 @@ def test_a_cursor_of_event_times_is_flagged(tmp_path: Path) -> None:
     warning = text.index("# cursor: when rows happened, not when they were written.")
     assert weighins < warning < text.index("cursor: [measured_at]")
     assert text.count("# cursor: when rows happened") == 1  # the others have change stamps
+
+
+def test_times_stored_as_text_are_dropped_and_still_found_as_the_change_stamp(
+    tmp_path: Path,
+) -> None:
+    """SQLite's CURRENT_TIMESTAMP in TEXT columns: not a category to keep as it is (they
+    cannot be coarsened), and ``updated_at`` is still the cursor, with a warning."""
+    draft, policy, tables = draft_of(
+        sqlite_db(
+            tmp_path / "t.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, kind TEXT, "
+            "created_at TEXT DEFAULT CURRENT_TIMESTAMP, updated_at TEXT, deleted_at TEXT)",
+            *(
+                f"INSERT INTO notes (id, kind, updated_at) VALUES "
+                f"({i}, 'memo', '2026-03-0{1 + i % 5}T10:00:0{i % 10}Z')"
+                for i in range(1, 40)
+            ),
+        )
+    )
+    notes = policy.tables["notes"]
+    assert notes.cursor == ["updated_at", "deleted_at"] and notes.delete_marker == "deleted_at"
+    assert {name: spec.action.value for name, spec in notes.columns.items()} == {
+        "id": "pseudonymize",
+        "kind": "keep",
+        "created_at": "drop",
+        "updated_at": "drop",
+        "deleted_at": "drop",
+    }
+    assert "stored as text, which generalize cannot coarsen" in draft
+    assert "# cursor: times stored as text, compared as text" in draft
+    assert check_policy(policy, tables) == []
+
+
+def test_text_that_only_starts_like_a_date_is_not_taken_for_times(tmp_path: Path) -> None:
+    _, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "t.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, updated_at TEXT)",
+            *(
+                f"INSERT INTO notes VALUES ({i}, '2026-03-01 done by {'ABCDE'[i % 5]}')"
+                for i in range(1, 40)
+            ),
+        )
+    )
+    assert policy.tables["notes"].cursor == []
+
+
+def test_virtual_tables_left_out_are_named_in_the_draft(tmp_path: Path) -> None:
+    draft, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "fts.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+            "CREATE VIRTUAL TABLE notes_fts USING fts5(body)",
+        )
+    )
+    assert list(policy.tables) == ["notes"]
+    comment = " ".join(line[2:] for line in draft.splitlines() if line.startswith("# "))
+    assert "Left out, never read: virtual tables" in comment and "notes_fts_data" in comment

@@ -168,6 +168,36 @@ def test_without_rowid_tables_can_be_sampled(tmp_path: Path) -> None:
         assert src.sample("w", ["k"], 2).num_rows == 2
 
 
+def test_virtual_tables_and_their_data_tables_are_left_out(tmp_path: Path) -> None:
+    """A full-text index's rows come from its module, and its internal tables hold the
+    indexed words: neither is listed (so never read), and ``left_out`` names them."""
+    url = sqlite_db(
+        tmp_path / "fts.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id')",
+        "CREATE VIEW recent AS SELECT id FROM notes",
+        "INSERT INTO notes VALUES (1, 'call Ann on Monday')",
+        "INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')",
+    )
+    with SqliteSource(url) as src:
+        assert list(src.tables()) == ["notes"]
+        left = src.left_out()
+    assert "notes_fts" in left and "notes_fts_idx" in left and "notes" not in left
+
+
+def test_generated_columns_are_not_listed(tmp_path: Path) -> None:
+    """SQLite does not say what a generated column reads (``id * 2`` would give a
+    pseudonymized key away), so none reaches the mirror."""
+    url = sqlite_db(
+        tmp_path / "gen.db",
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, w REAL, "
+        "twice INTEGER GENERATED ALWAYS AS (id * 2) VIRTUAL, "
+        "kg INTEGER GENERATED ALWAYS AS (round(w)) STORED)",
+    )
+    with SqliteSource(url) as src:
+        assert [c.name for c in src.tables()["m"].columns] == ["id", "w"]
+
+
 def test_foreign_keys(tmp_path: Path) -> None:
     url = sqlite_db(
         tmp_path / "fk.db",

@@ -158,6 +158,19 @@ def _detected(values: pa.ChunkedArray) -> Choice | None:
     return Choice(detector.suggested_action, why)
 
 
+_ISO_TIME = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+
+
+def looks_like_times(values: pa.ChunkedArray) -> bool:
+    """Whether ``values`` (text) hold ISO dates or timestamps, every sampled one of them."""
+    present = pc.drop_null(values)
+    if not len(present) or not (
+        pa.types.is_string(present.type) or pa.types.is_large_string(present.type)
+    ):
+        return False
+    return bool(pc.all(pc.match_substring_regex(present, _ISO_TIME)).as_py())
+
+
 def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choice:
     present = pc.drop_null(values)
     n = len(present)
@@ -182,6 +195,12 @@ def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choic
         return Choice("keep", "a numeric measurement")
     if not n:
         return Choice("drop", "no sampled values to judge; uncertain")
+    if looks_like_times(values):
+        return Choice(
+            "drop",
+            "dates or timestamps stored as text, which generalize cannot coarsen: declare "
+            "the column TIMESTAMP or DATE to mirror it by the day",
+        )
     distinct = pc.count_distinct(present).as_py()
     longest = pc.max(pc.utf8_length(present.cast(pa.string()))).as_py() or 0
     if distinct <= CATEGORY_MAX and distinct <= 0.2 * n and longest <= 64:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from safemirror.errors import AccessDenied, SourceError
 from safemirror.mirror.schema import reserved_name
-from safemirror.policy.classify import Choice, classify, snake_name
+from safemirror.policy.classify import Choice, classify, looks_like_times, snake_name
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
 
 
@@ -27,6 +27,11 @@ class _HasForeignKeys(Protocol):
 @runtime_checkable
 class _HasGeneratedColumns(Protocol):
     def generated_columns(self) -> dict[str, dict[str, tuple[str, ...]]]: ...
+
+
+@runtime_checkable
+class _LeavesTablesOut(Protocol):
+    def left_out(self) -> list[str]: ...
 
 
 _DELETE_FLAGS = ("is_deleted", "deleted")  # boolean soft-delete flags, in that order
@@ -50,7 +55,16 @@ def _cursor(info: TableInfo, sample: pa.Table) -> tuple[list[str], str | None]:
 
     def named(snake: str, kind: str) -> str | None:
         col = by_snake.get(snake)
-        return col.name if col is not None and col.type == kind else None
+        if col is None:
+            return None
+        if col.type == kind:
+            return col.name
+        if kind != "timestamp" or col.type != "text" or col.name not in sample.column_names:
+            return None
+        values = sample.column(col.name)  # SQLite's CURRENT_TIMESTAMP in a TEXT column:
+        if looks_like_times(values) or (snake == "deleted_at" and not pc.count(values).as_py()):
+            return col.name  # compared as text; a marker that marks no sampled row yet
+        return None
 
     marker = named("deleted_at", "timestamp")
     flag = next(filter(None, (named(n, "boolean") for n in _DELETE_FLAGS)), None)
@@ -162,6 +176,11 @@ def _table_lines(
             "    # only by 'sync --full': prefer a column the database sets on every write,",
             "    # or set 'lookback: 2d' to read the last two days again on every run.",
         ]
+    if any(c.type == "text" for c in info.columns if c.name in cursor):
+        lines += [
+            "    # cursor: times stored as text, compared as text: the application must write",
+            "    # every one in the same format (as SQLite's CURRENT_TIMESTAMP does).",
+        ]
     if cursor:
         lines.append(f"    cursor: [{', '.join(map(_key, cursor))}]")
     else:
@@ -240,6 +259,17 @@ def _withheld(
     return f"  {_key(name)}: skip  # {reason}"
 
 
+def _left_out_lines(source: Source) -> list[str]:
+    """Comment lines naming the tables the source never lists (SQLite's virtual tables)."""
+    names = source.left_out() if isinstance(source, _LeavesTablesOut) else []
+    if not names:
+        return []
+    return [
+        "# Left out, never read: virtual tables (full-text or R*Tree indexes) and the",
+        f"# tables that keep their data: {', '.join(map(_key, names))}.",
+    ]
+
+
 def suggest_policy(
     source: Source, sample_rows: int = 2000, *, warn: Callable[[str], None] | None = None
 ) -> str:
@@ -255,6 +285,7 @@ def suggest_policy(
         "# It errs toward drop. Review every line before the first sync: the comment after",
         "# each column says why it was chosen. Actions: keep, drop, secret,",
         "# pseudonymize (domain), generalize (truncate | bucket | min_count).",
+        *_left_out_lines(source),
         "version: 1",
         "tables:",
     ]

@@ -48,6 +48,8 @@ from safemirror.sources.common import (
 
 driver_stops.install()  # Ctrl-C during a driver call stops the command
 
+_NOT_SQLITES = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"  # SQLite's own tables
+
 # INTEGER is SQLite's own 64-bit integer (every integer it stores is); the narrower
 # spellings other databases use keep their usual 32-bit meaning.
 _BIG = {"INTEGER", "BIGINT", "INT8", "UNSIGNED BIG INT", "LONG"}
@@ -175,16 +177,9 @@ class SqliteSource:
         """Every user table with its columns and primary key."""
         if self._tables is not None:
             return self._tables
-        names = [
-            r[0]
-            for r in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-            )
-        ]
         found = {}
-        for name in names:
-            rows = self._db.execute(
+        for name in self._ordinary_tables():
+            rows = self._db.execute(  # generated columns are not listed: see README
                 'SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid', (name,)
             ).fetchall()
             pk = [r[0] for r in sorted((r for r in rows if r[3]), key=lambda r: r[3])]
@@ -199,6 +194,40 @@ class SqliteSource:
             found[name] = TableInfo(name, tuple(cols), tuple(pk))
         self._tables = found
         return found
+
+    def _ordinary_tables(self) -> list[str]:
+        """The names of the database's ordinary tables: not SQLite's own, not virtual
+        tables (full-text or R*Tree indexes, whose rows a module computes) nor the internal
+        tables that keep a virtual table's data."""
+        try:
+            rows = self._db.execute(
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
+                f"AND {_NOT_SQLITES} ORDER BY name"
+            ).fetchall()
+        except sqlite3.OperationalError:  # SQLite before 3.37 lists no kinds of table
+            rows = self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                f"upper(sql) NOT LIKE 'CREATE VIRTUAL TABLE%' AND {_NOT_SQLITES} ORDER BY name"
+            ).fetchall()
+        return [str(name) for (name,) in rows]
+
+    def left_out(self) -> list[str]:
+        """The virtual tables and their internal tables, which ``tables`` leaves out."""
+        with contextlib.suppress(sqlite3.OperationalError):
+            return [
+                str(name)
+                for (name,) in self._db.execute(
+                    "SELECT name FROM pragma_table_list WHERE schema = 'main' "
+                    "AND type IN ('virtual', 'shadow') ORDER BY name"
+                )
+            ]
+        return [
+            str(name)
+            for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND upper(sql) LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+            )
+        ]
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Single-column foreign keys: table -> column -> (referenced table, column)."""
