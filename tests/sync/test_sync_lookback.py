@@ -63,6 +63,7 @@ def test_a_late_row_within_the_lookback_reaches_the_mirror(
     ids = {i for (i,) in rows(project, "SELECT id FROM weighins")}
     assert (100 in ids) is late_taken
     assert 101 not in ids  # beyond any lookback: only 'sync --full' takes it
+    assert result.tables["weighins"].rows_written == int(late_taken)  # re-read: not written
     # re-read rows keep the time they entered the mirror
     again = rows(project, "SELECT id, _sm_entered_at FROM weighins WHERE id <= 10 ORDER BY id")
     assert again == entered

@@ -77,6 +77,11 @@ def test_incremental_inserts_updates_deletes_and_idempotence(
     again = run_sync(project)
     assert again.manifest.mode == "incremental"
     assert content(project) == before  # running twice in a row changes nothing
+    # the rows at the watermark are read again, and reported as not written
+    assert {t: (o.rows_read > 0, o.rows_written) for t, o in again.tables.items()} == {
+        "users": (True, 0),
+        "devices": (True, 0),
+    }
 
     tiny.execute(
         "INSERT INTO users VALUES (21, 'new@example.org', 'FR', ?, ?, NULL)", (stamp(20), stamp(20))
@@ -87,6 +92,7 @@ def test_incremental_inserts_updates_deletes_and_idempotence(
     )
     result = run_sync(project)
     assert result.tables["users"].rows_left == 1
+    assert result.tables["users"].rows_written == 2  # the new row and the changed one
     countries = rows(project, "SELECT country, count(*) FROM users GROUP BY 1 ORDER BY 1")
     assert ("FR", 1) in countries and ("CA", 1) in countries
     assert rows(project, "SELECT count(*) FROM users") == [(20,)]  # +1 new, -1 deleted

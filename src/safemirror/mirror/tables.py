@@ -34,7 +34,7 @@ ROW_ID = "_sm_row_id"  # the mirror row id of a replaced row, as the upsert sele
 @dataclass(frozen=True)
 class TableOutcome:
     rows_read: int
-    rows_written: int
+    rows_written: int  # rows added or changed (an upsert leaves out rows read again unchanged)
     rows_left: int
     rows_in_mirror: int
     added: Counts | None = None  # text values written, when the table was not rebuilt
@@ -215,7 +215,7 @@ def _upsert(
     # join on the key columns. No row changes the table in between: row ids hold.
     # A column of the table named ``rowid`` hides DuckDB's row id: the key joins again then.
     by_row_id = all(c.lower() != "rowid" for c in data_cols)
-    returned = ", ".join(f"m.{quote(c)}" for c in dict.fromkeys([*key, ENTERED, *text_columns]))
+    returned = ", ".join(f"m.{quote(c)}" for c in dict.fromkeys([*key, ENTERED, *data_cols]))
     row_id = f"m.rowid AS {ROW_ID}, " if by_row_id else ""
     select = f"SELECT {row_id}{returned} FROM {q} m"
     replaced_rows = _arrow(
@@ -260,6 +260,20 @@ def _upsert(
         if rows_read
         else 0
     )
+    # Rows read again as they were (at the watermark, or in a lookback) are not counted as
+    # written: a run that finds nothing changed says so.
+    unchanged = (
+        _count(
+            con,
+            f"SELECT count(*) FROM {STAGE} s JOIN _sm_prev p ON "
+            + " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM p.{quote(c)}" for c in data_cols)
+            + f" WHERE NOT s.{DELETED}",
+            stage=held,
+            prev=replaced_rows,
+        )
+        if replaced_rows.num_rows and written
+        else 0
+    )
     # The table's rows and (when asked) each text column's non-null rows, in one scan (the
     # text counts are checked against these).
     counted = [f"count({quote(c)})" for c in text_columns] if count_text else []
@@ -267,7 +281,7 @@ def _upsert(
     non_null = (
         {c: int(n) for c, n in zip(text_columns, totals[1:], strict=True)} if count_text else None
     )
-    outcome = TableOutcome(rows_read, written, left, int(totals[0]), non_null=non_null)
+    outcome = TableOutcome(rows_read, written - unchanged, left, int(totals[0]), non_null=non_null)
     return outcome, replaced_rows
 
 
