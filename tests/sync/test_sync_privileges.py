@@ -106,6 +106,31 @@ def test_columns_no_step_reads_may_stay_withheld(
     assert not [note for note in result.notes if "row-level security" in note]
 
 
+def test_row_versions_are_read_where_the_role_may_read_them(
+    admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
+) -> None:
+    """A table read by column privileges gives no ``xmin`` unless that is granted too: its
+    rows at the watermark are read again by each run, and the other tables still skip
+    theirs. Every row of each table shares one stamp, so each run meets those ties."""
+    policy: dict[str, Any] = {"version": 1, "tables": dict(TINY_POLICY["tables"])}
+    users = dict(policy["tables"]["users"])
+    users["columns"] = {**users["columns"], "created_at": {"action": "drop", "type": "timestamp"}}
+    policy["tables"]["users"] = users
+    project = make_project(pg_reader_url, policy)
+    withhold(admin, pg_reader_url, "users", "created_at")
+    for _ in range(2):
+        run_sync(project)  # the full run, then the run that records the ties' versions
+    reads = {name: o.rows_read for name, o in run_sync(project).tables.items()}
+    assert reads == {"users": 5, "devices": 0}
+    role = psycopg.conninfo.conninfo_to_dict(pg_reader_url)["user"]
+    admin.execute(f'GRANT SELECT (xmin) ON users TO "{role}"')
+    run_sync(project)
+    assert {name: o.rows_read for name, o in run_sync(project).tables.items()} == {
+        "users": 0,
+        "devices": 0,
+    }
+
+
 def test_a_withheld_column_the_sync_copies_is_named(
     admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
 ) -> None:

@@ -100,7 +100,8 @@ SELECT c.relname, a.attname, a.attnotnull, bt.typname,
        CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
        format_type(a.atttypid, a.atttypmod) AS spelled,
        has_column_privilege(c.oid, a.attnum, 'SELECT') AS readable,
-       row_security_active(c.oid) AS filtered
+       row_security_active(c.oid) AS filtered,
+       has_table_privilege(c.oid, 'SELECT') AS whole
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -118,6 +118,7 @@ class PostgresSource:
         self._pgtypes: dict[str, dict[str, str]] = {}
         self._unicode_lower: bool | None = None
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
+        self._by_column: dict[str, bool | None] = {}  # tables read by column privileges: xmin?
         self._unseen = 0  # the most sessions of other roles a watermark could not see into
         self._standby = False  # a watermark was taken on a standby (see ``notes``)
         self._filtered: set[str] = set()  # tables whose rows row-level security filters
@@ -209,11 +210,13 @@ class PostgresSource:
         if self._tables is not None:
             return self._tables
         cols: dict[str, list[ColumnInfo]] = {}
-        for rel, att, notnull, typname, typmod, spelled, readable, filtered in _rows(
+        for rel, att, notnull, typname, typmod, spelled, readable, filtered, whole in _rows(
             self._query(COLUMNS_SQL, (self.schema,))
         ):
             if filtered:
                 self._filtered.add(rel)
+            if not whole:  # column privileges: xmin too only if granted (see _rows_versioned)
+                self._by_column[rel] = None
             logical, source_type = logical_type(typname, typmod, spelled)
             info = ColumnInfo(att, logical, not notnull, source_type, bool(readable))
             cols.setdefault(rel, []).append(info)
@@ -437,17 +440,25 @@ class PostgresSource:
         return values
 
     def _rows_versioned(self, table: str) -> bool:
-        """Whether the server gives rows an ``xmin`` (PostgreSQL does; some servers that
-        speak its protocol do not): asked once, of the first table read by version."""
+        """Whether rows of ``table`` come with their ``xmin``: PostgreSQL gives it (some
+        servers that speak its protocol do not: asked once, of the first table read by
+        version), to a role that may read it (by column privileges, if granted ``xmin``)."""
+        if table in self._by_column:
+            if self._by_column[table] is None:
+                self._by_column[table] = self._reads_xmin(table)
+            return bool(self._by_column[table]) and self._versioned is not False
         if self._versioned is None:
-            try:
-                with self._query_lock, self._conn.cursor() as cur:
-                    cur.execute(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
-                    cur.fetch_arrow_table()
-                self._versioned = True
-            except adbc_driver_manager.Error:
-                self._versioned = False
+            self._versioned = self._reads_xmin(table)
         return self._versioned
+
+    def _reads_xmin(self, table: str) -> bool:
+        try:
+            with self._query_lock, self._conn.cursor() as cur:
+                cur.execute(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
+                cur.fetch_arrow_table()
+            return True
+        except adbc_driver_manager.Error:
+            return False
 
     def _folds_unicode(self) -> bool:
         if self._unicode_lower is None:
