@@ -165,7 +165,8 @@ def _refuse_withheld(
         raise AccessDenied(
             f"verify compares the mirror with every value of {', '.join(withheld)}, and the "
             f"role of {source.display_url} may not read them",
-            hint="grant that role SELECT on those columns (a sync never copies them)",
+            hint="grant that role SELECT on those columns (verify matches their values in "
+            "the database and copies none of them)",
         )
 
 

@@ -57,6 +57,19 @@ def withhold(conn: psycopg.Connection, reader_url: str, table: str, *columns: st
     conn.execute(f'GRANT SELECT ({", ".join(names)}) ON {table} TO "{role}"')
 
 
+@pytest.fixture
+def least_privilege(
+    admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
+) -> ProjectConfig:
+    """The tiny project with ``users.created_at`` dropped, and withheld from the reader."""
+    policy: dict[str, Any] = {"version": 1, "tables": dict(TINY_POLICY["tables"])}
+    users = dict(policy["tables"]["users"])
+    users["columns"] = {**users["columns"], "created_at": {"action": "drop", "type": "timestamp"}}
+    policy["tables"]["users"] = users
+    withhold(admin, pg_reader_url, "users", "created_at")
+    return make_project(pg_reader_url, policy)
+
+
 def problems_of(project: ProjectConfig) -> list[tuple[str, str | None, str]]:
     source = open_source(project.source)
     try:
@@ -90,16 +103,9 @@ def test_a_withheld_column_verify_compares_stops_the_sync_before_it_writes(
     assert run_sync(project).tables["users"].rows_read == 5
 
 
-def test_columns_no_step_reads_may_stay_withheld(
-    admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
-) -> None:
+def test_columns_no_step_reads_may_stay_withheld(least_privilege: ProjectConfig) -> None:
     """A dropped timestamp is neither copied nor compared: least privilege is kept."""
-    policy: dict[str, Any] = {"version": 1, "tables": dict(TINY_POLICY["tables"])}
-    users = dict(policy["tables"]["users"])
-    users["columns"] = {**users["columns"], "created_at": {"action": "drop", "type": "timestamp"}}
-    policy["tables"]["users"] = users
-    project = make_project(pg_reader_url, policy)
-    withhold(admin, pg_reader_url, "users", "created_at")
+    project = least_privilege
     assert problems_of(project) == []
     result = run_sync(project)
     assert result.tables["users"].rows_read == 5
@@ -107,17 +113,12 @@ def test_columns_no_step_reads_may_stay_withheld(
 
 
 def test_row_versions_are_read_where_the_role_may_read_them(
-    admin: psycopg.Connection, pg_reader_url: str, make_project: MakeProject
+    admin: psycopg.Connection, pg_reader_url: str, least_privilege: ProjectConfig
 ) -> None:
     """A table read by column privileges gives no ``xmin`` unless that is granted too: its
     rows at the watermark are read again by each run, and the other tables still skip
     theirs. Every row of each table shares one stamp, so each run meets those ties."""
-    policy: dict[str, Any] = {"version": 1, "tables": dict(TINY_POLICY["tables"])}
-    users = dict(policy["tables"]["users"])
-    users["columns"] = {**users["columns"], "created_at": {"action": "drop", "type": "timestamp"}}
-    policy["tables"]["users"] = users
-    project = make_project(pg_reader_url, policy)
-    withhold(admin, pg_reader_url, "users", "created_at")
+    project = least_privilege
     for _ in range(2):
         run_sync(project)  # the full run, then the run that records the ties' versions
     reads = {name: o.rows_read for name, o in run_sync(project).tables.items()}
