@@ -103,7 +103,7 @@ def _sensitive_text(policy: Policy, live: dict[str, TableInfo]) -> dict[str, lis
         names = [
             c
             for c, spec in table_policy.columns.items()
-            if spec.sensitive and (col := info.column(c)) is not None and col.type == "text"
+            if (col := info.column(c)) is not None and spec.compared(col.type)
         ]
         if names:
             out[table] = names

@@ -144,7 +144,7 @@ def _unreadable(info: TableInfo, table_policy: TablePolicy) -> list[Problem]:
             continue
         if column.name in copied:
             why = "the sync reads it"
-        elif spec.sensitive and column.type == "text":
+        elif spec.compared(column.type):
             why = (
                 f"verify reads its values (it is {spec.action}) to prove that none of "
                 "them reached the mirror"

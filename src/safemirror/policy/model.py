@@ -135,6 +135,11 @@ class ColumnPolicy(_Strict):
         """True when raw values must never appear in the mirror."""
         return self.action in (Action.DROP, Action.SECRET, Action.PSEUDONYMIZE)
 
+    def compared(self, live_type: str) -> bool:
+        """Whether verify matches the mirror with this column's production values (those
+        of a sensitive text column), given its live type."""
+        return self.sensitive and live_type == "text"
+
 
 def _check_mirror_names(kind: str, names: list[str]) -> None:
     """Refuse mirror names DuckDB cannot keep apart (it ignores case) or that safemirror

@@ -34,6 +34,7 @@ class _LeavesTablesOut(Protocol):
     def left_out(self) -> list[str]: ...
 
 
+_NOT_GRANTED = "the source role may not read it: GRANT it SELECT, then run suggest again"
 _DELETE_FLAGS = ("is_deleted", "deleted")  # boolean soft-delete flags, in that order
 # Columns that say when a row was last written, in order of preference.
 _CHANGE_STAMPS = (
@@ -231,7 +232,7 @@ def _unsampled(name: str, exc: SourceError, warn: Callable[[str], None] | None) 
     that is reviewed and committed) must not hold."""
     message = " ".join(exc.message.split())
     if isinstance(exc, AccessDenied):
-        reason = "the source role may not read it: GRANT it SELECT, then run suggest again"
+        reason = _NOT_GRANTED
     else:
         reason = "its rows could not be read (suggest said why): fix that, then run it again"
     if warn is not None:
@@ -245,7 +246,7 @@ def _withheld(
     """The draft's line for a table with columns the source's role may not read: skipped.
     Its values cannot be sampled, and verify must read every sensitive column."""
     if len(withheld) == width:
-        reason = "the source role may not read it: GRANT it SELECT, then run suggest again"
+        reason = _NOT_GRANTED
     else:
         reason = (
             f"the source role may not read {len(withheld)} of its {width} columns: GRANT it "

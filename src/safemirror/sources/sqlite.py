@@ -195,39 +195,28 @@ class SqliteSource:
         self._tables = found
         return found
 
-    def _ordinary_tables(self) -> list[str]:
-        """The names of the database's ordinary tables: not SQLite's own, not virtual
-        tables (full-text or R*Tree indexes, whose rows a module computes) nor the internal
-        tables that keep a virtual table's data."""
+    def _kinds(self) -> dict[str, str]:
+        """Each table's kind, by name: ``table`` (an ordinary one), ``virtual`` (a
+        full-text or R*Tree index, whose rows a module computes) or ``shadow`` (a table
+        that keeps a virtual table's data); SQLite's own tables left out."""
         try:
             rows = self._db.execute(
-                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
-                f"AND {_NOT_SQLITES} ORDER BY name"
+                "SELECT name, type FROM pragma_table_list WHERE schema = 'main' "
+                f"AND type IN ('table', 'virtual', 'shadow') AND {_NOT_SQLITES}"
             ).fetchall()
         except sqlite3.OperationalError:  # SQLite before 3.37 lists no kinds of table
             rows = self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                f"upper(sql) NOT LIKE 'CREATE VIRTUAL TABLE%' AND {_NOT_SQLITES} ORDER BY name"
+                "SELECT name, CASE WHEN upper(sql) LIKE 'CREATE VIRTUAL TABLE%' THEN 'virtual' "
+                f"ELSE 'table' END FROM sqlite_master WHERE type = 'table' AND {_NOT_SQLITES}"
             ).fetchall()
-        return [str(name) for (name,) in rows]
+        return {str(name): str(kind) for name, kind in sorted(rows)}
+
+    def _ordinary_tables(self) -> list[str]:
+        return [name for name, kind in self._kinds().items() if kind == "table"]
 
     def left_out(self) -> list[str]:
         """The virtual tables and their internal tables, which ``tables`` leaves out."""
-        with contextlib.suppress(sqlite3.OperationalError):
-            return [
-                str(name)
-                for (name,) in self._db.execute(
-                    "SELECT name FROM pragma_table_list WHERE schema = 'main' "
-                    "AND type IN ('virtual', 'shadow') ORDER BY name"
-                )
-            ]
-        return [
-            str(name)
-            for (name,) in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND upper(sql) LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
-            )
-        ]
+        return [name for name, kind in self._kinds().items() if kind != "table"]
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Single-column foreign keys: table -> column -> (referenced table, column)."""
