@@ -16,9 +16,10 @@ from safemirror.policy.classify import domain_name, singular
 from safemirror.policy.load import policy_from_data
 from safemirror.policy.model import Action, Policy
 from safemirror.policy.suggest import suggest_policy
-from safemirror.sources.base import Source, TableInfo
+from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
 from tests.conftest import sqlite_db
+from tests.policy.drafts import draft_of
 from tests.policy.smallprod import SENSITIVE, TABLES, write_postgres, write_sqlite
 
 
@@ -120,15 +121,6 @@ def test_cursor_and_delete_marker(drafted: tuple[str, Policy, Source]) -> None:
     assert policy.tables["connection_events"].cursor == ["ts"]
     assert policy.tables["api_tokens"].cursor == ["created_at"]  # expires_at is in the future
     assert policy.tables["devices"].delete_marker is None
-
-
-def draft_of(url: str, **options: Any) -> tuple[str, Policy, dict[str, TableInfo]]:
-    """``policy suggest``'s draft of the source at ``url``: its text, the policy it makes
-    and the live tables it was drafted from."""
-    with open_source(url) as source:  # type: ignore[attr-defined]
-        text = suggest_policy(source, **options)
-        tables = source.tables()
-    return text, policy_from_data(yaml.safe_load(text), url), tables
 
 
 def test_awkward_names_are_quoted(tmp_path: Path) -> None:
@@ -279,61 +271,6 @@ def test_rows_without_updated_at_make_created_at_a_cursor_too(tmp_path: Path) ->
     )
     assert policy.tables["stamped"].cursor == ["updated_at"]
     assert policy.tables["unstamped"].cursor == ["created_at", "updated_at"]
-
-
-def test_keys_of_a_type_pseudonymize_does_not_take(tmp_path: Path) -> None:
-    """A key column pseudonymize cannot hash is kept (it must reach the mirror); any
-    other identifier of such a type is dropped; the draft passes the check."""
-    _, draft, tables = draft_of(
-        sqlite_db(
-            tmp_path / "typed.db",
-            "CREATE TABLE shifts (day DATE PRIMARY KEY, crew INTEGER)",
-            "CREATE TABLE readings (id INTEGER, at TIMESTAMP, "
-            "shift_day DATE REFERENCES shifts(day), external_id REAL, PRIMARY KEY (id, at))",
-            "CREATE TABLE tags (serial BLOB PRIMARY KEY, label TEXT)",  # bytes: hashed
-            "INSERT INTO tags VALUES (X'00ff', 'a'), (X'dead', 'b')",
-            "INSERT INTO shifts VALUES ('2026-01-01', 3), ('2026-01-02', 4)",
-            "INSERT INTO readings VALUES (1, '2026-01-01 08:00:00', '2026-01-01', 12345.0), "
-            "(2, '2026-01-02 09:30:00', '2026-01-02', 67890.0)",
-        )
-    )
-    actions = {
-        (table, column): column_policy.action
-        for table, table_policy in draft.tables.items()
-        for column, column_policy in table_policy.columns.items()
-    }
-    assert actions[("shifts", "day")] is Action.KEEP
-    assert actions[("readings", "at")] is Action.KEEP
-    assert actions[("readings", "id")] is Action.PSEUDONYMIZE
-    assert actions[("readings", "shift_day")] is Action.DROP
-    assert actions[("readings", "external_id")] is Action.DROP
-    assert actions[("tags", "serial")] is Action.PSEUDONYMIZE
-    assert check_policy(draft, tables) == []
-
-
-def test_a_bare_id_in_a_composite_key_numbers_its_own_table(tmp_path: Path) -> None:
-    """``orders.id`` and ``events.id`` number different things: their pseudonyms must not
-    match where the raw numbers do; a shared part (``tenant``) keeps one domain."""
-    _, draft, _ = draft_of(
-        sqlite_db(
-            tmp_path / "composite.db",
-            *(
-                f"CREATE TABLE {table} (tenant INTEGER, id INTEGER, PRIMARY KEY (tenant, id))"
-                for table in ("orders", "events")
-            ),
-        )
-    )
-    domains = {
-        (table, column): draft.tables[table].columns[column].domain
-        for table in ("orders", "events")
-        for column in ("tenant", "id")
-    }
-    assert domains == {
-        ("orders", "tenant"): "tenant",
-        ("orders", "id"): "order",
-        ("events", "tenant"): "tenant",
-        ("events", "id"): "event",
-    }
 
 
 def test_a_table_the_role_may_not_read_is_drafted_as_skip(

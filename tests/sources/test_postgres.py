@@ -251,8 +251,21 @@ def test_foreign_keys(pg_url: str) -> None:
         conn.execute(
             "CREATE TABLE devices (id bigint PRIMARY KEY, owner bigint REFERENCES users (id))"
         )
+        conn.execute("CREATE TABLE homes (owner bigint, no int, PRIMARY KEY (owner, no))")
+        conn.execute(
+            "CREATE TABLE readings (owner bigint, no int, by_user bigint REFERENCES users, "
+            "FOREIGN KEY (owner, no) REFERENCES homes, FOREIGN KEY (by_user, no) REFERENCES homes)"
+        )
     with PostgresSource(pg_url) as src:
-        assert src.foreign_keys() == {"devices": {"owner": ("users", "id")}}
+        assert src.foreign_keys() == {
+            "devices": {"owner": ("users", "id")},
+            # composite keys column by column; the key of fewest columns first
+            "readings": {
+                "owner": ("homes", "owner"),
+                "no": ("homes", "no"),
+                "by_user": ("users", "id"),
+            },
+        }
 
 
 def test_unreachable_server_names_url_without_password() -> None:

@@ -204,10 +204,20 @@ def test_foreign_keys(tmp_path: Path) -> None:
         "CREATE TABLE users (id INTEGER PRIMARY KEY)",
         "CREATE TABLE devices (id INTEGER PRIMARY KEY, "
         "owner INTEGER REFERENCES users, user_id INTEGER REFERENCES users (id))",
+        "CREATE TABLE homes (owner INTEGER REFERENCES users, no INTEGER, PRIMARY KEY (owner, no))",
+        "CREATE TABLE readings (owner INTEGER, no INTEGER, by_user INTEGER REFERENCES users, "
+        "FOREIGN KEY (owner, no) REFERENCES homes, FOREIGN KEY (by_user, no) REFERENCES homes)",
     )
     with SqliteSource(url) as src:
         assert src.foreign_keys() == {
-            "devices": {"owner": ("users", "id"), "user_id": ("users", "id")}
+            "devices": {"owner": ("users", "id"), "user_id": ("users", "id")},
+            "homes": {"owner": ("users", "id")},
+            # composite keys column by column; the key of fewest columns first
+            "readings": {
+                "owner": ("homes", "owner"),
+                "no": ("homes", "no"),
+                "by_user": ("users", "id"),
+            },
         }
 
 

@@ -2,8 +2,9 @@
 
 Each column gets one action and a ``# why`` comment. The rules, first match wins:
 
-1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``,
-   the domain named after the referenced table (``users.id``, ``devices.user_id`` -> user);
+1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``;
+   a foreign key shares the domain of the column it references, followed to the end of
+   the chain (``users.id``, ``devices.user_id`` -> user; a composite key column by column);
    of a type pseudonymize does not take (it takes integers, decimals, text and binary), a key
    column is kept (it must reach the mirror) and any other identifier dropped;
 2. credential names (password, token, secret, hash, api_key, …) -> ``secret``;
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safemirror.policy.detectors import Hit, detect_column, get_detector
+from safemirror.policy.joins import ForeignKeys
 from safemirror.policy.model import PSEUDONYMIZED_TYPES
 from safemirror.sources.base import ColumnInfo, TableInfo
 
@@ -99,21 +101,48 @@ def _words(name: str) -> set[str]:
     return set(snake_name(name).split("_")) - {""}
 
 
-def _id_domain(
-    column: str, fk: tuple[str, str] | None, tables: dict[str, TableInfo], table: str
-) -> str:
-    """The domain of an id column of ``table``: the referenced table, else the
-    best-matching name stem; a bare ``id`` names the table's own rows."""
-    if fk is not None:
-        return domain_name(singular(fk[0]))
+@dataclass(frozen=True)
+class Reference:
+    """What a foreign-key column references, and the domain its values share with it."""
+
+    table: str
+    column: str
+    domain: str
+
+
+def _id_domain(column: str, tables: dict[str, TableInfo], table: str) -> str:
+    """The domain of an id column of ``table`` that references nothing: a table's whole
+    primary key (or a bare ``id``) names its rows, else the best-matching name stem."""
+    info = tables.get(table)
     stem = re.sub(r"_?(id|uuid|guid)$", "", column.lower())
-    if not stem:  # orders.id and events.id number different things
-        return domain_name(singular(table))
+    if not stem or (info is not None and tuple(info.primary_key) == (column,)):
+        return domain_name(singular(table))  # orders.id and events.id number different things
     known = sorted({singular(t).lower() for t in tables}, key=len, reverse=True)
     for name in known:  # owner_user -> user, device -> device
         if stem == name or stem.endswith(f"_{name}"):
             return domain_name(name)
     return domain_name(singular(stem))
+
+
+def reference(
+    table: str,
+    column: str,
+    tables: dict[str, TableInfo],
+    foreign_keys: ForeignKeys,
+) -> Reference | None:
+    """What ``table.column`` references, if anything, with the domain of the column at the
+    end of the chain of foreign keys (``readings.home_no`` -> ``homes.home_no``, part of
+    a composite key, shares its domain; ``profiles.user_id`` -> ``users.id``: user)."""
+    target = foreign_keys.get(table, {}).get(column)
+    if target is None:
+        return None
+    path, end = [(table, column)], target
+    while end not in path and end[1] in foreign_keys.get(end[0], {}):
+        path.append(end)
+        end = foreign_keys[end[0]][end[1]]
+    if end in path:  # keys in a loop: its first column by name stands for all of them
+        end = min(path[path.index(end) :])
+    return Reference(target[0], target[1], _id_domain(end[1], tables, end[0]))
 
 
 def _nice(width: float) -> float:
@@ -223,7 +252,7 @@ def classify(
     col: ColumnInfo,
     values: pa.ChunkedArray,
     *,
-    fk: tuple[str, str] | None,
+    fk: Reference | None,
     tables: dict[str, TableInfo],
 ) -> Choice:
     """The suggested classification of one column (see the module docstring)."""
@@ -235,28 +264,22 @@ def classify(
             f"a primary key column, a {col.type}, which pseudonymize does not take: "
             "kept as it is; review",
         )
-    if col.name in info.primary_key:
-        if len(info.primary_key) == 1:
-            return Choice(
-                "pseudonymize",
-                f"primary key of {table}; pseudonymized so joins still work",
-                {"domain": domain_name(singular(table))},
-            )
-        domain = _id_domain(col.name, fk, tables, table)
-        return Choice("pseudonymize", "part of the primary key", {"domain": domain})
+    if col.name in info.primary_key and fk is None:
+        why = f"primary key of {table}" if len(info.primary_key) == 1 else "part of the primary key"
+        return Choice(
+            "pseudonymize",
+            f"{why}; pseudonymized so joins still work",
+            {"domain": _id_domain(col.name, tables, table)},
+        )
     if not hashable and (fk is not None or re.search(r"(^|_)(id|uuid|guid)$", lowered)):
         return Choice("drop", f"an identifier, a {col.type}, which pseudonymize does not take")
     if fk is not None:
-        return Choice(
-            "pseudonymize",
-            f"references {fk[0]}.{fk[1]}",
-            {"domain": _id_domain(col.name, fk, tables, table)},
-        )
+        return Choice("pseudonymize", f"references {fk.table}.{fk.column}", {"domain": fk.domain})
     if re.search(r"(^|_)(id|uuid|guid)$", lowered):
         return Choice(
             "pseudonymize",
             "an identifier (by its name)",
-            {"domain": _id_domain(col.name, None, tables, table)},
+            {"domain": _id_domain(col.name, tables, table)},
         )
     if words & _SECRET_WORDS or any(p in lowered for p in _SECRET_PHRASES):
         return Choice("secret", "the name suggests a credential")

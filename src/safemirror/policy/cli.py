@@ -13,6 +13,7 @@ from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
 from safemirror.mirror.manifest import read_state
 from safemirror.policy.check import schema_problems
+from safemirror.policy.joins import broken_joins, foreign_keys_of
 from safemirror.policy.suggest import suggest_policy
 from safemirror.sources.registry import open_source
 from safemirror.stopping import stops_unwind
@@ -57,8 +58,11 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
         try:
             snapshot = last.schema_snapshot if last else {}
             problems = schema_problems(project.policy, src.tables(), snapshot)
+            joins = broken_joins(project.policy, foreign_keys_of(src))
         finally:
             src.close()
+    for line in joins:
+        _warn(line)
     if problems:
         lines = [f"  {p.describe()}" for p in problems]
         raise PolicyError(

@@ -15,13 +15,15 @@ import pyarrow.compute as pc
 
 from safemirror.errors import AccessDenied, SourceError
 from safemirror.mirror.schema import reserved_name
-from safemirror.policy.classify import Choice, classify, looks_like_times, snake_name
+from safemirror.policy.classify import (
+    Choice,
+    classify,
+    looks_like_times,
+    reference,
+    snake_name,
+)
+from safemirror.policy.joins import ForeignKeys, foreign_keys_of
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
-
-
-@runtime_checkable
-class _HasForeignKeys(Protocol):
-    def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]: ...
 
 
 @runtime_checkable
@@ -146,7 +148,7 @@ def _table_lines(
     name: str,
     info: TableInfo,
     sample: pa.Table,
-    fks: dict[str, tuple[str, str]],
+    fks: ForeignKeys,
     tables: dict[str, TableInfo],
     seen_tables: dict[str, str],
     generated: dict[str, tuple[str, ...]],
@@ -196,7 +198,8 @@ def _table_lines(
             if col.name in sample.column_names
             else pa.chunked_array([], pa.null())
         )
-        choice = classify(name, info, col, values, fk=fks.get(col.name), tables=tables)
+        fk = reference(name, col.name, tables, fks)
+        choice = classify(name, info, col, values, fk=fk, tables=tables)
         if choice.action == "secret" and (col.name in cursor or col.name == marker):
             choice = Choice("drop", f"{choice.why}; drop, not secret: the sync reads it")
         choices[col.name] = choice
@@ -278,7 +281,7 @@ def suggest_policy(
     ``source``'s live schema and up to ``sample_rows`` sampled rows per table. A table
     whose rows cannot be read is drafted as ``skip`` (and ``warn`` told why)."""
     tables = source.tables()
-    fks = source.foreign_keys() if isinstance(source, _HasForeignKeys) else {}
+    fks = foreign_keys_of(source)
     generated = source.generated_columns() if isinstance(source, _HasGeneratedColumns) else {}
     lines = [
         "# safemirror data policy, drafted by 'safemirror policy suggest' from",
@@ -305,7 +308,5 @@ def suggest_policy(
         except SourceError as exc:
             lines.append(_unsampled(name, exc, warn))
             continue
-        lines += _table_lines(
-            name, info, sample, fks.get(name, {}), tables, seen_tables, generated.get(name, {})
-        )
+        lines += _table_lines(name, info, sample, fks, tables, seen_tables, generated.get(name, {}))
     return "\n".join(lines) + "\n"

@@ -129,8 +129,8 @@ JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid
 CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, refcol)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.col
 JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = u.refcol
-WHERE k.contype = 'f' AND n.nspname = $1::name AND array_length(k.conkey, 1) = 1
-ORDER BY 1, 2"""
+WHERE k.contype = 'f' AND n.nspname = $1::name
+ORDER BY 1, 2, array_length(k.conkey, 1), k.conname"""
 
 
 # The columns each generated column reads (PostgreSQL 12 on): a generated column's

@@ -235,10 +235,11 @@ class PostgresSource:
         return self._tables
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
-        """Single-column foreign keys: table -> column -> (referenced table, column)."""
+        """Foreign keys, composite ones column by column: table -> column -> (referenced
+        table, column). A column in several keys gives the one of fewest columns."""
         found: dict[str, dict[str, tuple[str, str]]] = {}
         for rel, att, ref, ref_att in _rows(self._query(FOREIGN_KEYS_SQL, (self.schema,))):
-            found.setdefault(rel, {})[att] = (ref, ref_att)
+            found.setdefault(rel, {}).setdefault(att, (ref, ref_att))
         return found
 
     def generated_columns(self) -> dict[str, dict[str, tuple[str, ...]]]:

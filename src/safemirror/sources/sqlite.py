@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -219,19 +220,19 @@ class SqliteSource:
         return [name for name, kind in self._kinds().items() if kind != "table"]
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
-        """Single-column foreign keys: table -> column -> (referenced table, column)."""
+        """Foreign keys, composite ones column by column: table -> column -> (referenced
+        table, column). A column in several keys gives the one of fewest columns."""
         tables = self.tables()
         found: dict[str, dict[str, tuple[str, str]]] = {}
         for name in tables:
             rows = self._db.execute(
-                'SELECT id, "from", "table", "to" FROM pragma_foreign_key_list(?)', (name,)
+                'SELECT id, seq, "from", "table", "to" FROM pragma_foreign_key_list(?)', (name,)
             ).fetchall()
-            for fk_id, col, ref, to in rows:
-                if sum(1 for r in rows if r[0] == fk_id) != 1:
-                    continue
+            width = Counter(row[0] for row in rows)
+            for _fk, seq, col, ref, to in sorted(rows, key=lambda row: (width[row[0]], row[0])):
                 ref_key = tables[ref].primary_key if ref in tables else ()
-                ref_col = to or (ref_key[0] if len(ref_key) == 1 else "")
-                found.setdefault(name, {})[col] = (ref, ref_col)
+                ref_col = to or (ref_key[seq] if seq < len(ref_key) else "")
+                found.setdefault(name, {}).setdefault(col, (ref, ref_col))
         return found
 
     def _resolve(self, table: str, columns: Sequence[str]) -> tuple[TableInfo, list[ColumnInfo]]:
