@@ -170,6 +170,11 @@ def test_an_empty_source(tmp_path: Path) -> None:
         ("body_metrics", "body_metric"),
         ("staff", "staff"),
         ("glass", "glass"),
+        ("status", "status"),
+        ("analysis", "analysis"),
+        ("campus", "campus"),
+        ("buses", "bus"),
+        ("s", "s"),
     ],
 )
 def test_singular(table: str, expected: str) -> None:

@@ -74,13 +74,14 @@ class Choice:
 
 
 def singular(table: str) -> str:
-    """``users`` -> ``user``, ``categories`` -> ``category``, ``addresses`` -> ``address``."""
+    """``users`` -> ``user``, ``categories`` -> ``category``, ``addresses`` -> ``address``;
+    a word that only ends in s (``status``, ``analysis``) stays as it is."""
     if table.endswith("ies") and len(table) > 3:
         return table[:-3] + "y"
     if table.endswith(("sses", "xes", "zes", "ches", "shes", "uses")):
         return table[:-2]
-    if table.endswith("s") and not table.endswith("ss"):
-        return table[:-1]
+    if len(table) > 2 and table.endswith("s") and not table.endswith(("ss", "us", "is")):
+        return table[:-1]  # not status, analysis: nor a table named s
     return table
 
 
@@ -233,7 +234,8 @@ def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choic
     distinct = pc.count_distinct(present).as_py()
     longest = pc.max(pc.utf8_length(present.cast(pa.string()))).as_py() or 0
     if distinct <= CATEGORY_MAX and distinct <= 0.2 * n and longest <= 64:
-        return Choice("keep", f"{distinct} distinct values in {n} sampled: a category")
+        values_in = "value" if distinct == 1 else "values"
+        return Choice("keep", f"{distinct} distinct {values_in} in {n} sampled: a category")
     if distinct <= 10 * CATEGORY_MAX and distinct <= 0.1 * n and longest <= 64:
         return Choice(
             "generalize",
