@@ -68,11 +68,16 @@ class VerifyReport:
     def summary(self) -> str:
         """What a clean check covered, in one sentence."""
         return (
-            f"{self.mirror_values:,} distinct values in {self.mirror_columns} mirror text "
-            f"columns passed the detectors, and the {self.matched_values:,} of them held by "
-            f"fewer than {COMMON} rows (more make a category) match no value of the "
-            f"{self.production_columns} sensitive production text columns"
+            f"{_counted(self.mirror_values, 'distinct value')} in "
+            f"{_counted(self.mirror_columns, 'mirror text column')} passed the detectors, "
+            f"and the {self.matched_values:,} of them held by fewer than {COMMON} rows (more "
+            "make a category) match no value of the "
+            f"{_counted(self.production_columns, 'sensitive production text column')}"
         )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _mirror_layout(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:

@@ -4,7 +4,7 @@ Arrow types, cursor values and batch sizing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -75,6 +75,50 @@ def cast_batch(batch: pa.RecordBatch, schema: pa.Schema, where: str) -> pa.Recor
                     hint="clean those values at the source, or drop the column in the policy",
                 ) from None
         raise
+
+
+def repaired_text(values: pa.Array) -> pa.Array | None:
+    """``values`` (a string array) with each value that is not valid UTF-8 read with
+    U+FFFD in place of its bad bytes; None when every value is valid. SQLite, and
+    PostgreSQL in SQL_ASCII, keep whatever bytes an application wrote; Arrow and DuckDB
+    take UTF-8 only."""
+    try:
+        values.validate(full=True)
+        return None
+    except pa.ArrowInvalid:
+        raw = values.view(
+            pa.large_binary() if pa.types.is_large_string(values.type) else pa.binary()
+        )
+        return pa.array(
+            [None if v is None else v.decode("utf-8", "replace") for v in raw.to_pylist()],
+            values.type,
+        )
+
+
+def repair_text(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[str]]:
+    """``batch`` with its string columns ``repaired_text``, and the names of those that
+    held a value that is not valid UTF-8."""
+    arrays, repaired = list(batch.columns), []
+    for i, values in enumerate(arrays):
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            fixed = repaired_text(values)
+            if fixed is not None:
+                arrays[i] = fixed
+                repaired.append(batch.schema.field(i).name)
+    if not repaired:
+        return batch, []
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema), repaired
+
+
+def repaired_note(columns: Collection[str]) -> list[str]:
+    """The note for ``columns`` (``table.column``) whose text ``repair_text`` repaired."""
+    if not columns:
+        return []
+    return [
+        f"{', '.join(sorted(columns))}: some text is not valid UTF-8; it was read with "
+        "U+FFFD in place of the bytes that are not (the mirror, its pseudonyms and verify "
+        "all see it so); correct those values in the source to mirror them exactly"
+    ]
 
 
 def quote_ident(name: str) -> str:

@@ -1,21 +1,7 @@
 """PostgreSQL source: ADBC's libpq driver, which streams ``COPY ... TO STDOUT (FORMAT
 binary)`` straight into Arrow record batches.
 
-Measured on 3 M rows (bigint, int, timestamptz, 3 text, int, double; 2 shared cores,
-PostgreSQL 15 on loopback), rows/s and peak RSS of the reading process, quiet machine:
-
-=================================================  ==========  ========
-ADBC ``fetch_record_batch`` (COPY binary)           1.04 M/s   155 MB   <- kept
-ADBC, ``since`` bound to a session setting          1.04 M/s   157 MB   (no index: below)
-ADBC, ``since`` bound as a query parameter          0.56 M/s   981 MB   (one batch: buffers)
-ADBC, ``DECLARE`` cursor + ``FETCH 131072``         0.55 M/s   170 MB
-psycopg 3 COPY CSV -> ``pyarrow.csv`` streaming     0.35 M/s   205 MB
-DuckDB ``read_csv`` over the same COPY stream       0.21 M/s   915 MB
-psycopg 3 server-side cursor -> ``pa.array``        0.19 M/s   190 MB
-=================================================  ==========  ========
-
-This class adds nothing measurable on top of raw ADBC (same run, busy machine: 0.62-0.70
-vs 0.53-0.66 M/s); with ``batch_rows=10_000`` peak RSS is 118 MB.
+It was the fastest of the readers measured (BENCHMARKS.md, "The PostgreSQL reader").
 
 A query with bind parameters makes the driver leave COPY and buffer the whole result, so
 ``since`` is written into the query as a typed literal (``pg_sql.since_literal``):
@@ -57,6 +43,8 @@ from safemirror.sources.common import (
     quote_ident,
     rechunk,
     redact_url,
+    repair_text,
+    repaired_note,
     scrub,
     table_info,
     url_secrets,
@@ -123,6 +111,8 @@ class PostgresSource:
         self._standby = False  # a watermark was taken on a standby (see ``notes``)
         self._filtered: set[str] = set()  # tables whose rows row-level security filters
         self._filtered_read: set[str] = set()  # ... that a read has read
+        self._loose_text = False  # the database keeps text as bytes (SQL_ASCII)
+        self._repaired: set[str] = set()  # table.column: text read with U+FFFD (see notes)
         self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
         self._idle_lock = threading.Lock()
         self._query_lock = threading.Lock()  # the main session serves one query at a time
@@ -226,6 +216,8 @@ class PostgresSource:
                 f"schema {self.schema!r} does not exist in {self.display_url}",
                 hint="check ?schema= in the source URL (without it: public)",
             )
+        encoding = self._query("SELECT current_setting('server_encoding')").column(0)[0]
+        self._loose_text = encoding.as_py() == "SQL_ASCII"
         keys: dict[str, list[str]] = {}
         for rel, att in _rows(self._query(PRIMARY_KEYS_SQL, (self.schema,))):
             keys.setdefault(rel, []).append(att)
@@ -327,6 +319,7 @@ class PostgresSource:
                     refuse_undecoded(reader.schema)
                     for batch in rechunk(reader, batch_rows):
                         rows = batch if versions is None else take_versions(batch, versions)
+                        rows = self._valid_text(table, rows)
                         yield cast_batch(restore_infinities(rows), schema, f"table {table!r}")
                 finally:
                     reader.close()
@@ -335,6 +328,15 @@ class PostgresSource:
             raise self._error(f"reading table {table!r} failed", exc) from None
         finally:
             self._release_stream_connection(conn, reusable=finished)
+
+    def _valid_text(self, table: str, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """``batch`` of ``table``, its text made valid UTF-8 where the database does not
+        check it (SQL_ASCII; see ``repair_text``)."""
+        if not self._loose_text:
+            return batch
+        batch, repaired = repair_text(batch)
+        self._repaired.update(f"{table}.{column}" for column in repaired)
+        return batch
 
     def _stream_connection(self) -> Any:
         """An idle stream connection, or a new one."""
@@ -406,7 +408,8 @@ class PostgresSource:
 
     def notes(self) -> list[str]:
         """What the user should know about this source's reads so far (see ``HasNotes``)."""
-        return read_notes(standby=self._standby, unseen=self._unseen, filtered=self._filtered_read)
+        notes = read_notes(standby=self._standby, unseen=self._unseen, filtered=self._filtered_read)
+        return notes + repaired_note(self._repaired)
 
     def value_counts(self, table: str, column: str, min_count: int) -> list[Any]:
         """Values of ``column`` occurring at least ``min_count`` times, most frequent first."""
@@ -418,7 +421,13 @@ class PostgresSource:
             f"HAVING count(*) >= $1) AS counted ORDER BY n DESC, v"
         )
         result = self._query(sql, (int(min_count),)).cast(arrow_schema([col]))
-        values: list[Any] = result.column(0).to_pylist()
+        values: list[Any] = (
+            pa.Table.from_batches(
+                [self._valid_text(table, b) for b in result.to_batches()], result.schema
+            )
+            .column(0)
+            .to_pylist()
+        )
         return values
 
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
@@ -436,8 +445,9 @@ class PostgresSource:
             f"SELECT DISTINCT {q} AS v FROM {self._qualified(table)} WHERE {q} IN "
             "(SELECT json_array_elements_text($1::json))"
         )
-        found = self._query(sql, (json.dumps(sorted(set(folded))),))
-        values: list[str] = sorted(v for v in found.column(0).to_pylist() if v is not None)
+        found = self._query(sql, (json.dumps(sorted(set(folded))),)).rename_columns([col.name])
+        texts = [self._valid_text(table, b).column(0) for b in found.to_batches()]
+        values: list[str] = sorted(v for part in texts for v in part.to_pylist() if v is not None)
         return values
 
     def _rows_versioned(self, table: str) -> bool:

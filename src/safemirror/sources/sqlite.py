@@ -44,6 +44,8 @@ from safemirror.sources.common import (
     quote_ident,
     rechunk,
     redact_url,
+    repaired_note,
+    repaired_text,
     table_info,
 )
 
@@ -171,6 +173,7 @@ class SqliteSource:
                 hint="is it a SQLite file, readable by this user?",
             ) from None
         self._tables: dict[str, TableInfo] | None = None
+        self._repaired: set[str] = set()  # table.column: text read with U+FFFD (see notes)
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -303,6 +306,9 @@ class SqliteSource:
             values = batch.column(i + 1)
             if col.type in _NUMERIC and pa.types.is_string(values.type):
                 raise self._misfit(table, col)
+            if pa.types.is_string(values.type) and (fixed := repaired_text(values)) is not None:
+                values = fixed
+                self._repaired.add(f"{table}.{col.name}")
             try:
                 arrays.append(_convert(values, col))
             except (pa.ArrowException, ValueError):  # its words quote the value
@@ -447,6 +453,10 @@ class SqliteSource:
             spread, params = f"(SELECT * FROM {src} LIMIT ?)", (rows,)
         parts = list(self._stream(table, cols, spread, "", params, batch_rows=65_536))
         return pa.concat_tables(parts) if parts else arrow_schema(cols).empty_table()
+
+    def notes(self) -> list[str]:
+        """What the user should know about this source's reads so far (see ``HasNotes``)."""
+        return repaired_note(self._repaired)
 
     def close(self) -> None:
         self._db.close()
