@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from safemirror import consoles
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode
-from safemirror.sync import cli as sync_cli
 from tests.conftest import sqlite_db
 
 MakeProject = Callable[..., ProjectConfig]
@@ -41,7 +41,7 @@ def test_a_bracketed_table_name_is_printed_as_it_is(
     assert run(["sync", "--quiet", "--config", config]) == ExitCode.OK
     assert ODD in capsys.readouterr().out
     screen = io.StringIO()  # the progress display draws only on a terminal: pretend one
-    monkeypatch.setattr(sync_cli, "console", Console(file=screen, force_terminal=True))
+    monkeypatch.setattr(consoles, "err_console", Console(file=screen, force_terminal=True))
     assert run(["sync", "--full", "--config", config]) == ExitCode.OK
     assert ODD in screen.getvalue()
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safemirror.audit import AuditLog
@@ -17,6 +16,7 @@ from safemirror.errors import ConfigError, LeakError
 from safemirror.mirror.manifest import open_read_only, unreadable
 from safemirror.sources.registry import open_source
 from safemirror.stopping import stops_unwind
+from safemirror.sync.progress import sync_progress
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.verify import VerifyReport, verify_connection
 
@@ -50,7 +50,7 @@ def print_result(result: SyncResult) -> None:
 def sync_command(
     config: Path | None = CONFIG_OPTION,
     full: bool = typer.Option(False, "--full", help="Rebuild every table from scratch."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Show no progress."),
 ) -> None:
     """Copy production into the mirror through the policy (incremental after the first run)."""
     project = load_config(config)
@@ -60,24 +60,10 @@ def sync_command(
 
 
 def _sync(project: ProjectConfig, *, full: bool, quiet: bool) -> SyncResult:
-    """``run_sync``, with a progress display unless ``quiet``."""
+    """``run_sync``, showing its progress unless ``quiet``."""
     if quiet:
         return run_sync(project, full=full)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),  # a table's name, as it is
-        TextColumn("{task.completed:,.0f} rows"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def report(table: str, rows: int) -> None:
-            if table not in tasks:
-                tasks[table] = int(bar.add_task(table, total=None))
-            bar.advance(tasks[table], rows)  # type: ignore[arg-type]
-
+    with sync_progress() as report:
         return run_sync(project, full=full, progress=report)
 
 
