@@ -25,8 +25,10 @@ def _in_mirror(policy: Policy, table: str, column: str) -> str | None:
     """How the mirror holds ``table.column``'s values, if it holds them as they are or as
     pseudonyms (a dropped, coarsened or skipped column joins nothing)."""
     table_policy = policy.tables.get(table)
-    spec = None if table_policy is None else table_policy.columns.get(column)
-    if spec is None or (table_policy is not None and table_policy.skip):
+    if table_policy is None or table_policy.skip:
+        return None
+    spec = table_policy.columns.get(column)
+    if spec is None:
         return None
     if spec.action is Action.KEEP:
         return "as it is"

@@ -421,14 +421,7 @@ class PostgresSource:
             f"HAVING count(*) >= $1) AS counted ORDER BY n DESC, v"
         )
         result = self._query(sql, (int(min_count),)).cast(arrow_schema([col]))
-        values: list[Any] = (
-            pa.Table.from_batches(
-                [self._valid_text(table, b) for b in result.to_batches()], result.schema
-            )
-            .column(0)
-            .to_pylist()
-        )
-        return values
+        return [v for b in result.to_batches() for v in self._valid_text(table, b)[0].to_pylist()]
 
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
         """The distinct lower-cased values of ``column`` that are in ``folded``: a hash
@@ -446,9 +439,8 @@ class PostgresSource:
             "(SELECT json_array_elements_text($1::json))"
         )
         found = self._query(sql, (json.dumps(sorted(set(folded))),)).rename_columns([col.name])
-        texts = [self._valid_text(table, b).column(0) for b in found.to_batches()]
-        values: list[str] = sorted(v for part in texts for v in part.to_pylist() if v is not None)
-        return values
+        texts = [self._valid_text(table, b)[0] for b in found.to_batches()]
+        return sorted(v for part in texts for v in part.to_pylist() if v is not None)
 
     def _rows_versioned(self, table: str) -> bool:
         """Whether rows of ``table`` come with their ``xmin``: PostgreSQL gives it (some

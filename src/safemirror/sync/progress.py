@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from safemirror import consoles
+from safemirror.sync.writes import Progress as Report
 
-Report = Callable[[str, int], None]  # (table, rows just written)
 LINE_EVERY_S = 30.0
 
 
