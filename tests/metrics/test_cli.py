@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -98,18 +99,28 @@ def test_bad_dimension_is_a_usage_error(project_file: Path) -> None:
     assert "cannot be broken down" in str(result.exception)
 
 
-def test_a_mirror_without_the_metrics_tables_is_a_usage_error(tmp_path: Path) -> None:
-    """A mirror of another schema (or a policy that skipped a table): the error names
-    what is missing, and nothing is computed."""
+@pytest.mark.parametrize(
+    "ddl",
+    ["CREATE TABLE readings (id BIGINT)", "CREATE TABLE users (id BIGINT)"],
+    ids=["no-table", "no-column"],
+)
+@pytest.mark.parametrize("name", sorted(m.name for m in all_metrics()))
+def test_a_mirror_without_the_metrics_tables_is_a_usage_error(
+    tmp_path: Path, name: str, ddl: str
+) -> None:
+    """A mirror of another schema (or a policy that skipped a table): every metric's
+    error names what is missing, and none calls the mirror corrupt."""
     mirror = tmp_path / "other.duckdb"
     con = duckdb.connect(str(mirror))
-    con.execute("CREATE TABLE users (id BIGINT, created_at TIMESTAMP)")
+    con.execute(ddl)
     con.close()
     project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
-    result = runner.invoke(root(), ["metrics", "active_devices", "-c", str(project)])
+    args = ["metrics", name, "--from", "2026-01-01", "--to", "2026-03-31", "-c", str(project)]
+    result = runner.invoke(root(), args)
     assert isinstance(result.exception, MetricUnavailable), result.output
-    assert "cannot be computed on this mirror" in str(result.exception)
-    assert "connection_events" in str(result.exception)
+    assert f"metric {name} cannot be computed on this mirror" in str(result.exception)
+    assert re.search(r"does not (exist|have)|not found", str(result.exception))
+    assert "corrupt" not in (result.exception.hint or "")
 
 
 def test_a_corrupt_mirror_is_a_source_error(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ __all__ = ["SUPPRESSED", "MetricResult", "ResultRow", "compute", "compute_raw", 
 def compute_raw(con: duckdb.DuckDBPyConnection, metric: Metric, query: MetricQuery) -> Grid:
     """The unsuppressed grid. Never publish it: use ``compute``."""
     metric.check(query)
-    return metric.fetch(con, query)
+    return metric.grid(con, query)
 
 
 def build_problem(metric: Metric, grid: Grid) -> Problem:

@@ -93,8 +93,12 @@ class Metric(ABC):
     def fetch(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
         """Compute every cell (with its distinct-user count) on the mirror."""
         cells = [c.name for c in self.cells]
+        return build_grid(query, cells, records(con, self.sql(query), query, cells))
+
+    def grid(self, con: duckdb.DuckDBPyConnection, query: MetricQuery) -> Grid:
+        """``fetch``, with a mirror that lacks a table or column it reads named as such."""
         try:
-            found = records(con, self.sql(query), query, cells)
+            return self.fetch(con, query)
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
             reason = str(exc).splitlines()[0]
             raise MetricUnavailable(
@@ -102,7 +106,6 @@ class Metric(ABC):
                 hint="the metrics read the tables and columns of the demo's schema (see "
                 "docs/metrics.md); a policy that drops or skips one leaves them out",
             ) from None
-        return build_grid(query, cells, found)
 
     def relate(self, grid: Grid, problem: Problem) -> None:  # noqa: B027 (optional hook)
         """Relations beyond row relations and totals (a running total, say); none here.
