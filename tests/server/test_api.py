@@ -263,6 +263,24 @@ def test_a_metric_the_mirror_cannot_compute_is_a_clear_400(tmp_path: Path) -> No
         assert client.get("/api/metrics/user_growth", headers=project.headers("viewer")).is_success
 
 
+def test_no_metric_is_a_server_error_on_a_mirror_of_another_schema(tmp_path: Path) -> None:
+    """Every metric, whatever its own way of reading the mirror, answers 400 naming what
+    is missing when the mirror holds other tables."""
+    project = make_project(tmp_path)
+    con = duckdb.connect(str(project.config.mirror))
+    for table in ("users", "devices", "connection_events"):
+        con.execute(f"DROP TABLE {table}")
+    con.close()
+    with TestClient(create_app(project.config), base_url="http://127.0.0.1") as client:
+        for metric in all_metrics():
+            response = client.get(
+                f"/api/metrics/{metric.name}?from=2024-01-01&to=2024-03-31",
+                headers=project.headers("viewer"),
+            )
+            assert response.status_code == 400, (metric.name, response.text)
+            assert "does not exist" in response.json()["detail"], metric.name
+
+
 def test_a_damaged_audit_log_is_reported_not_a_server_error(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
