@@ -15,6 +15,7 @@ import pytest
 
 import safemirror.mirror.tables as tables_module
 import safemirror.sync.run as run_module
+from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, source_url
 from safemirror.errors import SourceError
 from safemirror.mirror.manifest import read_state
@@ -334,3 +335,23 @@ def test_a_feed_with_no_rows_still_gives_the_mirror_schema() -> None:
         schema, batches = feed.batches()
         assert schema == pa.schema([("id", pa.int64()), ("_sm_deleted", pa.bool_())])
         assert list(batches) == []
+
+
+def test_the_run_time_shown_and_audited_includes_verify(
+    project: ProjectConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verify runs beside the commit and may end after it: the time a run reports (on
+    the terminal and in the audit log) ends when the new mirror is published."""
+    check = run_module.check_mirror_text
+
+    def slow_check(*args: Any) -> Any:
+        time.sleep(0.5)
+        return check(*args)
+
+    monkeypatch.setattr(run_module, "check_mirror_text", slow_check)
+    result = run_sync(project)
+    assert result.elapsed_s >= 0.5 > result.manifest.duration_s
+    entry = list(AuditLog(project.audit_log).entries())[-1]
+    assert entry.kind == "sync"
+    assert entry.data["elapsed_s"] == round(result.elapsed_s, 3)
+    assert entry.data["duration_s"] == round(result.manifest.duration_s, 3)

@@ -27,7 +27,7 @@ CONFIG_OPTION = typer.Option(
 
 def print_result(result: SyncResult) -> None:
     """A table of what each mirrored table received."""
-    table = Table(title=f"sync {result.manifest.mode} — {result.manifest.duration_s:.2f} s")
+    table = Table(title=f"sync {result.manifest.mode} — {result.elapsed_s:.2f} s")
     for header in ("table", "rows read", "written", "left", "in mirror"):
         table.add_column(header, justify="left" if header == "table" else "right")
     for name, outcome in result.tables.items():

@@ -61,6 +61,9 @@ class SyncResult:
     tables: dict[str, TableOutcome]
     verify: VerifyReport
     notes: list[str] = field(default_factory=list)  # caveats for the user (``HasNotes``)
+    # Seconds from the start until the new mirror was published. The manifest's duration
+    # ends when the copy is committed: verify, which runs alongside, may finish later.
+    elapsed_s: float = 0.0
 
 
 @dataclass
@@ -191,7 +194,8 @@ def run_sync(
                 "writable by this user and has room",
             ) from None
         raise
-    summary = result.manifest.summary()
+    result.elapsed_s = time.perf_counter() - t0
+    summary = {**result.manifest.summary(), "elapsed_s": round(result.elapsed_s, 3)}
     audit.append("sync", {**summary, "notes": result.notes} if result.notes else summary)
     return result
 
