@@ -50,6 +50,8 @@ PEOPLE = [
     (3, None),
     (4, "carol@x.com"),
     (5, "bob@X.com"),
+    (6, "\u212aelvin@x.com"),  # the Kelvin sign: 3 bytes, and its lower case 'k' 1
+    (7, "Long" * 3000 + "@x.com"),  # stored compressed by PostgreSQL
 ]
 
 

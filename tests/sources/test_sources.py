@@ -260,6 +260,10 @@ def test_bad_cursor_values_are_refused(source: Source) -> None:
 def test_matching_folds_case_in_the_source(source: Source) -> None:
     folded = ["élodie@example.com", "bob@x.com", "dave@x.com", "BOB@X.COM"]
     assert source.matching("people", "email", folded) == ["bob@x.com", "élodie@example.com"]
+    assert source.matching("people", "email", ["kelvin@x.com"]) == ["kelvin@x.com"]
+    long = "long" * 3000 + "@x.com"
+    assert source.matching("people", "email", [long]) == [long]
+    assert source.matching("people", "email", ["long" * 2999 + "@x.com"]) == []
     assert source.matching("people", "email", []) == []
     assert source.matching("events", "outcome", ["ok", "nope"]) == ["ok"]
     assert source.matching(WEIRD_TABLE, "select", ["a", "'; --"]) == ["a"]

@@ -280,17 +280,28 @@ def estimated_row_bytes(cols: Sequence[ColumnInfo]) -> int:
     return sum(wide.get(c.type, 8) for c in cols) or 8
 
 
+def folded_bound(folded: Iterable[str]) -> int:
+    """The most bytes a value can take whose lower case is one of ``folded``. Lower case
+    maps a character to one or more, and no encoding spends more than 4 bytes on one, so
+    a longer value is none of them: it need not be folded (nor, in PostgreSQL, even
+    decompressed: its length is in its header)."""
+    return 4 * max(map(len, folded), default=0)
+
+
 def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> list[str]:
     """The distinct lower-cased values of the first column of ``batches`` that are in
-    ``folded`` (vectorized: ``utf8_lower`` and a hash set, one batch at a time)."""
+    ``folded`` (vectorized: ``utf8_lower`` and a hash set, one batch at a time; values
+    longer than ``folded_bound`` are left out before they are folded)."""
     wanted = pa.array(sorted(set(folded)), pa.string())
     found: set[str] = set()
     if not len(wanted):
         return []
+    bound = folded_bound(folded)
     for batch in batches:
         values = batch.column(0)
         if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
+        values = pc.filter(values, pc.less_equal(pc.binary_length(values), bound))
         lowered = pc.utf8_lower(values)
         hits = pc.filter(lowered, pc.is_in(lowered, value_set=wanted))
         found.update(pc.unique(hits).to_pylist())

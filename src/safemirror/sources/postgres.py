@@ -38,6 +38,7 @@ from safemirror.sources.common import (
     cast_batch,
     columns_of,
     estimated_row_bytes,
+    folded_bound,
     held_back,
     match_folded,
     quote_ident,
@@ -426,19 +427,23 @@ class PostgresSource:
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
         """The distinct lower-cased values of ``column`` that are in ``folded``: a hash
         semi-join in the server (``folded`` travels as one bound JSON array, only matches
-        come back). A server whose ``lower()`` folds ASCII only (C locale) would miss
-        'Élodie', so there the column streams and Arrow folds it instead."""
+        come back; a value longer than ``folded_bound`` is ruled out by its length, which
+        the server knows without decompressing it, before it is folded). A server whose
+        ``lower()`` folds ASCII only (C locale) would miss 'Élodie', so there the column
+        streams and Arrow folds it instead."""
         _, (col,) = self._resolve(table, [column])
         if not folded:
             return []
         if not self._folds_unicode():
             return match_folded(self.read(table, [column]), folded)
-        q = f"lower(({quote_ident(col.name)})::text)"
+        text = f"({quote_ident(col.name)})::text"
         sql = (
-            f"SELECT DISTINCT {q} AS v FROM {self._qualified(table)} WHERE {q} IN "
+            f"SELECT DISTINCT lower({text}) AS v FROM {self._qualified(table)} "
+            f"WHERE octet_length({text}) <= $2::bigint AND lower({text}) IN "
             "(SELECT json_array_elements_text($1::json))"
         )
-        found = self._query(sql, (json.dumps(sorted(set(folded))),)).rename_columns([col.name])
+        wanted = (json.dumps(sorted(set(folded))), folded_bound(folded))
+        found = self._query(sql, wanted).rename_columns([col.name])
         texts = [self._valid_text(table, b)[0] for b in found.to_batches()]
         return sorted(v for part in texts for v in part.to_pylist() if v is not None)
 
