@@ -16,6 +16,8 @@ from pathlib import Path
 from safemirror.errors import KeyMaterialError
 
 MIN_KEY_BYTES = 32
+# 32 random hex digits use fewer than 6 of the 16 with odds of 3 in 10^13.
+MIN_DISTINCT_BYTES = 6
 
 
 def load_key(reference: str, base_dir: Path | None = None) -> bytes:
@@ -66,7 +68,26 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
             f"the key is too short ({len(key)} bytes; need {MIN_KEY_BYTES})",
             hint="use 32 or more random bytes, e.g. 'openssl rand -hex 32'",
         )
+    weakness = _not_random(key)
+    if weakness:
+        raise KeyMaterialError(
+            f"the key is not random: {weakness}; anyone who guesses it can reverse "
+            "every pseudonym",
+            hint="create one with 'safemirror keyfile PATH' or 'openssl rand -hex 32'",
+        )
     return key
+
+
+def _not_random(key: bytes) -> str | None:
+    """Why ``key`` cannot be random (a placeholder such as 'x' * 32 or 'changeme' * 4),
+    without a word of its content; None when nothing gives it away."""
+    distinct = len(set(key))
+    if distinct < MIN_DISTINCT_BYTES:
+        return f"it is made of only {distinct} different characters"
+    for period in range(1, len(key) // 2 + 1):
+        if len(key) % period == 0 and key == key[:period] * (len(key) // period):
+            return f"it repeats the same {period} characters"
+    return None
 
 
 def fingerprint(key: bytes) -> str:

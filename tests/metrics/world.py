@@ -377,7 +377,7 @@ def project_yaml(base: Path, mirror: Path, source: str, **server: Any) -> Path:
     policy = Path(policy_pkg.__file__).with_name("demo_policy.yaml")
     key = base / "mirror.key"
     if not key.exists():
-        key.write_text("k" * 64 + "\n")
+        key.write_text(hashlib.sha256(b"tests.metrics.world").hexdigest() + "\n")
         key.chmod(0o600)
     body = {
         "source": source,

@@ -216,7 +216,7 @@ def test_key_change_is_refused_unless_full(
 ) -> None:
     run_sync(project)
     digest = file_digest(project.mirror)
-    monkeypatch.setenv("OTHER_KEY", "z" * 40)
+    monkeypatch.setenv("OTHER_KEY", "9f2c4e81b07d5a63e1f8c2b94d0a7e56")
     project.key = "env:OTHER_KEY"
     with pytest.raises(KeyMaterialError, match="differs"):
         run_sync(project)
@@ -247,6 +247,7 @@ def _policy_with(**changes: object) -> dict[str, object]:
         "missing key",
         "open key file",
         "key file a directory",
+        "placeholder key",
     ],
 )
 def test_fail_closed_leaves_mirror_byte_for_byte(
@@ -277,6 +278,8 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
     elif case == "key file a directory":
         (tmp_path / "keys").mkdir(mode=0o700)
         project.key = f"file:{tmp_path / 'keys'}"
+    elif case == "placeholder key":
+        Path(project.key.removeprefix("file:")).write_text("changeme" * 5)
     else:
         key_file = Path(project.key.removeprefix("file:"))
         os.chmod(key_file, 0o644)
@@ -288,6 +291,8 @@ def test_fail_closed_leaves_mirror_byte_for_byte(
         assert "users" in str(caught.value) or "notes" in str(caught.value)
     if case == "key file a directory":
         assert "not a regular file" in str(caught.value)
+    if case == "placeholder key":
+        assert "not random" in str(caught.value) and "changeme" not in str(caught.value)
     failures = [e for e in AuditLog(project.audit_log).entries() if e.kind == "sync.failed"]
     assert len(failures) == 1 and failures[0].data["exit_code"] == caught.value.exit_code
 
