@@ -71,8 +71,7 @@ def load_key(reference: str, base_dir: Path | None = None) -> bytes:
     weakness = _not_random(key)
     if weakness:
         raise KeyMaterialError(
-            f"the key is not random: {weakness}; anyone who guesses it can reverse "
-            "every pseudonym",
+            f"the key is not random: {weakness}; anyone who guesses it can reverse every pseudonym",
             hint="create one with 'safemirror keyfile PATH' or 'openssl rand -hex 32'",
         )
     return key
