@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import duckdb
 import psycopg
@@ -12,6 +13,8 @@ from safemirror.audit import AuditLog
 from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, SourceError
+from safemirror.sources import pg_versions
+from safemirror.sources import postgres as pg_source
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_SCHEMA, file_digest, rows, stamp
 
@@ -49,13 +52,39 @@ def project(
 
 
 def test_rows_at_the_watermark_are_read_once(project: ProjectConfig) -> None:
+    """The full run looks the versions at the mark up before it reads: the next run reads
+    none of the bulk update's rows again."""
     run_sync(project)
-    first = run_sync(project)  # the full run recorded no versions: the ties are read again
-    assert first.tables["devices"].rows_read == 20
     before = rows(project, "SELECT * FROM devices ORDER BY ALL")
-    again = run_sync(project)
-    assert {name: o.rows_read for name, o in again.tables.items()} == {"users": 0, "devices": 0}
+    for _ in range(2):
+        again = run_sync(project)
+        assert {n: o.rows_read for n, o in again.tables.items()} == {"users": 0, "devices": 0}
     assert rows(project, "SELECT * FROM devices ORDER BY ALL") == before
+
+
+def test_a_slow_look_up_of_versions_records_none_and_leaves_no_time_limit(
+    project: ProjectConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up that outlasts its limit (a table scanned in vain) records nothing: the
+    ties are read again by the next run, and the read itself is not cut short."""
+    monkeypatch.setattr(pg_versions, "AT_MARK_MS", 50)
+    monkeypatch.setattr(
+        pg_source,
+        "versions_at_mark",
+        lambda *args: "SELECT (pg_sleep(0.5)::text || '7')::bigint AS v",
+    )
+    slow_read = pg_source.PostgresSource._stream
+
+    def read_slowly(self: pg_source.PostgresSource, sql: str, *args: Any, **kw: Any) -> Any:
+        nap = " AND " if " WHERE " in sql else " WHERE "  # 5 ms a row: 100 ms for 20
+        yield from slow_read(self, sql + nap + "pg_sleep(0.005)::text = ''", *args, **kw)
+
+    monkeypatch.setattr(pg_source.PostgresSource, "_stream", read_slowly)
+    full = run_sync(project)
+    assert full.tables["devices"].rows_read == 20
+    monkeypatch.undo()
+    assert run_sync(project).tables["devices"].rows_read == 20  # no versions were recorded
+    assert run_sync(project).tables["devices"].rows_read == 0
 
 
 def test_rows_written_at_the_watermark_later_are_read(

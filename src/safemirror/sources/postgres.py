@@ -59,6 +59,7 @@ from safemirror.sources.common import (
 from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
 from safemirror.sources.pg_notes import read_notes
 from safemirror.sources.pg_sql import (
+    AT_MARK_ROWS,
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
     GENERATED_SQL,
@@ -73,8 +74,10 @@ from safemirror.sources.pg_sql import (
     select_expr,
     since_literal,
     version_column,
+    versions_at_mark,
     zoneless_since,
 )
+from safemirror.sources.pg_versions import versions_before
 
 try:  # the 1.8 driver looks its library up through the importlib_resources backport
     import importlib_resources.future.adapters
@@ -263,7 +266,7 @@ class PostgresSource:
         info, cols = self._resolve(table, columns)
         if table in self._filtered:
             self._filtered_read.add(table)
-        select, where = self._select_list(table, cols), ""
+        select, where, at_mark = self._select_list(table, cols), "", None
         recording = versions is not None and versions_at is not None
         if (recording or skip_versions) and not self._rows_versioned(table):
             recording, skip_versions = False, ()
@@ -281,7 +284,10 @@ class PostgresSource:
             if since is not None:
                 literal = since_literal(_coerce_since(since, kind), kind)
                 where = " WHERE " + cursor_condition(casts, literal, skip_versions)
-            if recording:
+            if recording and since is None:  # looked up before the read (see pg_sql)
+                at = since_literal(_coerce_since(versions_at, kind), kind)
+                at_mark = versions_at_mark(self._qualified(table), casts, at, AT_MARK_ROWS)
+            elif recording:
                 at = since_literal(_coerce_since(versions_at, kind), kind)
                 select += ", " + version_column(casts, at)
         sql = f"SELECT {select} FROM {self._qualified(table)}{where}"
@@ -292,7 +298,8 @@ class PostgresSource:
             batch_rows=batch_rows,
             hint_bytes=hint,
             table=table,
-            versions=versions if recording else None,
+            versions=versions if recording and at_mark is None else None,
+            before=(at_mark, versions) if at_mark and versions is not None else None,
         )
 
     def _stream(
@@ -304,13 +311,17 @@ class PostgresSource:
         hint_bytes: int,
         table: str,
         versions: set[int] | None = None,
+        before: tuple[str, set[int]] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """``sql``'s rows cast to ``schema``; with ``versions``, its last column holds row
-        versions, which are added to that set and left out of the batches."""
+        versions, which are added to that set and left out of the batches. ``before``: a
+        query of row versions to run first, and the set they go into."""
         conn = self._stream_connection()  # one per stream: others may query meanwhile
         finished = False
         try:
             with conn.cursor() as cur:
+                if before is not None:
+                    versions_before(cur, *before)
                 cur.adbc_statement.set_options(
                     **{"adbc.postgresql.batch_size_hint_bytes": str(hint_bytes)}
                 )

@@ -255,8 +255,8 @@ def _write_tables(
 
 def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str, Any]) -> FeedQueue:
     """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time, and
-    when every table is incremental, ``INCREMENTAL_STREAMS`` reads at once); an incremental
-    read records the versions of the rows it reads at the table's mark."""
+    when every table is incremental, ``INCREMENTAL_STREAMS`` reads at once); each read
+    records the versions of the rows it reads at the table's mark."""
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     lock = threading.Lock()  # the transforms share the pseudonym caches
 
@@ -268,7 +268,7 @@ def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str,
             transform,
             batch_rows=run.batch_rows,
             lock=lock,
-            versions_at=marks[plan.name] if plan.incremental else None,
+            versions_at=marks[plan.name],
             read_ended=read_ended,
         )
 
