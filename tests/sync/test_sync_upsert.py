@@ -157,11 +157,16 @@ def test_a_key_the_source_does_not_declare_unique_is_checked(
     project = make_project(pg_url, policy)
     run_sync(project)  # unique: fine
     digest = file_digest(project.mirror)
-    with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute("INSERT INTO quiet VALUES (2, 'd', now())")  # a second row with id 2
+    with psycopg.connect(pg_url, autocommit=True) as con:  # two new rows with id 3
+        con.execute("INSERT INTO quiet VALUES (3, 'd', now()), (3, 'e', now())")
     with pytest.raises(PolicyError, match=r"primary key \(id\) is not unique: 1 key\(s\)"):
         run_sync(project)
     assert file_digest(project.mirror) == digest
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        # A later row with an earlier row's id reads, to an incremental run, as that row
+        # updated; a full run sees both.
+        con.execute("DELETE FROM quiet WHERE label = 'e'")
+        con.execute("INSERT INTO quiet VALUES (2, 'f', now())")
     with pytest.raises(PolicyError, match="not unique"):
         run_sync(project, full=True)
     assert file_digest(project.mirror) == digest
