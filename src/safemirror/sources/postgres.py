@@ -284,12 +284,12 @@ class PostgresSource:
             if since is not None:
                 literal = since_literal(_coerce_since(since, kind), kind)
                 where = " WHERE " + cursor_condition(casts, literal, skip_versions)
-            if recording and since is None:  # looked up before the read (see pg_sql)
+            if recording:
                 at = since_literal(_coerce_since(versions_at, kind), kind)
-                at_mark = versions_at_mark(self._qualified(table), casts, at, AT_MARK_ROWS)
-            elif recording:
-                at = since_literal(_coerce_since(versions_at, kind), kind)
-                select += ", " + version_column(casts, at)
+                if since is None:  # a read in full: looked up before it (see pg_sql)
+                    at_mark = versions_at_mark(self._qualified(table), casts, at, AT_MARK_ROWS)
+                else:
+                    select += ", " + version_column(casts, at)
         sql = f"SELECT {select} FROM {self._qualified(table)}{where}"
         hint = max(64 * 1024, min(256 * 1024 * 1024, batch_rows * estimated_row_bytes(cols)))
         return self._stream(

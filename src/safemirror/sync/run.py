@@ -256,7 +256,7 @@ def _write_tables(
 def _feeds(run: _Run, plans: list[TablePlan], allowed: Allowed, marks: dict[str, Any]) -> FeedQueue:
     """Start reading and transforming ``plans``' rows (``READ_AHEAD`` tables at a time, and
     when every table is incremental, ``INCREMENTAL_STREAMS`` reads at once); each read
-    records the versions of the rows it reads at the table's mark."""
+    records the versions of the rows at the table's mark (see ``sources.pg_sql``)."""
     ctx = TransformContext(key=run.key, allowed_values=allowed)
     lock = threading.Lock()  # the transforms share the pseudonym caches
 
