@@ -10,7 +10,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-import safemirror.sources.postgres as postgres_module
+import safemirror.sources.pg_sessions as pg_sessions
 from safemirror.errors import SourceError
 from safemirror.sources.base import Source
 from safemirror.sources.registry import open_source
@@ -125,13 +125,13 @@ def test_stream_sessions_share_the_driver_database_and_all_close(
             return int(row[0])
 
     opened: list[str] = []
-    connect = postgres_module.pgdbapi.connect
+    connect = pg_sessions.pgdbapi.connect
 
     def counting(uri: str, **kwargs: object) -> object:
         opened.append(uri)
         return connect(uri, **kwargs)
 
-    monkeypatch.setattr(postgres_module.pgdbapi, "connect", counting)
+    monkeypatch.setattr(pg_sessions.pgdbapi, "connect", counting)
     before = sessions()
     source = open_source(postgres_url)
     with ThreadPoolExecutor(3) as pool:  # three streams at once: three more sessions

@@ -10,7 +10,7 @@ quoted with ``standard_conforming_strings`` forced on. A literal, unlike a bound
 value, lets the planner see how few rows an incremental read wants and use the cursor's
 index (a generic plan assumed a third of the table and scanned it all). The rows at
 exactly ``since`` that the last run read are left out by their versions (``pg_sql``).
-The session is read-only, in UTC, and without JIT (plain scans gain nothing from it).
+The sessions are read-only and in UTC (``pg_sessions``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from __future__ import annotations
 # first sync.
 import importlib.resources.readers  # noqa: F401
 import json
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi as pgdbapi
 import pyarrow as pa
 
 from safemirror.errors import AccessDenied, SourceError
@@ -58,6 +56,7 @@ from safemirror.sources.common import (
 )
 from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
 from safemirror.sources.pg_notes import read_notes
+from safemirror.sources.pg_sessions import PgSessions
 from safemirror.sources.pg_sql import (
     AT_MARK_ROWS,
     COLUMNS_SQL,
@@ -87,7 +86,6 @@ except ImportError:  # a driver that uses the standard library's, loaded above
 
 driver_stops.install()  # Ctrl-C during a driver call stops the command
 
-_MAX_IDLE = 2  # stream connections kept for the next table
 _MARKS_PER_QUERY = 500  # greatest values taken in one SELECT (PostgreSQL allows 1,664 columns)
 
 
@@ -103,7 +101,6 @@ class PostgresSource:
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         self.schema = query.pop("schema", schema)
         query.setdefault("connect_timeout", str(connect_timeout))
-        self._uri = urlunsplit(parts._replace(query=urlencode(query)))
         self._secrets = url_secrets(url)
         self.display_url = redact_url(url)
         self._tables: dict[str, TableInfo] | None = None
@@ -117,14 +114,7 @@ class PostgresSource:
         self._filtered_read: set[str] = set()  # ... that a read has read
         self._loose_text = False  # the database keeps text as bytes (SQL_ASCII)
         self._repaired: set[str] = set()  # table.column: text read with U+FFFD (see notes)
-        self._idle: list[Any] = []  # stream connections that finished cleanly, for reuse
-        self._idle_lock = threading.Lock()
-        self._query_lock = threading.Lock()  # the main session serves one query at a time
-        # Sessions are opened and closed one at a time: the driver counts a database's
-        # open sessions without a lock, and concurrent clones or closes corrupt the count.
-        self._session_lock = threading.Lock()
-        self._conn: Any = None
-        self._conn = self._connect()
+        self._sessions = PgSessions(urlunsplit(parts._replace(query=urlencode(query))), self._error)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -138,47 +128,9 @@ class PostgresSource:
             )
         return SourceError(f"{doing} ({self.display_url}): {message}", hint=hint)
 
-    def _connect(self) -> Any:
-        """A new session. The first opens the driver's database; the others share it."""
-        try:
-            if self._conn is None:
-                conn = pgdbapi.connect(self._uri, autocommit=True)
-            else:
-                with self._session_lock:
-                    conn = self._conn.adbc_clone()
-                conn.adbc_connection.set_autocommit(True)
-        except adbc_driver_manager.Error as exc:
-            raise self._error(
-                "cannot connect to the PostgreSQL source",
-                exc,
-                hint="check that the server runs and that host, port, database "
-                "and user in the source URL are right",
-            ) from None
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-                cur.execute("SET TIME ZONE 'UTC'")
-                cur.execute("SET standard_conforming_strings = on")  # for since_literal
-                cur.execute("SET jit = off")
-        except adbc_driver_manager.Error as exc:
-            self._close_session(conn)
-            raise self._error("cannot prepare the PostgreSQL session", exc) from None
-        return conn
-
-    def _close_session(self, conn: Any) -> None:
-        with self._session_lock:
-            conn.close()
-
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
         """Run ``sql`` on the main session (one statement at a time, from any thread)."""
-        try:
-            with self._query_lock, self._conn.cursor() as cur:
-                cur.execute(sql, parameters=params or None)
-                result = cur.fetch_arrow_table()
-                refuse_undecoded(result.schema)
-                return result
-        except adbc_driver_manager.Error as exc:
-            raise self._error("query failed", exc) from None
+        return self._sessions.query(sql, params)
 
     def _qualified(self, table: str) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(table)}"
@@ -316,7 +268,7 @@ class PostgresSource:
         """``sql``'s rows cast to ``schema``; with ``versions``, its last column holds row
         versions, which are added to that set and left out of the batches. ``before``: a
         query of row versions to run first, and the set they go into."""
-        conn = self._stream_connection()  # one per stream: others may query meanwhile
+        conn = self._sessions.take()  # one per stream: others may query meanwhile
         finished = False
         try:
             with conn.cursor() as cur:
@@ -339,7 +291,7 @@ class PostgresSource:
         except (adbc_driver_manager.Error, pa.ArrowException) as exc:
             raise self._error(f"reading table {table!r} failed", exc) from None
         finally:
-            self._release_stream_connection(conn, reusable=finished)
+            self._sessions.release(conn, reusable=finished)
 
     def _valid_text(self, table: str, batch: pa.RecordBatch) -> pa.RecordBatch:
         """``batch`` of ``table``, its text made valid UTF-8 where the database does not
@@ -350,30 +302,10 @@ class PostgresSource:
         self._repaired.update(f"{table}.{column}" for column in repaired)
         return batch
 
-    def _stream_connection(self) -> Any:
-        """An idle stream connection, or a new one."""
-        with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
-
     def open_streams(self, count: int) -> None:
         """Start up to ``count`` stream sessions now and keep them idle for the reads to
         come (a session takes milliseconds to start), so the first reads need not wait."""
-        while True:
-            with self._idle_lock:
-                if len(self._idle) >= min(count, _MAX_IDLE):
-                    return
-            self._release_stream_connection(self._connect(), reusable=True)
-
-    def _release_stream_connection(self, conn: Any, *, reusable: bool) -> None:
-        """Keep a connection whose stream ended cleanly; close one left mid-stream."""
-        if reusable:
-            with self._idle_lock:
-                if len(self._idle) < _MAX_IDLE:
-                    self._idle.append(conn)
-                    return
-        self._close_session(conn)
+        self._sessions.open_ahead(count)
 
     def max_cursor(self, table: str, cursor: Sequence[str]) -> Any | None:
         """The next watermark: the greatest value over the cursor columns (timestamps:
@@ -471,13 +403,7 @@ class PostgresSource:
         return self._versioned
 
     def _reads_xmin(self, table: str) -> bool:
-        try:
-            with self._query_lock, self._conn.cursor() as cur:
-                cur.execute(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
-                cur.fetch_arrow_table()
-            return True
-        except adbc_driver_manager.Error:
-            return False
+        return self._sessions.succeeds(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
 
     def _folds_unicode(self) -> bool:
         if self._unicode_lower is None:
@@ -514,11 +440,7 @@ class PostgresSource:
         return pa.Table.from_batches(restored, found.schema).cast(arrow_schema(cols))
 
     def close(self) -> None:
-        with self._idle_lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            self._close_session(conn)
-        self._close_session(self._conn)
+        self._sessions.close()
 
     def __enter__(self) -> PostgresSource:
         return self
