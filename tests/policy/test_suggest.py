@@ -451,10 +451,24 @@ def test_virtual_tables_left_out_are_named_in_the_draft(tmp_path: Path) -> None:
     draft, policy, _ = draft_of(
         sqlite_db(
             tmp_path / "fts.db",
-            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, layout TEXT)",
             "CREATE VIRTUAL TABLE notes_fts USING fts5(body)",
         )
     )
     assert list(policy.tables) == ["notes"]
     comment = " ".join(line[2:] for line in draft.splitlines() if line.startswith("# "))
     assert "Left out, never read: virtual tables" in comment and "notes_fts_data" in comment
+
+
+def test_long_repeated_text_is_called_long_not_varied(tmp_path: Path) -> None:
+    long_text = "x" * 100
+    draft, policy, _ = draft_of(
+        sqlite_db(
+            tmp_path / "t.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, layout TEXT)",
+            *(f"INSERT INTO notes VALUES ({i}, '{long_text}')" for i in range(1, 60)),
+        )
+    )
+    assert policy.tables["notes"].columns["layout"].action is Action.DROP
+    assert "text of up to 100 characters: too long for a category" in draft
+    assert "varied text" not in draft

@@ -243,6 +243,10 @@ def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choic
             f"only values seen {COMMON_MIN_COUNT}+ times are kept",
             {"min_count": COMMON_MIN_COUNT},
         )
+    if distinct <= 10 * CATEGORY_MAX and distinct <= 0.1 * n:  # few values, but long ones
+        return Choice(
+            "drop", f"text of up to {longest} characters: too long for a category; uncertain"
+        )
     return Choice(
         "drop", f"varied text ({distinct} distinct of {n} sampled): not a category; uncertain"
     )
