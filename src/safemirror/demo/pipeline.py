@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from safemirror.config import ProjectConfig
-from safemirror.demo.generate import GenerationSummary, generate
-from safemirror.demo.project import prepare_project, reset_mirror
+from safemirror.demo.generate import GenerationSummary, generate, validate
+from safemirror.demo.project import claim_directory, prepare_project, reset_mirror
 from safemirror.errors import SourceError
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.sync.writes import Progress
@@ -39,7 +39,12 @@ def run_demo(
     progress: bool = False,
     sync_progress: Progress | None = None,
 ) -> DemoResult:
-    """Generate ``directory/production.db`` (replacing an old one), then sync and verify."""
+    """Generate ``directory/production.db`` (replacing an old one), then sync and verify.
+    ``directory`` must be new, empty or an earlier demo's (``claim_directory``); its
+    project files are written first, so a demo stopped midway is rerun in the same place."""
+    validate(scale, seed)
+    production = directory / PRODUCTION_DB
+    claim_directory(directory, production)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -47,11 +52,10 @@ def run_demo(
             f"cannot create the demo directory {directory}: {exc.strerror}",
             hint="pass --dir with a writable location",
         ) from None
-    production = directory / PRODUCTION_DB
+    project = prepare_project(directory, production)
     summary = generate(
         f"sqlite:///{production.resolve()}", scale=scale, seed=seed, replace=True, progress=progress
     )
-    project = prepare_project(directory, production)
     reset_mirror(project)
     result = run_sync(project, full=True, progress=sync_progress)
     return DemoResult(directory, production, summary, project, result)

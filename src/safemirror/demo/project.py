@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from safemirror import strict_yaml
 from safemirror.config import ProjectConfig, load_config
+from safemirror.errors import ConflictError
 from safemirror.keys import create_key_file
 from safemirror.policy.model import Action, Policy
 
@@ -22,6 +24,47 @@ def demo_policy_text() -> str:
     return files("safemirror.policy").joinpath("demo_policy.yaml").read_text(encoding="utf-8")
 
 
+def demo_settings(production: Path) -> dict[str, str]:
+    """The project file the demo writes, for its production database ``production``."""
+    return {
+        "source": f"sqlite:///{production.name}",
+        "mirror": "mirror.duckdb",
+        "key": f"file:{KEY_NAME}",
+        "audit_log": "safemirror-audit.jsonl",
+        "policy": POLICY_NAME,
+    }
+
+
+def _is_demo_project(config: Path, production: Path) -> bool:
+    try:
+        return bool(strict_yaml.load(config.read_bytes()) == demo_settings(production))
+    except (OSError, yaml.YAMLError):
+        return False
+
+
+def claim_directory(directory: Path, production: Path) -> None:
+    """Refuse a directory the demo did not make: the demo replaces the production database
+    and the mirror there, so a project of the user's own must never be taken for one.
+    A new or empty directory, or an earlier demo's (its project file as the demo wrote
+    it), is the demo's."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise ConflictError(
+            f"{directory} is not a directory", hint="pass --dir with a new or empty directory"
+        )
+    entries = sorted(entry.name for entry in directory.iterdir())
+    if not entries or _is_demo_project(directory / CONFIG_NAME, production):
+        return
+    shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+    raise ConflictError(
+        f"{directory} holds files the demo did not make ({shown}); the demo replaces "
+        f"{production.name} and the mirror in its directory, so it runs only in a new or "
+        "empty directory or in an earlier demo's",
+        hint="pass --dir with a new or empty directory",
+    )
+
+
 def prepare_project(directory: Path, production: Path) -> ProjectConfig:
     """Write the key (0600), the policy and ``safemirror.yaml`` unless they exist."""
     key = directory / KEY_NAME
@@ -32,19 +75,7 @@ def prepare_project(directory: Path, production: Path) -> ProjectConfig:
         policy.write_text(demo_policy_text(), encoding="utf-8")
     config = directory / CONFIG_NAME
     if not config.exists():
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "source": f"sqlite:///{production.name}",
-                    "mirror": "mirror.duckdb",
-                    "key": f"file:{KEY_NAME}",
-                    "audit_log": "safemirror-audit.jsonl",
-                    "policy": POLICY_NAME,
-                },
-                sort_keys=False,
-            ),
-            encoding="utf-8",
-        )
+        config.write_text(yaml.safe_dump(demo_settings(production), sort_keys=False), "utf-8")
     return load_config(config)
 
 
