@@ -106,10 +106,10 @@ def _shown(value: Any) -> str:
 def config_from_data(raw: dict[str, Any], path: Path) -> ProjectConfig:
     base = path.resolve().parent
     known = {"source", "mirror", "key", "audit_log", "policy", "server"}
-    unknown = sorted(set(raw) - known)
+    unknown = set(raw) - known
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}",
+            f"{path}: unknown setting(s) {strict_yaml.keys_text(unknown)}",
             hint=f"allowed: {', '.join(sorted(known))}",
         )
     for required in ("source", "key", "policy"):

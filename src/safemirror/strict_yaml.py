@@ -8,6 +8,8 @@ policy, guard targets) goes through ``load``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -15,6 +17,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
 _MERGE = "tag:yaml.org,2002:merge"
+_NAME_LIKE = re.compile(r"[\w .-]{1,64}")  # what a setting's name can look like
 # libyaml's parser, where PyYAML was built with it: a policy of hundreds of tables loads
 # in a sixth of the time (the constructor, and so the checks below, stay the same).
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,3 +68,22 @@ def load(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = decode(text)
     return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def name_like(key: Any) -> bool:
+    """Whether ``key`` may be shown in an error: it looks like a setting's name. A file
+    given by mistake (a password file, say) makes whole lines keys, which must not be."""
+    return bool(_NAME_LIKE.fullmatch(str(key)))
+
+
+def unnamed(count: int) -> str:
+    """Words for ``count`` keys that are not ``name_like`` (not shown)."""
+    return f"{count} key{'s' if count != 1 else ''} that look like no setting's name (not shown)"
+
+
+def keys_text(keys: Iterable[Any]) -> str:
+    """Unknown ``keys`` for an error: the name-like ones, then how many others."""
+    keys = list(keys)
+    named = sorted(str(key) for key in keys if name_like(key))
+    hidden = len(keys) - len(named)
+    return ", ".join(named + ([unnamed(hidden)] if hidden else []))

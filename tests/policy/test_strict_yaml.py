@@ -82,3 +82,37 @@ def test_a_file_that_is_not_utf8_text_is_a_clear_error(tmp_path: Path) -> None:
             loader(path)
     with pytest.raises(ConfigError, match=where):
         load_targets(path)
+
+
+# A password file given as the project or policy file: YAML reads each "user:...::" line
+# as a key. The errors count such keys and never repeat them.
+SHADOW = "".join(
+    f"{user}:$6$saltsalt$HASH{user}hash:19000:0:99999:7::\n" for user in ("root", "alice", "bob")
+)
+
+
+def test_a_password_file_given_as_project_file_is_not_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "shadow"
+    path.write_text(SHADOW)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "3 keys that look like no setting's name (not shown)" in str(caught.value)
+    assert "saltsalt" not in str(caught.value) and "alice" not in str(caught.value)
+
+
+def test_a_password_file_given_as_policy_is_not_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "shadow"
+    path.write_text(SHADOW + "tablez: {}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    message = str(caught.value)
+    assert "tablez: unknown setting" in message  # a name-like key is named
+    assert "3 keys that look like no setting's name (not shown)" in message
+    assert "saltsalt" not in message and "alice" not in message
+
+
+def test_keys_of_mixed_types_in_a_project_file_are_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "safemirror.yaml"
+    path.write_text("1: a\nfoo: b\n2.5: c\n")
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) 1, 2.5, foo"):
+        load_config(path)

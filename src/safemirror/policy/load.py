@@ -37,14 +37,20 @@ def policy_from_data(data: Any, origin: str) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        lines = []
+        lines, hidden = [], 0
         for err in exc.errors():
             msg = str(err["msg"]).removeprefix("Value error, ")
+            loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden" and not strict_yaml.name_like(loc[-1]):
+                hidden += 1
+                continue
             if err["type"] == "extra_forbidden":
                 msg = "unknown setting (typo? see README, 'The policy format')"
             elif err["type"] == "enum":
                 msg = "unknown action; use keep, drop, secret, pseudonymize or generalize"
-            lines.append(f"  {_where(tuple(err['loc']))}: {msg}")
+            lines.append(f"  {_where(loc)}: {msg}")
+        if hidden:
+            lines.append(f"  {strict_yaml.unnamed(hidden)}: is this a policy file?")
         raise PolicyError(
             f"{origin}: invalid policy\n" + "\n".join(lines),
             hint="correct the entries above and run 'safemirror policy check'",
