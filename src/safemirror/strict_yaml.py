@@ -41,7 +41,8 @@ class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
                 raise ConstructorError(
                     "while reading a mapping",
                     node.start_mark,
-                    f"found key {key!r} a second time (first on line {first_line[key]})",
+                    f"found key {repr(key) if name_like(key) else '(not shown)'} a second time "
+                    f"(first on line {first_line[key]})",
                     key_node.start_mark,
                 )
             first_line[key] = key_node.start_mark.line + 1

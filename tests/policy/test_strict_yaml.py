@@ -116,3 +116,10 @@ def test_keys_of_mixed_types_in_a_project_file_are_a_clear_error(tmp_path: Path)
     path.write_text("1: a\nfoo: b\n2.5: c\n")
     with pytest.raises(ConfigError, match=r"unknown setting\(s\) 1, 2.5, foo"):
         load_config(path)
+
+
+def test_a_key_given_twice_is_named_only_if_it_looks_like_a_name() -> None:
+    with pytest.raises(yaml.YAMLError) as caught:
+        strict_yaml.load('"alice:$6$salt": 1\n"alice:$6$salt": 2\n')
+    assert "found key (not shown) a second time (first on line 1)" in str(caught.value)
+    assert "salt" not in str(caught.value)
