@@ -13,10 +13,11 @@ import pyarrow as pa
 import pytest
 
 from safemirror.errors import AccessDenied, SourceError
+from safemirror.sources.common import redact_url, with_query
 from safemirror.sources.pg_sql import since_literal
 from safemirror.sources.postgres import PostgresSource
 from safemirror.sources.registry import open_source
-from tests.conftest import free_port
+from tests.conftest import free_port, require
 
 pytestmark = pytest.mark.postgres
 
@@ -364,3 +365,35 @@ def test_a_table_the_role_may_not_read_says_how_to_grant(pg_url: str, pg_reader_
     assert str(psycopg.conninfo.conninfo_to_dict(pg_reader_url)["password"]) not in str(
         caught.value
     )
+
+
+def test_query_strings_are_spelled_as_libpq_reads_them() -> None:
+    assert (
+        with_query("postgresql:///db?x=1", {"host": "/run/pg", "options": "-c a=b c+d"})
+        == "postgresql:///db?host=/run/pg&options=-c%20a%3Db%20c%2Bd"
+    )
+    assert (
+        redact_url("postgresql://u:pw@h/db?password=x&options=-c%20a%3Db")
+        == "postgresql://u@h/db?options=-c%20a%3Db"
+    )
+
+
+def test_a_unix_socket_url_with_session_options(pg_url: str) -> None:
+    """``postgresql:///db?host=/dir``: no host before the path, the socket's directory in
+    the query (as a database on the same machine is often reached); ``options`` with
+    spaces, spelled ``%20``."""
+    with psycopg.connect(pg_url) as con:
+        row = con.execute("SHOW unix_socket_directories").fetchone()
+    directories = [d.strip() for d in (row[0] if row else "").split(",") if d.strip()]
+    require(bool(directories), "the PostgreSQL server listens on no Unix socket")
+    parts = psycopg.conninfo.conninfo_to_dict(pg_url)
+    url = (
+        f"postgresql:///{parts['dbname']}?host={directories[0]}&user={parts.get('user', '')}"
+        "&options=-c%20application_name%3Dsm_reader%20-c%20work_mem%3D7MB"
+    )
+    with PostgresSource(url) as src:
+        found = src._query(
+            "SELECT current_setting('application_name') AS app, "
+            "current_setting('work_mem') AS mem, inet_server_addr() IS NULL AS socket"
+        ).to_pylist()
+    assert found == [{"app": "sm_reader", "mem": "7MB", "socket": True}]

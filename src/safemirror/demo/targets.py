@@ -15,13 +15,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pyarrow as pa
 
 from safemirror.demo import strings
 from safemirror.demo.schema import TABLES, create_ddl, post_load_ddl
 from safemirror.errors import ConflictError, SourceError, UsageError
+from safemirror.sources.common import with_query
 
 _HINT_URL = "use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
 
@@ -84,10 +85,9 @@ def open_writer(target: Target, *, replace: bool) -> Writer:
 
 def with_connect_timeout(url: str, seconds: int = 10) -> str:
     """``url`` with a libpq ``connect_timeout`` unless it sets one."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     query.setdefault("connect_timeout", str(seconds))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return with_query(url, query)
 
 
 def connect_postgres(target: Target, *, autocommit: bool = False) -> Any:

@@ -4,11 +4,11 @@ Arrow types, cursor values and batch sizing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +17,26 @@ from safemirror.errors import SourceError
 from safemirror.sources.base import ColumnInfo, TableInfo
 
 _SECRET_PARAMS = {"password", "pass", "passwd", "sslpassword", "secret", "token"}
+
+
+def with_query(
+    url: str,
+    params: Iterable[tuple[str, str]] | Mapping[str, str],
+    *,
+    netloc: str | None = None,
+) -> str:
+    """``url`` with its query string replaced by ``params`` (and its authority by
+    ``netloc``, if given), spelled as libpq reads a URI: a space as ``%20`` (libpq takes
+    ``+`` as itself), and ``//`` kept before an empty host
+    (``postgresql:///db?host=/run/postgresql``, a Unix socket)."""
+    parts = urlsplit(url)
+    items = params.items() if isinstance(params, Mapping) else params
+    query = urlencode(list(items), quote_via=quote, safe="/:")
+    return (
+        f"{parts.scheme}://{parts.netloc if netloc is None else netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def redact_url(url: str) -> str:
@@ -31,12 +51,8 @@ def redact_url(url: str) -> str:
             userinfo, _, hostport = netloc.rpartition("@")
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}@{hostport}" if user else hostport
-        query = urlencode([(k, v) for k, v in params if k.lower() not in _SECRET_PARAMS], safe="/:")
-        return (
-            f"{parts.scheme}://{netloc}{parts.path}"
-            + (f"?{query}" if query else "")
-            + (f"#{parts.fragment}" if parts.fragment else "")
-        )
+        kept = [(k, v) for k, v in params if k.lower() not in _SECRET_PARAMS]
+        return with_query(url, kept, netloc=netloc)
     except ValueError:
         return "<unparseable URL>"
 

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import adbc_driver_manager
 import pyarrow as pa
@@ -47,6 +47,7 @@ from safemirror.sources.common import (
     scrub,
     table_info,
     url_secrets,
+    with_query,
 )
 from safemirror.sources.common import (
     coerce_since as _coerce_since,
@@ -114,7 +115,7 @@ class PostgresSource:
         self._filtered_read: set[str] = set()  # ... that a read has read
         self._loose_text = False  # the database keeps text as bytes (SQL_ASCII)
         self._repaired: set[str] = set()  # table.column: text read with U+FFFD (see notes)
-        self._sessions = PgSessions(urlunsplit(parts._replace(query=urlencode(query))), self._error)
+        self._sessions = PgSessions(with_query(url, query), self._error)
 
     # -- plumbing -------------------------------------------------------------------------
 
