@@ -136,14 +136,21 @@ def self_signed(workdir: Path, owner: str | None = None) -> tuple[Path, Path]:
 
 
 def launch_redis(
-    password: str | None = None, port: int | None = None, renamed: tuple[str, ...] = ()
+    password: str | None = None,
+    port: int | None = None,
+    renamed: tuple[str, ...] = (),
+    *,
+    acl: str | None = None,
+    tls: bool = False,
 ) -> Server:
+    """``acl`` is the default user's ACL rule (``"on nopass -@all +ping"``); with ``tls``
+    the port speaks TLS only (no plaintext port)."""
     port = port or free_port()
     work = _workdir("redis")
     argv = [
         "redis-server",
         "--port",
-        str(port),
+        "0" if tls else str(port),
         "--bind",
         HOST,
         "--save",
@@ -157,6 +164,12 @@ def launch_redis(
         argv += ["--requirepass", password]
     for command in renamed:  # disabled, as hardening guides advise for INFO, CONFIG, …
         argv += ["--rename-command", command, ""]
+    if acl:
+        argv += ["--user", "default", "reset", *acl.split()]
+    if tls:
+        cert, key = self_signed(work)
+        argv += ["--tls-port", str(port), "--tls-cert-file", str(cert)]
+        argv += ["--tls-key-file", str(key), "--tls-auth-clients", "no"]
     return _spawn("redis", argv, work, port)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from safemirror.guard.model import Observation, ProbeError
@@ -16,7 +15,9 @@ class RedisSettings(Strict):
     tls: bool = False  # connect with TLS from the start (a TLS-only port)
 
 
-_AUTH_ERRORS = {"NOAUTH", "NOPERM", "WRONGPASS", "DENIED"}  # replies that mean: sign in first
+# replies that mean: sign in first (NOPERM does not: the client is signed in already, as the
+# password-less default user, and only its ACL refuses the command)
+_AUTH_ERRORS = {"NOAUTH", "WRONGPASS", "DENIED"}
 
 
 def resp_command(*args: str) -> bytes:
@@ -43,6 +44,15 @@ async def read_reply(wire: Wire) -> tuple[str, str]:
     if kind in "+-:":
         return kind, body
     raise ProbeError(f"not a Redis reply: {line[:16]!r}", connected=True)
+
+
+async def _ask(wire: Wire, *command: str) -> tuple[str, str] | None:
+    """One command and its reply; None when the server hangs up or stays silent."""
+    try:
+        await wire.send(resp_command(*command))
+        return await read_reply(wire)
+    except ProbeError:
+        return None
 
 
 def parse_info(text: str) -> dict[str, str]:
@@ -98,27 +108,34 @@ class RedisProbe(Probe):
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
         return obs
 
-    async def _open_without_info(self, wire: Wire, code: str, obs: Observation) -> bool:
-        """INFO refused for another reason than authentication (renamed or disabled, as
-        hardening guides advise): PING tells whether commands run without AUTH, and DBSIZE
-        how many keys they reach. True when the server is open."""
-        try:
-            await wire.send(resp_command("PING"))
-            kind, text = await read_reply(wire)
-        except ProbeError:  # it hung up: what INFO's refusal said stands
+    async def _without_info(self, wire: Wire, code: str, obs: Observation) -> bool:
+        """INFO refused for another reason than authentication: renamed or disabled (as
+        hardening guides advise), or ``NOPERM`` (the default user signs in without a
+        password but its ACL denies INFO). PING and DBSIZE tell whether commands run without
+        AUTH and how many keys they reach. True when an anonymous client is let in."""
+        ping = await _ask(wire, "PING")
+        pong = ping is not None and ping[0] == "+" and ping[1].upper() == "PONG"
+        size = await _ask(wire, "DBSIZE") if ping is not None else None
+        counted = size is not None and size[0] == ":" and size[1].isdigit()
+        limited = code == "NOPERM" or (size is not None and size[1].startswith("NOPERM"))
+        if counted or (pong and not limited):  # commands reach the keyspace without AUTH
+            count: int | str = int(size[1]) if size is not None and counted else "?"
+            obs.auth_required = False
+            obs.metadata["keys"] = count
+            verb = "PING" if pong else "DBSIZE"
+            obs.expose(
+                "no-auth", f"answers {verb} without AUTH (INFO refused: {code}; {count} keys)"
+            )
+            return True
+        if not limited:
             return False
-        if kind != "+" or text.upper() != "PONG":
-            return False
+        # the default user needs no password: anonymous clients are in, with its ACL's rights
         obs.auth_required = False
-        count: int | str = "?"
-        with contextlib.suppress(ProbeError):  # open either way; the count is a detail
-            await wire.send(resp_command("DBSIZE"))
-            kind, text = await read_reply(wire)
-            if kind == ":" and text.isdigit():
-                count = int(text)
-            await wire.send(resp_command("QUIT"))
-        obs.metadata["keys"] = count
-        obs.expose("no-auth", f"answers PING without AUTH (INFO refused: {code}; {count} keys)")
+        refused = "INFO and DBSIZE" if pong else "INFO, PING and DBSIZE"
+        obs.expose(
+            "anonymous-limited",
+            f"the default user needs no password (its ACL refuses {refused})",
+        )
         return True
 
     async def _talk(
@@ -130,7 +147,7 @@ class RedisProbe(Probe):
             kind, text = await read_reply(wire)
             if kind == "-":
                 code = text.split(" ", 1)[0]
-                if code not in _AUTH_ERRORS and await self._open_without_info(wire, code, obs):
+                if code not in _AUTH_ERRORS and await self._without_info(wire, code, obs):
                     return
                 obs.auth_required = True
                 if code == "DENIED":

@@ -1,0 +1,70 @@
+"""Redis set up in ways a default install is not: the default user limited by an ACL but
+without a password, and a port that speaks TLS only. Our own throw-away servers."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from safemirror.guard.model import Severity, State
+from safemirror.guard.scan import TargetResult
+from tests.conftest import require
+from tests.guard.guard_support import Server, launch_redis, probe
+
+pytestmark = pytest.mark.services
+
+Launch = Callable[..., Server]
+
+
+@pytest.fixture
+def redis() -> Iterator[Launch]:
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    started: list[Server] = []
+
+    def launch(**options: object) -> Server:
+        server = launch_redis(**options)  # type: ignore[arg-type]
+        started.append(server)
+        return server.wait()
+
+    yield launch
+    for server in started:
+        server.stop()
+
+
+def scan_redis(port: int) -> TargetResult:
+    return probe({"name": "r", "kind": "redis", "address": f"127.0.0.1:{port}", "holds": ["pii"]})
+
+
+def test_passwordless_default_user_whose_acl_refuses_info_is_exposed(redis: Launch) -> None:
+    """`user default on nopass ~* +@read -info -ping`: INFO and PING answer NOPERM, yet
+    every key can be read without AUTH. NOPERM is not "sign in first"."""
+    port = redis(acl="on nopass ~* +@read -info -ping").port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"*1\r\n$4\r\nINFO\r\n")
+        assert conn.recv(64).startswith(b"-NOPERM")
+    result = scan_redis(port)
+    assert result.state is State.EXPOSED
+    top = result.findings[0]
+    assert top.check == "no-auth" and top.severity is Severity.CRITICAL
+    assert "DBSIZE without AUTH" in top.detail and "NOPERM" in top.detail
+    assert result.observation.auth_required is False
+
+
+def test_passwordless_default_user_limited_to_ping_is_anonymous_limited(redis: Launch) -> None:
+    port = redis(acl="on nopass -@all +ping").port
+    result = scan_redis(port)
+    assert result.state is State.DRIFT
+    top = result.findings[0]
+    assert top.check == "anonymous-limited" and top.severity is Severity.HIGH
+    assert "default user needs no password" in top.detail
+
+
+def test_default_user_with_a_password_is_secure(redis: Launch) -> None:
+    port = redis(acl=f"on >{secrets.token_hex(16)} ~* +@all").port
+    result = scan_redis(port)
+    assert result.state is State.SECURE
+    assert result.observation.auth_required is True
