@@ -68,3 +68,26 @@ def test_default_user_with_a_password_is_secure(redis: Launch) -> None:
     result = scan_redis(port)
     assert result.state is State.SECURE
     assert result.observation.auth_required is True
+
+
+def test_tls_only_port_is_probed_over_tls(redis: Launch) -> None:
+    """A TLS-only port resets a plaintext command without a TLS alert: the probe must
+    still retry over TLS and find the open store, not call it unreachable."""
+    open_port = redis(tls=True).port
+    locked_port = redis(tls=True, password=secrets.token_hex(16)).port
+    result = probe(
+        {
+            "name": "r",
+            "kind": "redis",
+            "address": f"127.0.0.1:{open_port}",
+            "holds": ["pii"],
+            "expect": {"tls": "required"},
+        }
+    )
+    assert result.state is State.EXPOSED, result.observation.error
+    assert result.findings[0].check == "no-auth"
+    assert result.observation.tls_required is True
+    assert "tls" not in {f.check for f in result.findings}
+    locked = scan_redis(locked_port)
+    assert locked.state is State.SECURE, locked.observation.error
+    assert locked.observation.auth_required is True

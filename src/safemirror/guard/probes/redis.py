@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import Wire, tls_handshake_ok
 from safemirror.guard.spec import Strict, Target
 
 
@@ -100,7 +100,10 @@ class RedisProbe(Probe):
         try:
             await self._talk(ep.host, ep.port, target.timeout, tls, obs)
         except ProbeError as exc:
-            if tls or "TLS" not in exc.reason:
+            # a TLS-only port hangs up on (or answers with a TLS alert) a plaintext command
+            if tls or not exc.connected or obs.auth_required is not None:
+                raise
+            if not await tls_handshake_ok(ep.host, ep.port, target.timeout):
                 raise
             tls = True  # the port speaks TLS only: ask again over TLS
             await self._talk(ep.host, ep.port, target.timeout, True, obs)
