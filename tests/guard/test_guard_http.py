@@ -42,7 +42,7 @@ def test_open_cluster_lists_indices_without_credentials(
     assert result.state is State.EXPOSED
     top = result.findings[0]
     assert top.check == "no-auth" and top.severity is Severity.CRITICAL
-    assert top.detail == "lists 2 indices (8400000 documents) without credentials"
+    assert top.detail == "lists indices without credentials (2 indices, 8400000 documents)"
     obs = result.observation
     assert (obs.product, obs.version, obs.version_public) == (product, version, True)
     assert obs.metadata["index_names"] == ["devices", "users"]

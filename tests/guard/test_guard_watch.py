@@ -22,6 +22,7 @@ from safemirror.audit import AuditLog
 from safemirror.guard import targets as targets_mod
 from safemirror.guard.alerts import Dispatcher, build_sinks
 from safemirror.guard.metrics import GuardMetrics, MetricsServer
+from safemirror.guard.model import Finding
 from safemirror.guard.watch import Watcher
 from tests.conftest import free_port, require
 from tests.guard.guard_fakes import SafemirrorStandin, SmtpReceiver, WebhookReceiver, wait_until
@@ -349,3 +350,49 @@ def test_an_unexpected_error_does_not_end_the_watch(tmp_path: Path, monkeypatch:
     assert hook.events() == ["unreachable"]
     errors = [d for k, d in audit_kinds(tmp_path / "audit.jsonl") if k == "guard.error"]
     assert errors == [{"sweep": 1, "error": "RuntimeError: boom"}]
+
+
+def test_a_store_gaining_keys_is_the_same_finding(tmp_path: Path) -> None:
+    """A live cache's key count moves every sweep: that is neither a "changed" alert nor a
+    new finding in the audit log (nor a new SARIF fingerprint), only new details."""
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    redis = launch_redis().wait()
+    hook = WebhookReceiver()
+    try:
+        path = targets_file(
+            tmp_path / "t.yaml",
+            [{"name": "cache", "kind": "redis", "address": f"127.0.0.1:{redis.port}"}],
+            alerts={"webhook": {"url": hook.url}},
+        )
+        log = AuditLog(tmp_path / "audit.jsonl")
+        watcher = Watcher(
+            targets_mod.load(path),
+            dispatcher=Dispatcher(build_sinks(targets_mod.load(path).alerts, stdout=False), log),
+            audit=log,
+        )
+
+        async def sweeps() -> list[Finding]:
+            found = []
+            for n in range(3):
+                scan = await watcher.sweep_once()
+                found.append(scan.results[0].findings[0])
+                subprocess.run(
+                    ["redis-cli", "-p", str(redis.port), "SET", f"k{n}", "v"],
+                    check=True,
+                    capture_output=True,
+                    timeout=10,
+                )
+            return found
+
+        tops = asyncio.run(sweeps())
+    finally:
+        redis.stop()
+        hook.stop()
+    assert [f.detail for f in tops] == [
+        f"answers INFO without AUTH (standalone, {n} keys)" for n in range(3)
+    ]
+    assert hook.events() == ["exposed"]  # one alert, not one per sweep
+    found = [d for k, d in audit_kinds(tmp_path / "audit.jsonl") if k == "guard.finding"]
+    assert [d["check"] for d in found] == ["no-auth", "version-disclosed"]
+    assert not [k for k, _ in audit_kinds(tmp_path / "audit.jsonl") if k == "guard.resolved"]
+    assert {f.key for f in tops} == {"cache:no-auth:answers INFO without AUTH"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from safemirror.guard.model import Finding, Observation, Severity, State
+from safemirror.guard.model import Exposure, Finding, Observation, Severity, State
 from safemirror.guard.spec import Target
 
 #: Labels in ``holds`` that make a store's exposure critical.
@@ -112,29 +112,29 @@ def severity(check: str, holds: Iterable[str]) -> Severity:
     return IMPACT[CHECKS[check].impact][data_level(holds)]
 
 
-def _baseline(target: Target, obs: Observation) -> list[tuple[str, str]]:
+def _baseline(target: Target, obs: Observation) -> list[Exposure]:
     expect, out = target.expect, []
     if expect.tls == "required" and obs.tls_required is False:
         what = "TLS not offered" if obs.tls_offered is False else "accepts plaintext connections"
-        out.append(("tls", f"{what} (expect.tls: required)"))
+        out.append(Exposure("tls", f"{what} (expect.tls: required)"))
     allowed = {"loopback": {"loopback"}, "private": {"loopback", "private"}}.get(expect.listen)
     if allowed is not None and obs.bind is not None and obs.bind not in allowed:
-        out.append(("listen", f"listens on {obs.bind} (expect.listen: {expect.listen})"))
+        out.append(Exposure("listen", f"listens on {obs.bind} (expect.listen: {expect.listen})"))
     if expect.version and obs.version and not obs.version.startswith(expect.version):
-        out.append(("version-drift", f"runs {obs.version}, baseline {expect.version}"))
+        out.append(Exposure("version-drift", f"runs {obs.version}, baseline {expect.version}"))
     if obs.version and obs.version_public:
         product = f"{obs.product} " if obs.product else ""
-        out.append(("version-disclosed", f"{product}{obs.version}"))
+        out.append(Exposure("version-disclosed", f"{product}{obs.version}"))
     return out
 
 
 def assess(target: Target, obs: Observation) -> list[Finding]:
     """Findings for one target, most severe first."""
     if obs.error is not None:
-        facts = [("unreachable", obs.error)]
+        facts = [Exposure("unreachable", obs.error)]
     else:
         facts = [
-            (e.check, e.detail)
+            e
             for e in obs.exposures
             if not (target.expect.auth == "none" and e.check in {"no-auth", "anonymous-limited"})
         ]
@@ -143,13 +143,14 @@ def assess(target: Target, obs: Observation) -> list[Finding]:
         Finding(
             target.name,
             target.kind,
-            check,
-            CHECKS[check].rule,
-            CHECKS[check].title,
-            detail,
-            severity(check, target.holds),
+            e.check,
+            CHECKS[e.check].rule,
+            CHECKS[e.check].title,
+            e.text,
+            severity(e.check, target.holds),
+            e.detail if e.extent else None,
         )
-        for check, detail in facts
+        for e in facts
     ]
     return sorted(findings, key=lambda f: (-f.severity, f.rule))
 

@@ -50,6 +50,12 @@ class Exposure:
 
     check: str
     detail: str
+    extent: str | None = None  # figures that change (key, database counts): not its identity
+
+    @property
+    def text(self) -> str:
+        """The detail as reported: with the extent in parentheses when there is one."""
+        return f"{self.detail} ({self.extent})" if self.extent else self.detail
 
 
 @dataclass
@@ -69,8 +75,8 @@ class Observation:
     notes: list[str] = field(default_factory=list)
     bind: str | None = None  # "all interfaces", "loopback", "private", "public"
 
-    def expose(self, check: str, detail: str) -> None:
-        self.exposures.append(Exposure(check, detail))
+    def expose(self, check: str, detail: str, extent: str | None = None) -> None:
+        self.exposures.append(Exposure(check, detail, extent))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,11 +105,13 @@ class Finding:
     title: str
     detail: str
     severity: Severity
+    subject: str | None = None  # the detail without figures that change between sweeps
 
     @property
     def key(self) -> str:
-        """Stable identity across sweeps (used to report new and resolved findings)."""
-        return f"{self.target}:{self.check}:{self.detail}"
+        """Stable identity across sweeps (used to report new and resolved findings): a store
+        that gains keys or databases is the same finding, not a new one."""
+        return f"{self.target}:{self.check}:{self.subject or self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -103,7 +103,9 @@ class ElasticsearchProbe(Probe):
         if cat.status_code == 200:
             obs.auth_required = False
             count, docs = summarize_indices(obs, httpbase.json_or_none(cat))
-            obs.expose("no-auth", f"lists {count} indices ({docs} documents) without credentials")
+            obs.expose(
+                "no-auth", "lists indices without credentials", f"{count} indices, {docs} documents"
+            )
         elif cat.status_code == 403:
             obs.auth_required = False
             obs.expose(

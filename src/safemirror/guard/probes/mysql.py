@@ -195,7 +195,7 @@ class MysqlProbe(Probe):
                 count = len(result.databases or [])
                 obs.metadata["databases"] = count
                 obs.metadata["database_names"] = (result.databases or [])[:50]
-                obs.expose("no-auth", f"lets {who} in with an empty password ({count} databases)")
+                obs.expose("no-auth", f"lets {who} in with an empty password", f"{count} databases")
             else:
                 obs.notes.append(f"{who} refused: {result.code} {result.message}".strip())
         return obs

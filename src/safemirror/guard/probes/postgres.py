@@ -244,8 +244,8 @@ class PostgresProbe(Probe):
         if session.authenticated:
             obs.expose(
                 "no-auth",
-                f"lets user {settings.user!r} in without a password "
-                f"({len(session.databases or [])} databases)",
+                f"lets user {settings.user!r} in without a password",
+                f"{len(session.databases or [])} databases",
             )
         elif session.error is None and settings.try_default_credentials:
             await self._try_defaults(target, ctx, obs, settings, tls)

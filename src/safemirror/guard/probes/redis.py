@@ -127,7 +127,7 @@ class RedisProbe(Probe):
             obs.metadata["keys"] = count
             verb = "PING" if pong else "DBSIZE"
             obs.expose(
-                "no-auth", f"answers {verb} without AUTH (INFO refused: {code}; {count} keys)"
+                "no-auth", f"answers {verb} without AUTH", f"INFO refused: {code}; {count} keys"
             )
             return True
         if not limited:
@@ -169,4 +169,4 @@ class RedisProbe(Probe):
             await wire.send(resp_command("QUIT"))
             mode = info.get("redis_mode", "standalone")
             count = obs.metadata.get("keys", "?")
-            obs.expose("no-auth", f"answers INFO without AUTH ({mode}, {count} keys)")
+            obs.expose("no-auth", "answers INFO without AUTH", f"{mode}, {count} keys")
