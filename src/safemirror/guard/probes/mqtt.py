@@ -7,6 +7,8 @@ import os
 import struct
 from typing import Any, ClassVar
 
+from pydantic import field_validator
+
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
@@ -25,7 +27,15 @@ VERSION_WAIT = 0.5  # seconds to wait for the retained $SYS version message
 
 class MqttSettings(Strict):
     tls: bool = False  # connect with TLS from the start (port 8883)
-    topic: str = "$SYS/broker/version"  # metadata topic; never a wildcard by default
+    topic: str = "$SYS/broker/version"  # metadata topic; never a wildcard
+
+    @field_validator("topic")
+    @classmethod
+    def _one_topic(cls, value: str) -> str:
+        """One topic name: a wildcard would receive device messages."""
+        if not value or "+" in value or "#" in value or "\0" in value:
+            raise ValueError("must be one topic name, without the wildcards + and #")
+        return value
 
 
 def varint(n: int) -> bytes:
@@ -67,6 +77,10 @@ async def read_packet(wire: Wire, expect: int | None = None) -> tuple[int, bytes
     if size > 1 << 16:
         raise ProbeError("MQTT packet too large for a probe", connected=True)
     return first, await wire.read_exact(size)
+
+
+def _is_sys(topic: str) -> bool:
+    return topic.startswith("$SYS/")
 
 
 async def _version(wire: Wire) -> str | None:
@@ -123,7 +137,9 @@ class MqttProbe(Probe):
             await wire.send(subscribe_packet(settings.topic))
             first, body = await read_packet(wire)
             granted = first >> 4 == 9 and len(body) >= 3 and body[2] != 0x80
-            banner = await _version(wire) if granted else None
+            # only a $SYS topic carries the broker's version; any other retained message is
+            # a device's payload, never read
+            banner = await _version(wire) if granted and _is_sys(settings.topic) else None
             if banner:
                 words = banner.split()
                 obs.product = words[0] if len(words) > 1 else obs.product
