@@ -126,6 +126,28 @@ alerts:
             "targets:\n  - {name: a, kind: redis, address: h}\nalerts: {webhook: {url: 'ftp://x'}}\n",
             "alerts.webhook[0].url: String should match",
         ),
+        (  # appended to the URL it made 'http://h:80api', and the scan a traceback
+            "targets:\n  - {name: a, kind: http, address: 'http://h', settings: {paths: [api]}}\n",
+            "settings.paths[0]: Value error, must be a path from the root, like '/api/health'",
+        ),
+        (
+            "targets:\n  - {name: a, kind: safemirror, address: h, settings: {health_path: x}}\n",
+            "settings.health_path: Value error, must be a path from the root",
+        ),
+        (  # the "anonymous" request would log in, and the report print the password
+            "targets:\n  - name: a\n    kind: amqp\n    address: h\n"
+            "    settings: {management_url: 'http://guest:pw@h:15672'}\n",
+            "line 5: targets[0] 'a': settings.management_url: Value error, the address must not "
+            "carry credentials",
+        ),
+        (
+            "targets:\n  - {name: a, kind: amqp, address: h, settings: {management_url: 'ftp://h'}}\n",
+            "settings.management_url: Value error, URL scheme must be http or https",
+        ),
+        (  # a wildcard would receive device messages
+            "targets:\n  - {name: a, kind: mqtt, address: h, settings: {topic: 'sensors/#'}}\n",
+            "settings.topic: Value error, must be one topic name, without the wildcards + and #",
+        ),
     ],
 )
 def test_malformed_files_name_entry_and_field(tmp_path: Path, body: str, expected: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +22,16 @@ M = TypeVar("M", bound=BaseModel)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0, le=300)]
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/") or "#" in value or any(c.isspace() for c in value):
+        raise ValueError(f"must be a path from the root, like '/api/health', got {value!r}")
+    return value
+
+
+#: A path an HTTP probe appends to the target's URL: from its root, no spaces or fragment.
+UrlPath = Annotated[str, AfterValidator(_url_path)]
 
 
 class Strict(BaseModel):

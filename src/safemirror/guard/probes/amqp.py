@@ -5,6 +5,9 @@ from __future__ import annotations
 import struct
 from typing import Any, ClassVar
 
+from pydantic import field_validator
+
+from safemirror.guard.address import parse_url
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes import httpbase
 from safemirror.guard.probes.amqp_wire import (
@@ -22,6 +25,7 @@ from safemirror.guard.probes.registry import register
 from safemirror.guard.probes.wire import Wire
 from safemirror.guard.spec import Strict, Target
 
+MANAGEMENT_PORT = 15672
 CLIENT_PROPERTIES = {
     "product": "safemirror-guard",
     "capabilities": {"authentication_failure_close": True},
@@ -34,6 +38,13 @@ class AmqpSettings(Strict):
     try_default_credentials: bool = True
     check_management: bool = True
     management_url: str | None = None  # default: http://HOST:15672
+
+    @field_validator("management_url")
+    @classmethod
+    def _outsider_url(cls, value: str | None) -> str | None:
+        """An http(s) URL without credentials: the probe asks as an outsider, and the URL
+        is reported."""
+        return None if value is None else parse_url(value, MANAGEMENT_PORT).url
 
 
 async def amqp_login(
@@ -157,7 +168,9 @@ class AmqpProbe(Probe):
         self, target: Target, ctx: ProbeContext, settings: AmqpSettings, obs: Observation
     ) -> None:
         ep = target.endpoint
-        base = settings.management_url or f"http://{ep.hostport.rsplit(':', 1)[0]}:15672"
+        base = (
+            settings.management_url or f"http://{ep.hostport.rsplit(':', 1)[0]}:{MANAGEMENT_PORT}"
+        )
         url = base.rstrip("/") + "/api/overview"
         async with httpbase.client(target) as http:
             try:

@@ -10,11 +10,11 @@ from safemirror.guard.model import Observation
 from safemirror.guard.probes import httpbase
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.spec import Strict, Target
+from safemirror.guard.spec import Strict, Target, UrlPath
 
 
 class HttpSettings(Strict):
-    paths: list[str] = Field(default=["/"], min_length=1)  # must not answer without credentials
+    paths: list[UrlPath] = Field(default=["/"], min_length=1)  # must not answer without credentials
     verify_tls: bool = False
 
 

@@ -11,12 +11,12 @@ from safemirror.guard.model import Observation
 from safemirror.guard.probes import httpbase
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.spec import Strict, Target
+from safemirror.guard.spec import Strict, Target, UrlPath
 
 
 class SafemirrorSettings(Strict):
-    health_path: str = "/api/health"
-    protected_paths: list[str] = Field(default=["/api/metrics", "/api/sql"], min_length=1)
+    health_path: UrlPath = "/api/health"
+    protected_paths: list[UrlPath] = Field(default=["/api/metrics", "/api/sql"], min_length=1)
 
 
 @register
