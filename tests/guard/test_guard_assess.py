@@ -7,8 +7,10 @@ import io
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from rich.console import Console
 
 from safemirror.guard import discover
@@ -188,3 +190,32 @@ def test_discover_reads_this_hosts_sockets() -> None:
         port = sock.getsockname()[1]
         mine = [x for x in discover.listeners() if x.port == port]
         assert mine and mine[0].ip == "127.0.0.1" and mine[0].scope == "loopback"
+
+
+def test_discover_yaml_fragment_validates_when_pasted(tmp_path: Path, monkeypatch: Any) -> None:
+    """MySQL on 10.0.2.15 and on [::], Redis on 127.0.0.1 and ::1, and a targets file that
+    already has a 'redis-6379' (elsewhere): the fragment's names are unique among themselves
+    and against the file."""
+    from typer.testing import CliRunner
+
+    from safemirror.guard.cli import guard_app
+
+    found = discover.parse_proc_net(PROC_TCP, v6=False) + discover.parse_proc_net(
+        PROC_TCP6, v6=True
+    )
+    monkeypatch.setattr(discover, "listeners", lambda: found)
+    existing = [{"name": "redis-6379", "kind": "redis", "address": "10.9.9.9:6380"}]
+    tfile = tmp_path / "targets.yaml"
+    tfile.write_text(yaml.safe_dump({"targets": existing}))
+    out = CliRunner().invoke(guard_app, ["discover", "-f", "yaml", "-t", str(tfile)])
+    assert out.exit_code == 0, out.output
+    entries = yaml.safe_load(out.output)["targets"]
+    assert [(e["name"], e["address"]) for e in entries] == [
+        ("mysql-3306", "10.0.2.15:3306"),
+        ("mysql-3306-2", "[::]:3306"),
+        ("postgres-5432", "0.0.0.0:5432"),
+        ("redis-6379-2", "127.0.0.1:6379"),
+        ("redis-6379-3", "[::1]:6379"),
+    ]
+    pasted = targets_mod.validate({"targets": existing + entries}, tfile)
+    assert len(pasted.targets) == 6

@@ -129,17 +129,7 @@ def discover_cmd(
     if fmt == "json":
         typer.echo(json.dumps([{**c.__dict__, "address": c.address} for c in found], indent=2))
     elif fmt == "yaml":
-        entries = [
-            {
-                "name": f"{c.kind}-{c.port}",
-                "kind": c.kind,
-                "address": c.address,
-                "holds": ["pii"],
-                "expect": {"listen": "loopback"},
-            }
-            for c in found
-            if c.kind in registry.kinds()
-        ]
+        entries = discover_mod.fragment(found, registry.kinds(), (t.name for t in known))
         typer.echo(yaml.safe_dump({"targets": entries}, sort_keys=False))
     else:
         table = Table(title="listening sockets not covered by the targets file")

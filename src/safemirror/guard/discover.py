@@ -185,3 +185,32 @@ def discover(
         ),
         key=lambda c: (c.port, c.ip),
     )
+
+
+def fragment(
+    candidates: Iterable[Candidate], kinds: Iterable[str], taken: Iterable[str] = ()
+) -> list[dict[str, object]]:
+    """Targets-file entries for the candidates of a probe kind, named ``KIND-PORT`` and made
+    unique (a store on both 127.0.0.1 and ::1, a name the targets file already uses) with
+    ``-2``, ``-3``…, so that the fragment pasted into the file validates."""
+    known, used = set(kinds), set(taken)
+    entries: list[dict[str, object]] = []
+    for c in candidates:
+        if c.kind not in known:
+            continue
+        base = name = f"{c.kind}-{c.port}"
+        n = 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        entries.append(
+            {
+                "name": name,
+                "kind": c.kind,
+                "address": c.address,
+                "holds": ["pii"],
+                "expect": {"listen": "loopback"},
+            }
+        )
+    return entries
