@@ -70,3 +70,24 @@ def test_amqp_management_absent_is_noted_not_an_error() -> None:
     result = probe({"name": "mq", "kind": "amqp", "address": "127.0.0.1:5672"})
     assert any("management API not reachable" in n for n in result.observation.notes)
     assert result.observation.metadata["mechanisms"]
+
+
+def test_queueing_for_default_credentials_does_not_make_stores_unreachable() -> None:
+    """Eight instances behind one host share its credential limiter (one attempt at a time,
+    0.25 s apart): 16 logins take 4 s, far more than one probe's budget (3 x 0.3 s). The
+    wait for a turn is not the store's fault: every one is still found open."""
+    from pathlib import Path
+
+    from safemirror.guard import targets as targets_mod
+    from safemirror.guard.scan import scan
+
+    require(port_open("127.0.0.1", 3306), "MariaDB is not listening on 127.0.0.1:3306")
+    entries = [
+        {"name": f"db{i}", "kind": "mysql", "address": "127.0.0.1:3306", "timeout": 0.3}
+        for i in range(8)
+    ]
+    result = scan(targets_mod.validate({"targets": entries}, Path("t.yaml")).targets)
+    assert [r.state for r in result.results] == [State.EXPOSED] * 8, [
+        r.observation.error for r in result.results
+    ]
+    assert result.stats["credential_attempts"] == 16

@@ -15,7 +15,7 @@ from safemirror.guard.address import scope_of
 from safemirror.guard.assess import assess, state_of
 from safemirror.guard.model import Finding, Observation, ProbeError, Severity, State
 from safemirror.guard.probes import registry
-from safemirror.guard.probes.base import ProbeContext
+from safemirror.guard.probes.base import BUDGET, ProbeContext
 from safemirror.guard.spec import Target
 
 #: A whole probe (several connections) may take at most this many times the target timeout.
@@ -98,7 +98,12 @@ async def probe_target(
     probe = registry.get(target.kind)()
     budget = target.timeout * BUDGET_FACTOR
     try:
-        obs = await asyncio.wait_for(probe.observe(target, ctx), budget)
+        async with asyncio.timeout(budget) as deadline:
+            token = BUDGET.set(deadline)  # the credential limiter gives its queueing back
+            try:
+                obs = await probe.observe(target, ctx)
+            finally:
+                BUDGET.reset(token)
     except ProbeError as exc:
         obs = Observation(reachable=exc.connected, error=exc.reason)
     except TimeoutError:

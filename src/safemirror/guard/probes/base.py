@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -17,6 +18,29 @@ from safemirror.guard.spec import NoSettings, Target
 
 #: Minimum spacing between two default-credential attempts against one host.
 CREDENTIAL_SPACING = 0.25
+
+#: The time budget of the probe running in this task (set by the scan). Waiting for a turn
+#: at the credential limiter is given back to it: many targets on one host queue there, and
+#: the queue must not make a store that lets everyone in look unreachable.
+BUDGET: ContextVar[asyncio.Timeout | None] = ContextVar("guard_probe_budget", default=None)
+
+
+@contextmanager
+def _budget_paused() -> Iterator[None]:
+    """Stop the running probe's budget clock while it waits for its turn, and restart it
+    with what was left."""
+    budget = BUDGET.get()
+    when = budget.when() if budget is not None else None
+    if budget is None or when is None or budget.expired():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    paused = loop.time()
+    budget.reschedule(None)
+    try:
+        yield
+    finally:
+        budget.reschedule(when + (loop.time() - paused))
 
 
 class CredentialLimiter:
@@ -31,15 +55,18 @@ class CredentialLimiter:
     @asynccontextmanager
     async def attempt(self, host: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(host, asyncio.Lock())
-        async with lock:
+        with _budget_paused():  # waiting for a turn is not the store's time
+            await lock.acquire()
+        try:
             wait = self._last.get(host, -1e9) + self.spacing - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                with _budget_paused():
+                    await asyncio.sleep(wait)
             self.attempts += 1
-            try:
-                yield
-            finally:
-                self._last[host] = time.monotonic()
+            yield
+        finally:
+            self._last[host] = time.monotonic()
+            lock.release()
 
 
 @dataclass
