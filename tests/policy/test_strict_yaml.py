@@ -123,3 +123,12 @@ def test_a_key_given_twice_is_named_only_if_it_looks_like_a_name() -> None:
         strict_yaml.load('"alice:$6$salt": 1\n"alice:$6$salt": 2\n')
     assert "found key (not shown) a second time (first on line 1)" in str(caught.value)
     assert "salt" not in str(caught.value)
+
+
+def test_a_password_file_given_as_targets_file_is_not_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "shadow"
+    path.write_text(SHADOW)
+    with pytest.raises(ConfigError) as caught:
+        load_targets(path)
+    assert "(a key not shown): Extra inputs are not permitted" in str(caught.value)
+    assert "saltsalt" not in str(caught.value) and "alice" not in str(caught.value)

@@ -54,9 +54,15 @@ def _line_for(lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ..
 
 
 def _loc(loc: Iterable[Any]) -> str:
+    """A field's place, for a message; an unknown key that looks like no setting's name
+    (a line of a file given by mistake) is not repeated."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        name = str(part) if strict_yaml.name_like(part) else "(a key not shown)"
+        text += f".{name}" if text else name
     return text or "(entry)"
 
 
