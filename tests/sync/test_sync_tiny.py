@@ -422,3 +422,24 @@ def test_a_run_its_audit_log_cannot_record_does_not_start(project: ProjectConfig
     assert run(["sync", "--quiet", "--config", config]) == ExitCode.AUDIT
     assert file_digest(project.mirror) == digest
     assert not [p for p in project.mirror.parent.iterdir() if ".sync-" in p.name]
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_duckdb_database_no_sync_made_is_never_replaced(
+    project: ProjectConfig, full: bool
+) -> None:
+    """The mirror's path names an analyst's own DuckDB file: a sync, even --full, would
+    replace it whole. It is refused (exit 9), byte for byte untouched; an empty one is
+    taken."""
+    con = duckdb.connect(str(project.mirror))
+    con.execute("CREATE SCHEMA work")
+    con.execute("CREATE TABLE work.answers AS SELECT 42 AS answer")
+    con.close()
+    digest = file_digest(project.mirror)
+    args = ["sync", "--quiet", "--config", str(project.base_dir / "safemirror.yaml")]
+    assert run(args + (["--full"] if full else [])) == ExitCode.CONFLICT
+    assert file_digest(project.mirror) == digest
+    project.mirror.unlink()
+    duckdb.connect(str(project.mirror)).close()  # an empty database
+    assert run(args) == ExitCode.OK
+    assert rows(project, "SELECT count(*) FROM users")[0][0] > 0

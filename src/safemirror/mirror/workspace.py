@@ -196,6 +196,29 @@ def _attach_working(con: duckdb.DuckDBPyConnection, work: Path) -> set[str]:
     }
 
 
+def refuse_foreign(target: Path, con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """Refuse a live file (attached to ``con`` as ``database``) that holds tables or views
+    but no run of safemirror's: a DuckDB database of someone's own at the mirror's path,
+    which a sync would replace whole."""
+    held = [
+        f"{schema}.{name}" if schema != "main" else str(name)
+        for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 "
+            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
+            "WHERE database_name = $1 AND NOT internal ORDER BY ALL",
+            [database],
+        ).fetchall()
+    ]
+    if not held or "_sm_runs" in held:
+        return
+    shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+    raise ConflictError(
+        f"{target} is a DuckDB database that no sync made (it holds {shown}); "
+        "a sync replaces the whole mirror file, so it leaves this one alone",
+        hint="point 'mirror' in the project file at a new path, or move that file away",
+    )
+
+
 class MirrorWorkspace:
     """Context manager: ``with MirrorWorkspace(path) as ws: ws.open(); ...; ws.publish()``.
 
@@ -287,9 +310,14 @@ class MirrorWorkspace:
             raise SourceError(f"DuckDB cannot start: {exc}") from None
         try:
             present = _attach_working(con, self.work)
+            if "_sm_runs" not in present:  # a first run, or a file no sync made
+                refuse_foreign(self.target, con, WORKING)
         except duckdb.Error as exc:
             con.close()
             raise unreadable(self.target, exc, "opened") from None
+        except ConflictError:
+            con.close()
+            raise
         self._con = con
         for table, ddl in SYSTEM_DDL.items():
             if table not in present:
@@ -313,6 +341,8 @@ class MirrorWorkspace:
                     "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [PREVIOUS]
                 ).fetchall()
             }
+            if "_sm_runs" not in present:
+                refuse_foreign(self.target, con, PREVIOUS)
             for table in CARRIED_OVER:
                 if table in present:
                     con.execute(
