@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from safemirror.audit import AuditLog
 from safemirror.server.app import create_app
+from safemirror.server.sandbox import MAX_RESULT_BYTES
 from tests.server.conftest import Project, make_project
 
 HOSTILE = [
@@ -207,3 +208,14 @@ def test_tables_lists_only_sql_tables(sql_client: TestClient, sql_project: Proje
     ]
     assert "users" in names and "body_metrics" not in names
     assert not [n for n in names if n.startswith("_sm_")]
+
+
+def test_a_result_stops_at_the_size_budget(sql_client: TestClient, sql_project: Project) -> None:
+    megabyte = 1 << 20
+    status, body = run(
+        sql_client, sql_project, f"SELECT repeat('x', {megabyte}) AS s FROM range(45)"
+    )
+    assert status == 200 and body["truncated"] is True, (status, str(body)[:200])
+    assert body["row_count"] == MAX_RESULT_BYTES // megabyte - 1
+    status, body = run(sql_client, sql_project, "SELECT repeat('x', 40000000) AS s")
+    assert status == 400 and "larger than 32 MB" in str(body["detail"]), str(body)[:200]

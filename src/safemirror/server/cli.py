@@ -17,6 +17,7 @@ from safemirror.config import ProjectConfig, load_config
 from safemirror.consoles import console
 from safemirror.errors import ConfigError, UsageError
 from safemirror.server.apikeys import KeyRecord, KeyStore, Role, parse_expiry
+from safemirror.server.memcap import cap_process_memory, memory_bytes
 
 keys_app = typer.Typer(
     help="API keys for the server: create (shown once), list, revoke.", no_args_is_help=True
@@ -116,6 +117,7 @@ def serve(
     port = port or config.server.port
     tls = check_listen(config, host)
     check_port_free(host, port)
+    memory_bytes(config.server.memory_limit)  # a bad setting stops here, before anything
     app = create_app(config)
     scheme = "https" if tls else "http"
     if on_ready is not None:
@@ -128,6 +130,7 @@ def serve(
     AuditLog(config.audit_log).append(
         "server.start", {"host": host, "port": port, "tls": bool(tls)}
     )
+    cap_process_memory(config.server.memory_limit)  # no query can exhaust the machine
     console.print(escape(f"safemirror serving on {scheme}://{host}:{port}/ (Ctrl-C to stop)"))
     uvicorn.run(
         app,

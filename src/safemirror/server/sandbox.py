@@ -315,6 +315,21 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+MAX_RESULT_BYTES = 32 << 20  # about this much of values per response, whatever max_rows
+FETCH_ROWS = 256  # rows converted at a time, so a result stops at the budget
+
+
+def _size(value: Any) -> int:
+    """Roughly how many bytes a JSON-safe value takes in the response."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, list):
+        return sum(_size(v) for v in value) + 2
+    if isinstance(value, dict):
+        return sum(len(k) + _size(v) + 4 for k, v in value.items()) + 2
+    return 8
+
+
 @dataclass
 class SqlResult:
     columns: list[str]
@@ -323,24 +338,44 @@ class SqlResult:
     duration_ms: float
 
 
+def _fetch(cursor: duckdb.DuckDBPyConnection, max_rows: int) -> tuple[list[list[Any]], bool]:
+    """At most ``max_rows`` rows and ``MAX_RESULT_BYTES`` of values; whether more were left."""
+    rows: list[list[Any]] = []
+    size = 0
+    while len(rows) < max_rows:
+        chunk = cursor.fetchmany(min(FETCH_ROWS, max_rows - len(rows)))
+        if not chunk:
+            return rows, False
+        for raw in chunk:
+            row = [jsonable(v) for v in raw]
+            size += _size(row)
+            if size > MAX_RESULT_BYTES:
+                if not rows:
+                    raise QueryFailed(
+                        f"the first row of the result is larger than {MAX_RESULT_BYTES >> 20} MB",
+                        hint="select fewer or shorter values",
+                    )
+                return rows, True
+            rows.append(row)
+    return rows, bool(cursor.fetchmany(1))
+
+
 def run_sql(
     cursor: duckdb.DuckDBPyConnection, text: str, *, max_rows: int, timeout_s: float
 ) -> SqlResult:
-    """Run checked SQL on a read-only cursor with time and row limits."""
+    """Run checked SQL on a read-only cursor with time, row and size limits."""
     t0 = time.perf_counter()
     with deadline(cursor, timeout_s):
         try:
             cursor.execute(text)
             columns = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchmany(max_rows + 1)
+            rows, truncated = _fetch(cursor, max_rows)
         except duckdb.InterruptException:
             raise  # the deadline turns it into QueryTimeout
         except duckdb.Error as exc:
             raise QueryFailed(f"the query failed: {str(exc).splitlines()[0]}") from None
-    truncated = len(rows) > max_rows
-    return SqlResult(
-        columns,
-        [[jsonable(v) for v in row] for row in rows[:max_rows]],
-        truncated,
-        round((time.perf_counter() - t0) * 1000, 2),
-    )
+        except MemoryError:
+            raise QueryFailed(
+                "the query failed: out of memory", hint="select fewer or shorter values"
+            ) from None
+    return SqlResult(columns, rows, truncated, round((time.perf_counter() - t0) * 1000, 2))
