@@ -47,6 +47,14 @@ def test_lists_metrics() -> None:
     assert table.exit_code == 0 and "user_growth" in table.output
 
 
+def test_to_alone_means_the_twelve_months_before_it(project_file: Path) -> None:
+    args = ["metrics", "active_devices", "--to", "2024-03-15", "--format", "json"]
+    result = runner.invoke(root(), [*args, "-c", str(project_file)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert (body["from"], body["to"]) == ("2023-04-01", "2024-03-15")
+
+
 @pytest.mark.parametrize("name", [m.name for m in all_metrics()])
 def test_every_metric_in_every_format(project_file: Path, name: str) -> None:
     args = ["metrics", name, "--from", "2024-01-01", "--to", "2024-06-30", "-c", str(project_file)]

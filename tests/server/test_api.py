@@ -56,6 +56,17 @@ def test_defaults_cover_the_last_year_of_data(client: TestClient, project: Proje
     assert body["grain"] == "month" and len(body["rows"]) == 12
 
 
+def test_a_range_given_only_its_end_starts_twelve_months_before_it(
+    client: TestClient, project: Project
+) -> None:
+    url = "/api/metrics/active_devices?to=2024-03-15"
+    response = client.get(url, headers=project.headers("viewer"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["from"], body["to"]) == ("2023-04-01", "2024-03-15")
+    assert len(body["rows"]) == 12
+
+
 @pytest.mark.parametrize(
     ("query", "status", "phrase"),
     [

@@ -64,11 +64,15 @@ def metrics_command(
         )
     con = connect_read_only(project.mirror, memory_limit=project.server.memory_limit)
     try:
-        if start is None or end is None:
-            first, last = default_range(latest_day(con), datetime.now(UTC).date())
+        first = parse_day(start, "--from") if start else None
+        last = parse_day(end, "--to") if end else None
+        if first is None or last is None:
+            latest = latest_day(con) if last is None else None
+            first_default, last = default_range(latest, datetime.now(UTC).date(), last)
+            first = first or first_default
         query = MetricQuery(
-            parse_day(start, "--from") if start else first,
-            parse_day(end, "--to") if end else last,
+            first,
+            last,
             cast(Grain, grain),  # validated by MetricQuery
             by,
         )

@@ -110,9 +110,10 @@ def _periods(start: date, end: date, grain: Grain) -> tuple[Period, ...]:
     return tuple(out)
 
 
-def default_range(latest: date | None, today: date) -> tuple[date, date]:
-    """The last twelve months up to the latest data (or today when the mirror is empty)."""
-    end = latest or today
+def default_range(latest: date | None, today: date, end: date | None = None) -> tuple[date, date]:
+    """Twelve months (from the 1st of the month) up to ``end`` when given, else up to the
+    latest data (or today when the mirror is empty)."""
+    end = end or latest or today
     year, month = end.year, end.month - 11
     if month <= 0:
         year, month = year - 1, month + 12

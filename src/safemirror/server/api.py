@@ -147,11 +147,13 @@ def _metric(
     try:
         ident = state.pool.ident()
         if start is None or end is None:
-            latest, _ = state.results.get_or_compute(
-                ("latest", ident),
-                lambda: state.pool.run(latest_day, settings.query_timeout_s, reuse=True),
-            )
-            first, last = default_range(latest, datetime.now(UTC).date())
+            latest = None
+            if end is None:
+                latest, _ = state.results.get_or_compute(
+                    ("latest", ident),
+                    lambda: state.pool.run(latest_day, settings.query_timeout_s, reuse=True),
+                )
+            first, last = default_range(latest, datetime.now(UTC).date(), end)
             start, end = start or first, end or last
         entry |= {"from": str(start), "to": str(end)}
         query = MetricQuery(start, end, grain, by)
