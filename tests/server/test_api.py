@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
+from safemirror.errors import TransientError
 from safemirror.metrics import MetricQuery, all_metrics, compute, get_metric
 from safemirror.metrics.mirror import MirrorPool
 from safemirror.server.app import create_app
@@ -146,11 +147,39 @@ def test_missing_mirror_is_503(tmp_path: Path) -> None:
     assert response.status_code == 503 and "sync" in response.json()["hint"]
 
 
+def test_a_mirror_with_damaged_blocks_is_a_clear_audited_503(tmp_path: Path) -> None:
+    from safemirror.audit import AuditLog
+
+    project = make_project(tmp_path)
+    data = bytearray(project.config.mirror.read_bytes())
+    for offset in range(3 * 262144, len(data) - 4096, 4096):  # past the headers
+        data[offset + 100 : offset + 200] = os.urandom(100)
+    project.config.mirror.write_bytes(bytes(data))
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    url = "/api/metrics/active_devices?from=2024-01-01&to=2024-06-30&by=model"
+    response = client.get(url, headers=project.headers("viewer"))
+    assert response.status_code == 503, response.text
+    assert "cannot be read" in response.json()["detail"]
+    assert "sync --full" in response.json()["hint"]
+    entry = list(AuditLog(project.config.audit_log).entries())[-1]
+    assert entry.kind == "server.metric" and "cannot be read" in entry.data["error"]
+
+
 def test_pool_never_writes(tmp_path: Path) -> None:
     path = write_mirror(Production(n_users=50), tmp_path / "m.duckdb")
     pool = MirrorPool(path)
     with pool.cursor() as cur, pytest.raises(duckdb.Error):
         cur.execute("CREATE TABLE x (i INTEGER)")
+    pool.close()
+
+
+def test_a_query_of_the_pool_out_of_memory_is_transient(tmp_path: Path) -> None:
+    path = write_mirror(Production(n_users=50), tmp_path / "m.duckdb")
+    pool = MirrorPool(path, memory_limit="32MB")
+    sql = "SELECT len(list(range)) FROM range(100000000)"
+    with pytest.raises(TransientError, match="out of memory"):
+        pool.run(lambda cur: cur.execute(sql).fetchall(), 30)
+    assert pool.run(lambda cur: cur.execute("SELECT 1").fetchall(), 30) == [(1,)]
     pool.close()
 
 

@@ -195,12 +195,23 @@ class MirrorPool:
         reuse: bool = False,
         ident: tuple[int, int, int, int] | None = None,
     ) -> T:
-        """Run ``work`` on a cursor (see ``session``), interrupted after ``timeout_s``."""
-        with (
-            self.session(reuse=reuse, ident=ident) as (cursor, _),
-            deadline(cursor, timeout_s),
-        ):
-            return work(cursor)
+        """Run ``work`` on a cursor (see ``session``), interrupted after ``timeout_s``.
+
+        A database error that is not the deadline's is ours to report: out of memory is
+        ``TransientError`` (the server is short of it now), anything else means the mirror
+        cannot be read (``unreadable``).
+        """
+        with self.session(reuse=reuse, ident=ident) as (cursor, _):
+            try:
+                with deadline(cursor, timeout_s):
+                    return work(cursor)
+            except (duckdb.OutOfMemoryException, MemoryError):
+                raise TransientError(
+                    "the server ran out of memory for this request",
+                    hint="retry in a moment, or ask for a shorter range",
+                ) from None
+            except duckdb.Error as exc:
+                raise unreadable(self.path, exc) from None
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

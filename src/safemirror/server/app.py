@@ -25,7 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from safemirror import __version__
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig
-from safemirror.errors import AuditError, SafemirrorError, TransientError, UsageError
+from safemirror.errors import (
+    AuditError,
+    SafemirrorError,
+    SourceError,
+    TransientError,
+    UsageError,
+)
 from safemirror.metrics.mirror import MirrorPool
 from safemirror.server.apikeys import KeyStore, Role
 from safemirror.server.auth import Authenticator, FailureLimiter, Principal
@@ -165,6 +171,8 @@ def _status_of(exc: SafemirrorError) -> int:
         return 400
     if isinstance(exc, TransientError | AuditError):  # an audit log that takes no entry
         return 503  # refuses every audited request until it is restored
+    if isinstance(exc, SourceError):  # the server reads no source: the mirror is unreadable
+        return 503  # until a sync replaces it
     return 500
 
 
