@@ -174,6 +174,23 @@ def test_failures_lock_the_client_out(tmp_path: Path) -> None:
     assert kinds.count("server.auth_failed") == 3 and "server.client_locked" in kinds
 
 
+def test_a_failed_key_logs_only_a_well_formed_id(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    client = TestClient(create_app(project.config), base_url="http://127.0.0.1")
+    secret = project.keys["viewer"].split("_", 2)[2]
+    for sent, logged in (
+        ("smk_0123456789ab_" + "A" * 43, "0123456789ab"),  # a wrong secret: the id is public
+        ("smk_" + secret, None),  # the id left out: no piece of the secret
+        ("smk_" + "x" * 5000 + "_y", None),  # junk
+    ):
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {sent}"})
+        assert response.status_code == 401
+        entry = list(AuditLog(project.config.audit_log).entries())[-1]
+        assert entry.kind == "server.auth_failed" and entry.data["key_id"] == logged
+    text = project.config.audit_log.read_text()
+    assert secret[:12] not in text and "x" * 100 not in text
+
+
 def signed_in(client: TestClient, project: Project, role: str) -> str:
     response = client.post("/login", data={"key": project.keys[role]}, follow_redirects=False)
     assert response.status_code == 303

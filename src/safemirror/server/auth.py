@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -26,6 +27,7 @@ SESSION_COOKIE = "sm_session"
 CSRF_HEADER = "x-csrf-token"
 SESSION_TTL = timedelta(hours=8)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_KEY_ID = re.compile(r"smk_([0-9a-f]{12})_")
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,9 @@ class Authenticator:
 
     def failure(self, request: Request, reason: str, key: str | None) -> None:
         client = client_of(request)
-        key_id = (
-            key.split("_")[1] if key and key.startswith("smk_") and key.count("_") >= 2 else None
-        )
+        # Only a well-formed public id: never a piece of a mistyped secret, never junk.
+        found = _KEY_ID.match(key or "")
+        key_id = found.group(1) if found else None
         self.audit.append(
             "server.auth_failed",
             {"client": client, "path": request.url.path, "reason": reason, "key_id": key_id},
