@@ -36,17 +36,21 @@ def demo_settings(production: Path) -> dict[str, str]:
 
 
 def _is_demo_project(config: Path, production: Path) -> bool:
+    """Whether ``config`` has the settings the demo wrote (others, such as a ``server``
+    section, may have been added since)."""
     try:
-        return bool(strict_yaml.load(config.read_bytes()) == demo_settings(production))
+        found = strict_yaml.load(config.read_bytes())
     except (OSError, yaml.YAMLError):
         return False
+    wrote = demo_settings(production)
+    return isinstance(found, dict) and all(found.get(k) == v for k, v in wrote.items())
 
 
 def claim_directory(directory: Path, production: Path) -> None:
     """Refuse a directory the demo did not make: the demo replaces the production database
     and the mirror there, so a project of the user's own must never be taken for one.
-    A new or empty directory, or an earlier demo's (its project file as the demo wrote
-    it), is the demo's."""
+    A new or empty directory, or an earlier demo's (its project file with the settings the
+    demo wrote), is the demo's."""
     if not directory.exists():
         return
     if not directory.is_dir():
