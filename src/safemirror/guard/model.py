@@ -75,8 +75,21 @@ class Observation:
     notes: list[str] = field(default_factory=list)
     bind: str | None = None  # "all interfaces", "loopback", "private", "public"
 
-    def expose(self, check: str, detail: str, extent: str | None = None) -> None:
-        self.exposures.append(Exposure(check, detail, extent))
+    def expose(self, check: str, detail: str, extent: str | None = None) -> Exposure:
+        """Record a fact the moment it is established: the scan keeps it even when a later
+        step of the probe fails. The same check and detail again only updates its extent."""
+        fact = Exposure(check, detail, extent)
+        for i, known in enumerate(self.exposures):
+            if (known.check, known.detail) == (check, detail):
+                self.exposures[i] = fact
+                return fact
+        self.exposures.append(fact)
+        return fact
+
+    def withdraw(self, fact: Exposure | None) -> None:
+        """Drop a provisional fact that a later step restates in its final words."""
+        if fact is not None and fact in self.exposures:
+            self.exposures.remove(fact)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,7 +139,9 @@ class Finding:
 
 
 class ProbeError(Exception):
-    """Raised inside probes; the scan turns it into an ``unreachable`` observation."""
+    """Raised inside probes. The scan keeps what the probe established before it (noting
+    that the probe stopped early), or reports the target ``unreachable`` when that is
+    nothing."""
 
     def __init__(self, reason: str, *, connected: bool = False) -> None:
         super().__init__(reason)

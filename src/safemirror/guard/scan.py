@@ -90,27 +90,42 @@ async def _bind(target: Target, found: list[discover.Listener]) -> str | None:
     return None
 
 
+def stopped_early(obs: Observation, reason: str, *, connected: bool) -> Observation:
+    """The outcome of a probe that failed part-way (an error, a malformed reply, the budget
+    running out). Fail closed: an exposure it established stands, with the failure as a
+    note; only a probe that established none leaves the target ``unreachable``."""
+    if obs.exposures:
+        obs.notes.append(f"probe stopped early: {reason}")
+        return obs
+    return Observation(reachable=connected, error=reason)
+
+
 async def probe_target(
     target: Target, ctx: ProbeContext, found: list[discover.Listener] | None = None
 ) -> TargetResult:
-    """Probe one target; never raises for network trouble and never exceeds its budget."""
+    """Probe one target; never raises for network trouble and never exceeds its budget.
+
+    The observation belongs to the scan and the probe records into it as it goes, so what
+    it established survives a later failure."""
     start = time.monotonic()
     probe = registry.get(target.kind)()
     budget = target.timeout * BUDGET_FACTOR
+    obs = Observation()
     try:
         async with asyncio.timeout(budget) as deadline:
             token = BUDGET.set(deadline)  # the credential limiter gives its queueing back
             try:
-                obs = await probe.observe(target, ctx)
+                await probe.observe(target, ctx, obs)
             finally:
                 BUDGET.reset(token)
     except ProbeError as exc:
-        obs = Observation(reachable=exc.connected, error=exc.reason)
+        obs = stopped_early(obs, exc.reason, connected=exc.connected)
     except TimeoutError:
-        obs = Observation(reachable=True, error=f"no complete answer within {budget:g} s")
+        obs = stopped_early(obs, f"no complete answer within {budget:g} s", connected=True)
     except (OSError, ValueError, IndexError, KeyError, UnicodeError, struct.error) as exc:
         # a malformed or hostile reply: report it, never crash the sweep
-        obs = Observation(reachable=True, error=f"unexpected answer ({type(exc).__name__})")
+        reason = f"unexpected answer ({type(exc).__name__})"
+        obs = stopped_early(obs, reason, connected=True)
     if obs.error is None and found is not None:
         obs.bind = await _bind(target, found)
     findings = assess(target, obs)

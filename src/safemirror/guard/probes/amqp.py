@@ -57,8 +57,10 @@ async def amqp_login(
     password: str,
     vhost: str,
     obs: Observation,
-) -> str:
-    """Handshake and PLAIN login; returns ``accepted``, ``refused`` or ``no-vhost``."""
+) -> None:
+    """Handshake and PLAIN login. A login the broker accepts is recorded in ``obs`` at once
+    (restated if the vhost is refused), before the vhost is opened and the connection
+    closed."""
     async with await Wire.open(host, port, timeout, tls=tls) as wire:
         obs.reachable = True
         await wire.send(PROTOCOL_HEADER)
@@ -72,7 +74,7 @@ async def amqp_login(
         obs.version_public = obs.version is not None
         obs.metadata["mechanisms"] = mechanisms.split()
         if "PLAIN" not in mechanisms.split():
-            return "refused"
+            return
         response = b"\0" + user.encode() + b"\0" + password.encode()
         await wire.send(
             method_frame(
@@ -88,21 +90,23 @@ async def amqp_login(
             class_id, method_id, args = await read_method(wire)
         except ProbeError as exc:
             if "closed" in exc.reason:  # brokers without the capability just hang up
-                return "refused"
+                return
             raise
         if (class_id, method_id) == (10, 50):
-            return "refused"
+            return
         if (class_id, method_id) != (10, 30):
             raise ProbeError("unexpected AMQP reply to the login", connected=True)
+        detail = f"AMQP accepts user {user!r} with its default password"
+        accepted = obs.expose("default-credentials", detail)  # Tune: the login went through
         channel_max, frame_max, _ = struct.unpack_from("!HIH", args)
         await wire.send(method_frame(10, 31, struct.pack("!HIH", channel_max, frame_max, 0)))
         await wire.send(method_frame(10, 40, shortstr(vhost) + shortstr("") + b"\0"))
         class_id, method_id, args = await read_method(wire)
-        outcome = "accepted"
         if (class_id, method_id) == (10, 50):
             code, text = parse_close(args)
             obs.notes.append(f"vhost {vhost!r} refused: {code} {text}")
-            outcome = "no-vhost"
+            obs.withdraw(accepted)
+            obs.expose("default-credentials", f"{detail} (but not to its vhost)")
         else:
             await wire.send(
                 method_frame(
@@ -110,7 +114,6 @@ async def amqp_login(
                 )
             )
             await read_method(wire)  # CloseOk
-        return outcome
 
 
 @register
@@ -134,15 +137,15 @@ class AmqpProbe(Probe):
         "settings": {"management_url": "http://127.0.0.1:15672"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(AmqpSettings)
-        ep, obs = target.endpoint, Observation(product="AMQP broker")
+        ep, obs.product = target.endpoint, "AMQP broker"
         obs.tls_offered = True if settings.tls else None
         obs.tls_required = settings.tls
         obs.auth_required = True
         for user, password in self.default_credentials if settings.try_default_credentials else ():
             async with ctx.limiter.attempt(ep.host):
-                outcome = await amqp_login(
+                await amqp_login(
                     host=ep.host,
                     port=ep.port,
                     timeout=target.timeout,
@@ -152,17 +155,10 @@ class AmqpProbe(Probe):
                     vhost=settings.vhost,
                     obs=obs,
                 )
-            if outcome != "refused":
-                where = "" if outcome == "accepted" else " (but not to its vhost)"
-                obs.expose(
-                    "default-credentials",
-                    f"AMQP accepts user {user!r} with its default password{where}",
-                )
         if not settings.try_default_credentials:
             obs.notes.append("default credentials not tried (settings)")
         if settings.check_management:
             await self._management(target, ctx, settings, obs)
-        return obs
 
     async def _management(
         self, target: Target, ctx: ProbeContext, settings: AmqpSettings, obs: Observation

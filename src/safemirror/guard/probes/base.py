@@ -102,6 +102,8 @@ class Probe:
             return parse_url(text, cls.default_port)
         return parse_hostport(text, cls.default_port)
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
-        """Probe ``target`` and return protocol facts; raise ``ProbeError`` if it cannot."""
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
+        """Probe ``target``, recording protocol facts into ``obs`` (the scan's) as each is
+        established, exposures the moment they are; raise ``ProbeError`` if it cannot go
+        on. What ``obs`` holds when a step fails or the budget runs out is reported."""
         raise NotImplementedError

@@ -79,10 +79,10 @@ class ElasticsearchProbe(Probe):
         "expect": {"tls": "required"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(ElasticsearchSettings)
         base = target.endpoint.url or ""
-        obs = Observation(product="Elasticsearch/OpenSearch")
+        obs.product = "Elasticsearch/OpenSearch"
         async with httpbase.client(target, verify=settings.verify_tls) as http:
             root = await httpbase.get(http, base + "/")
             obs.reachable = True
@@ -92,7 +92,6 @@ class ElasticsearchProbe(Probe):
             if locked and settings.try_default_credentials:
                 await self._try_defaults(target, ctx, http, base, obs)
         await httpbase.check_tls(target, obs)
-        return obs
 
     def _classify(self, obs: Observation, root: httpx.Response, cat: httpx.Response) -> None:
         if root.status_code == 200:

@@ -38,25 +38,19 @@ class HttpProbe(Probe):
         "settings": {"paths": ["/_all_dbs"]},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(HttpSettings)
         base = target.endpoint.url or ""
-        obs = Observation(product="HTTP")
-        statuses: dict[str, int] = {}
+        obs.product = "HTTP"
+        open_paths = httpbase.OpenPaths(obs, "answers without credentials on")
         async with httpbase.client(target, verify=settings.verify_tls) as http:
             for path in settings.paths:
                 answer = await httpbase.get(http, base + path, connected=obs.reachable)
                 obs.reachable = True
-                statuses[path] = answer.status_code
                 server = httpbase.server_header(answer)
                 if server:
                     obs.product, _, version = server.partition("/")
                     obs.version = version.split(" ", 1)[0] or None
                     obs.version_public = obs.version is not None
-        obs.metadata["status"] = statuses
-        open_paths = [p for p, code in statuses.items() if 200 <= code < 300]
-        obs.auth_required = not open_paths
-        if open_paths:
-            obs.expose("no-auth", "answers without credentials on " + ", ".join(open_paths))
+                open_paths.record(path, answer.status_code)
         await httpbase.check_tls(target, obs)
-        return obs

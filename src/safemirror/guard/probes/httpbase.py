@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from safemirror import __version__
-from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.model import Exposure, Observation, ProbeError
 from safemirror.guard.spec import Target
 
 USER_AGENT = f"safemirror-guard/{__version__}"
@@ -45,6 +46,8 @@ async def get(
         raise ProbeError(
             f"connected, but no answer within {http.timeout.read or 0:g} s", connected=True
         ) from None
+    except httpx.NetworkError as exc:  # reset or broken off mid-answer
+        raise ProbeError(f"connection lost ({type(exc).__name__})", connected=True) from None
     except httpx.HTTPError as exc:
         raise ProbeError(f"not an HTTP server ({type(exc).__name__})", connected=True) from None
 
@@ -59,6 +62,25 @@ def _connect_reason(exc: BaseException) -> str:
             return f"TLS handshake failed ({seen.reason})"
         seen = seen.__cause__ or seen.__context__
     return f"cannot connect: {exc}"
+
+
+@dataclass
+class OpenPaths:
+    """Paths that answer 2xx without credentials: one ``no-auth`` exposure, recorded (and
+    restated) the moment each is found, so a later path's failure cannot hide it."""
+
+    obs: Observation
+    wording: str  # "answers without credentials on"
+    paths: list[str] = field(default_factory=list)
+    _fact: Exposure | None = None
+
+    def record(self, path: str, status: int) -> None:
+        self.obs.metadata.setdefault("status", {})[path] = status
+        if 200 <= status < 300:
+            self.paths.append(path)
+            self.obs.withdraw(self._fact)
+            self._fact = self.obs.expose("no-auth", f"{self.wording} {', '.join(self.paths)}")
+        self.obs.auth_required = not self.paths
 
 
 def json_or_none(response: httpx.Response) -> Any:

@@ -116,9 +116,9 @@ class MqttProbe(Probe):
         "expect": {"listen": "loopback"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(MqttSettings)
-        ep, obs = target.endpoint, Observation(product="MQTT broker")
+        ep, obs.product = target.endpoint, "MQTT broker"
         obs.tls_offered = True if settings.tls else None
         obs.tls_required = settings.tls
         async with await Wire.open(ep.host, ep.port, target.timeout, tls=settings.tls) as wire:
@@ -132,11 +132,21 @@ class MqttProbe(Probe):
                 obs.notes.append(
                     f"anonymous CONNECT refused: {CONNACK_CODES.get(body[1], body[1])}"
                 )
-                return obs
+                return
             obs.auth_required = False
+            # established now; restated once the broker answers the SUBSCRIBE
+            connected = obs.expose("anonymous-limited", "accepts anonymous connections")
             await wire.send(subscribe_packet(settings.topic))
             first, body = await read_packet(wire)
             granted = first >> 4 == 9 and len(body) >= 3 and body[2] != 0x80
+            obs.withdraw(connected)
+            if granted:
+                obs.expose(
+                    "no-auth",
+                    f"accepts anonymous clients and lets them subscribe ({settings.topic})",
+                )
+            else:
+                obs.expose("anonymous-limited", "accepts anonymous connections (subscribe refused)")
             # only a $SYS topic carries the broker's version; any other retained message is
             # a device's payload, never read
             banner = await _version(wire) if granted and _is_sys(settings.topic) else None
@@ -145,10 +155,3 @@ class MqttProbe(Probe):
                 obs.product = words[0] if len(words) > 1 else obs.product
                 obs.version, obs.version_public = words[-1], True
             await wire.send(b"\xe0\x00")
-        if granted:
-            obs.expose(
-                "no-auth", f"accepts anonymous clients and lets them subscribe ({settings.topic})"
-            )
-        else:
-            obs.expose("anonymous-limited", "accepts anonymous connections (subscribe refused)")
-        return obs

@@ -37,7 +37,6 @@ class Login:
     ok: bool
     code: int = 0
     message: str = ""
-    databases: list[str] | None = None
 
 
 async def read_packet(wire: Wire) -> tuple[int, bytes]:
@@ -105,43 +104,42 @@ async def show_databases(wire: Wire) -> list[str]:
         names.append(row[pos : pos + size].decode("utf-8", "replace"))
 
 
-async def login(
-    host: str, port: int, timeout: float, user: str, *, tls: bool, list_databases: bool
-) -> tuple[Handshake, Login]:
-    """Log in as ``user`` with an empty password; list databases if it works."""
-    async with await Wire.open(host, port, timeout) as wire:
-        _, payload = await read_packet(wire)
-        hello = parse_handshake(payload)
-        seq, caps = 1, CLIENT_CAPS
-        if tls:
-            caps |= CLIENT_SSL
-            await wire.send(packet(seq, struct.pack("<IIB23x", caps, 1 << 24, 33)))
-            await wire.start_tls()
-            seq += 1
-        body = (
-            struct.pack("<IIB23x", caps, 1 << 24, 33)
-            + user.encode()
-            + b"\0"
-            + b"\0"
-            + hello.plugin.encode()
-            + b"\0"
-        )
-        await wire.send(packet(seq, body))
-        while True:
-            seq, reply = await read_packet(wire)
-            if reply[:1] == b"\x00":
-                dbs = await show_databases(wire) if list_databases else None
-                await wire.send(packet(0, b"\x01"))
-                return hello, Login(True, databases=dbs)
-            if reply[:1] == b"\xff":
-                code, message = parse_error(reply)
-                return hello, Login(False, code, message)
-            if reply[:1] == b"\xfe":  # auth switch: the empty password is an empty answer
-                await wire.send(packet(seq + 1, b""))
-            elif reply[:2] == b"\x01\x03":  # caching_sha2 fast path succeeded; OK follows
-                continue
-            else:
-                return hello, Login(False, 0, "the server wants a full password exchange")
+def who(user: str) -> str:
+    return f"user {user!r}" if user else "the anonymous user ''"
+
+
+async def login(wire: Wire, user: str, *, tls: bool) -> tuple[Handshake, Login]:
+    """Read the greeting and log in as ``user`` with an empty password."""
+    _, payload = await read_packet(wire)
+    hello = parse_handshake(payload)
+    seq, caps = 1, CLIENT_CAPS
+    if tls:
+        caps |= CLIENT_SSL
+        await wire.send(packet(seq, struct.pack("<IIB23x", caps, 1 << 24, 33)))
+        await wire.start_tls()
+        seq += 1
+    body = (
+        struct.pack("<IIB23x", caps, 1 << 24, 33)
+        + user.encode()
+        + b"\0"
+        + b"\0"
+        + hello.plugin.encode()
+        + b"\0"
+    )
+    await wire.send(packet(seq, body))
+    while True:
+        seq, reply = await read_packet(wire)
+        if reply[:1] == b"\x00":
+            return hello, Login(True)
+        if reply[:1] == b"\xff":
+            code, message = parse_error(reply)
+            return hello, Login(False, code, message)
+        if reply[:1] == b"\xfe":  # auth switch: the empty password is an empty answer
+            await wire.send(packet(seq + 1, b""))
+        elif reply[:2] == b"\x01\x03":  # caching_sha2 fast path succeeded; OK follows
+            continue
+        else:
+            return hello, Login(False, 0, "the server wants a full password exchange")
 
 
 @register
@@ -165,40 +163,41 @@ class MysqlProbe(Probe):
         "settings": {"users": ["root", ""]},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(MysqlSettings)
-        ep, obs = target.endpoint, Observation()
         obs.auth_required = True
-
-        async def attempt(user: str, *, tls: bool) -> tuple[Handshake, Login]:
-            async with ctx.limiter.attempt(ep.host):
-                return await login(
-                    ep.host,
-                    ep.port,
-                    target.timeout,
-                    user,
-                    tls=tls,
-                    list_databases=settings.list_databases,
-                )
-
         for user in settings.users:
-            hello, result = await attempt(user, tls=False)
-            self._greeting(obs, hello)
+            hello, result = await self._attempt(target, ctx, obs, user, tls=False)
             if result.code in TLS_REQUIRED_CODES and hello.caps & CLIENT_SSL:
                 obs.tls_required = True
-                hello, result = await attempt(user, tls=True)
+                hello, result = await self._attempt(target, ctx, obs, user, tls=True)
             elif obs.tls_required is None:
                 obs.tls_required = False
-            who = f"user {user!r}" if user else "the anonymous user ''"
+            if not result.ok:
+                obs.notes.append(f"{who(user)} refused: {result.code} {result.message}".strip())
+
+    async def _attempt(
+        self, target: Target, ctx: ProbeContext, obs: Observation, user: str, *, tls: bool
+    ) -> tuple[Handshake, Login]:
+        """One rate-limited login; when it is let in, the exposure is recorded before the
+        database list is asked for."""
+        ep, settings = target.endpoint, target.settings_as(MysqlSettings)
+        async with (
+            ctx.limiter.attempt(ep.host),
+            await Wire.open(ep.host, ep.port, target.timeout) as wire,
+        ):
+            hello, result = await login(wire, user, tls=tls)
+            self._greeting(obs, hello)
             if result.ok:
+                detail = f"lets {who(user)} in with an empty password"
                 obs.auth_required = False
-                count = len(result.databases or [])
-                obs.metadata["databases"] = count
-                obs.metadata["database_names"] = (result.databases or [])[:50]
-                obs.expose("no-auth", f"lets {who} in with an empty password", f"{count} databases")
-            else:
-                obs.notes.append(f"{who} refused: {result.code} {result.message}".strip())
-        return obs
+                obs.expose("no-auth", detail, "? databases")
+                names = await show_databases(wire) if settings.list_databases else []
+                obs.metadata["databases"] = len(names)
+                obs.metadata["database_names"] = names[:50]
+                obs.expose("no-auth", detail, f"{len(names)} databases")
+                await wire.send(packet(0, b"\x01"))
+        return hello, result
 
     @staticmethod
     def _greeting(obs: Observation, hello: Handshake) -> None:

@@ -59,9 +59,9 @@ class NatsProbe(Probe):
         "expect": {"tls": "required"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(NatsSettings)
-        ep, obs = target.endpoint, Observation(product="NATS")
+        ep, obs.product = target.endpoint, "NATS"
         async with await Wire.open(ep.host, ep.port, target.timeout) as wire:
             obs.reachable = True
             info = parse_info(await wire.read_line())
@@ -74,7 +74,7 @@ class NatsProbe(Probe):
             if not settings.confirm:
                 if not obs.auth_required:
                     obs.expose("no-auth", "INFO says auth_required is false")
-                return obs
+                return
             if obs.tls_required:
                 await wire.start_tls()
             await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
@@ -85,4 +85,3 @@ class NatsProbe(Probe):
             else:
                 obs.auth_required = True
                 obs.notes.append(reply.decode("utf-8", "replace").strip()[:120])
-        return obs

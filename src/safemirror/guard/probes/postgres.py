@@ -7,7 +7,9 @@ import hashlib
 import hmac
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 from safemirror.guard.model import Observation, ProbeError
@@ -144,8 +146,10 @@ async def run_session(
     *,
     tls: bool,
     password: str | None = None,
+    admitted: Callable[[], object] = lambda: None,
 ) -> Session:
-    """One connection: optional TLS upgrade, startup, authentication, database list."""
+    """One connection: optional TLS upgrade, startup, authentication, database list.
+    ``admitted`` is told as soon as the server lets the client in, before the list."""
     session = Session()
     async with await Wire.open(ep_host, ep_port, timeout) as wire:
         if tls:
@@ -179,6 +183,8 @@ async def run_session(
                 session.params[name.decode()] = rest.split(b"\0", 1)[0].decode("utf-8", "replace")
             elif kind == b"Z":
                 break
+        if session.authenticated:
+            admitted()
         if settings.list_databases:
             session.databases = await _list_databases(wire)
         await wire.send(_msg(b"X", b""))
@@ -224,9 +230,9 @@ class PostgresProbe(Probe):
         "expect": {"tls": "required", "listen": "private"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(PostgresSettings)
-        ep, obs = target.endpoint, Observation(product="PostgreSQL")
+        ep, obs.product = target.endpoint, "PostgreSQL"
         async with await Wire.open(ep.host, ep.port, target.timeout) as wire:
             obs.reachable = True
             await wire.send(SSL_REQUEST)
@@ -234,22 +240,27 @@ class PostgresProbe(Probe):
             if answer not in (b"S", b"N", b"E"):
                 raise ProbeError("not a PostgreSQL server", connected=True)
             obs.tls_offered = answer == b"S"
+        detail = f"lets user {settings.user!r} in without a password"
+
+        def trusted() -> None:
+            obs.auth_required = False
+            obs.expose("no-auth", detail, "? databases")
+
         tls = False
-        session = await run_session(ep.host, ep.port, target.timeout, settings, tls=False)
+        session = await run_session(
+            ep.host, ep.port, target.timeout, settings, tls=False, admitted=trusted
+        )
         if _wants_tls(session.error) and obs.tls_offered:
             tls = True
-            session = await run_session(ep.host, ep.port, target.timeout, settings, tls=True)
+            session = await run_session(
+                ep.host, ep.port, target.timeout, settings, tls=True, admitted=trusted
+            )
         obs.tls_required = tls if session.error is None or tls else None
         self._record(obs, session, settings.user)
         if session.authenticated:
-            obs.expose(
-                "no-auth",
-                f"lets user {settings.user!r} in without a password",
-                f"{len(session.databases or [])} databases",
-            )
+            obs.expose("no-auth", detail, f"{len(session.databases or [])} databases")
         elif session.error is None and settings.try_default_credentials:
             await self._try_defaults(target, ctx, obs, settings, tls)
-        return obs
 
     def _record(self, obs: Observation, session: Session, user: str) -> None:
         obs.auth_required = not session.authenticated
@@ -274,16 +285,19 @@ class PostgresProbe(Probe):
     ) -> None:
         ep = target.endpoint
         for user, password in self.default_credentials:
+            detail = f"accepts user {user!r} with its well-known default password"
             attempt = settings.model_copy(update={"user": user})
             async with ctx.limiter.attempt(ep.host):
                 session = await run_session(
-                    ep.host, ep.port, target.timeout, attempt, tls=tls, password=password
+                    ep.host,
+                    ep.port,
+                    target.timeout,
+                    attempt,
+                    tls=tls,
+                    password=password,
+                    admitted=partial(obs.expose, "default-credentials", detail),
                 )
             if session.authenticated:
                 self._record(obs, session, user)
                 obs.auth_required = True
-                obs.expose(
-                    "default-credentials",
-                    f"accepts user {user!r} with its well-known default password",
-                )
                 return

@@ -93,9 +93,9 @@ class RedisProbe(Probe):
         "expect": {"auth": "required", "listen": "loopback"},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(RedisSettings)
-        ep, obs = target.endpoint, Observation(product="Redis")
+        ep, obs.product = target.endpoint, "Redis"
         tls = settings.tls
         try:
             await self._talk(ep.host, ep.port, target.timeout, tls, obs)
@@ -109,7 +109,6 @@ class RedisProbe(Probe):
             await self._talk(ep.host, ep.port, target.timeout, True, obs)
         obs.tls_required = tls
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
-        return obs
 
     async def _without_info(self, wire: Wire, code: str, obs: Observation) -> bool:
         """INFO refused for another reason than authentication: renamed or disabled (as
@@ -118,7 +117,16 @@ class RedisProbe(Probe):
         AUTH and how many keys they reach. True when an anonymous client is let in."""
         ping = await _ask(wire, "PING")
         pong = ping is not None and ping[0] == "+" and ping[1].upper() == "PONG"
+        provisional = None
+        if pong:  # a command ran without AUTH: recorded now, restated once DBSIZE answers
+            obs.auth_required = False
+            provisional = (
+                obs.expose("anonymous-limited", "the default user needs no password")
+                if code == "NOPERM"
+                else obs.expose("no-auth", "answers PING without AUTH", f"INFO refused: {code}")
+            )
         size = await _ask(wire, "DBSIZE") if ping is not None else None
+        obs.withdraw(provisional)
         counted = size is not None and size[0] == ":" and size[1].isdigit()
         limited = code == "NOPERM" or (size is not None and size[1].startswith("NOPERM"))
         if counted or (pong and not limited):  # commands reach the keyspace without AUTH
@@ -162,11 +170,12 @@ class RedisProbe(Probe):
             obs.auth_required = False
             obs.version = info.get("redis_version") or info.get("valkey_version")
             obs.version_public = obs.version is not None
+            mode = info.get("redis_mode", "standalone")
+            obs.expose("no-auth", "answers INFO without AUTH", f"{mode}, ? keys")
             await wire.send(resp_command("INFO", "keyspace"))
             kind, text = await read_reply(wire)
             if kind == "$":
                 obs.metadata.update(keyspace(parse_info(text)))
+                count = obs.metadata["keys"]
+                obs.expose("no-auth", "answers INFO without AUTH", f"{mode}, {count} keys")
             await wire.send(resp_command("QUIT"))
-            mode = info.get("redis_mode", "standalone")
-            count = obs.metadata.get("keys", "?")
-            obs.expose("no-auth", "answers INFO without AUTH", f"{mode}, {count} keys")

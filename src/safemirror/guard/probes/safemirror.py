@@ -40,30 +40,23 @@ class SafemirrorProbe(Probe):
         "remediate": {"command": ["systemctl", "stop", "safemirror-serve"]},
     }
 
-    async def observe(self, target: Target, ctx: ProbeContext) -> Observation:
+    async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(SafemirrorSettings)
         base = target.endpoint.url or ""
-        obs = Observation(product="safemirror")
+        obs.product = "safemirror"
         async with httpbase.client(target) as http:
             health = await httpbase.get(http, base + settings.health_path)
             obs.reachable = True
+            if not target.endpoint.tls and not is_loopback_host(target.endpoint.host):
+                obs.expose("tls", "serves plain HTTP on a non-loopback address")
             body = httpbase.json_or_none(health)
             if isinstance(body, dict) and body.get("version"):
                 obs.version = str(body["version"])
                 obs.version_public = True
             if health.status_code != 200:
                 obs.notes.append(f"health check answered HTTP {health.status_code}")
-            open_paths, statuses = [], {}
+            open_paths = httpbase.OpenPaths(obs, "answers without a key on")
             for path in settings.protected_paths:
                 answer = await httpbase.get(http, base + path, connected=True)
-                statuses[path] = answer.status_code
-                if 200 <= answer.status_code < 300:
-                    open_paths.append(path)
-        obs.metadata["status"] = statuses
-        obs.auth_required = not open_paths
-        if open_paths:
-            obs.expose("no-auth", "answers without a key on " + ", ".join(open_paths))
+                open_paths.record(path, answer.status_code)
         await httpbase.check_tls(target, obs)
-        if not target.endpoint.tls and not is_loopback_host(target.endpoint.host):
-            obs.expose("tls", "serves plain HTTP on a non-loopback address")
-        return obs
