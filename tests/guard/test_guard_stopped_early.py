@@ -19,7 +19,7 @@ import pytest
 from safemirror.guard.model import State
 from safemirror.guard.scan import TargetResult
 from tests.conftest import port_open, require
-from tests.guard.guard_fakes import HttpThread
+from tests.guard.guard_fakes import HttpThread, TcpServer
 from tests.guard.guard_proxy import PASS, Plan, TcpProxy, reset
 from tests.guard.guard_support import HOST, probe
 
@@ -210,6 +210,17 @@ def test_redis_open_then_a_stalled_keyspace_question(proxies: list[TcpProxy]) ->
     assert result.state is State.EXPOSED
     stopped_early(result, "no-auth", "answers INFO without AUTH", "no answer within")
     assert result.findings[0].detail.endswith("? keys)")
+
+
+def test_redis_answering_ping_then_a_malformed_dbsize() -> None:
+    """A canned server (INFO disabled, PING answered, then a reply that is not RESP)."""
+    server = TcpServer(reply=b"-ERR unknown command 'INFO'\r\n+PONG\r\n$x\r\n")
+    try:
+        result = scan_one("redis", server.port)
+    finally:
+        server.stop()
+    assert result.state is State.EXPOSED
+    stopped_early(result, "no-auth", "answers PING without AUTH", "unexpected answer")
 
 
 def test_mqtt_anonymous_connect_then_a_stalled_subscribe(proxies: list[TcpProxy]) -> None:
