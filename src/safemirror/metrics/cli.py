@@ -18,7 +18,7 @@ from safemirror.config import load_config
 from safemirror.consoles import console
 from safemirror.metrics.compute import compute, latest_day
 from safemirror.metrics.mirror import MirrorMissing, connect_read_only
-from safemirror.metrics.periods import Grain, MetricQuery, default_range, parse_day
+from safemirror.metrics.periods import Grain, MetricQuery, parse_day, query_range
 from safemirror.metrics.registry import all_metrics, get_metric
 from safemirror.metrics.render import as_csv, as_json, as_table, metrics_table
 from safemirror.mirror.manifest import unreadable
@@ -64,12 +64,12 @@ def metrics_command(
         )
     con = connect_read_only(project.mirror, memory_limit=project.server.memory_limit)
     try:
-        first = parse_day(start, "--from") if start else None
-        last = parse_day(end, "--to") if end else None
-        if first is None or last is None:
-            latest = latest_day(con) if last is None else None
-            first_default, last = default_range(latest, datetime.now(UTC).date(), last)
-            first = first or first_default
+        first, last = query_range(
+            parse_day(start, "--from") if start else None,
+            parse_day(end, "--to") if end else None,
+            lambda: latest_day(con),
+            datetime.now(UTC).date(),
+        )
         query = MetricQuery(
             first,
             last,

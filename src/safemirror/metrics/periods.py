@@ -7,6 +7,7 @@ last periods may be partial.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -110,14 +111,19 @@ def _periods(start: date, end: date, grain: Grain) -> tuple[Period, ...]:
     return tuple(out)
 
 
-def default_range(latest: date | None, today: date, end: date | None = None) -> tuple[date, date]:
-    """Twelve months (from the 1st of the month) up to ``end`` when given, else up to the
-    latest data (or today when the mirror is empty)."""
-    end = end or latest or today
-    year, month = end.year, end.month - 11
+def query_range(
+    start: date | None, end: date | None, latest: Callable[[], date | None], today: date
+) -> tuple[date, date]:
+    """The range asked for, its missing ends filled in: by default the twelve months (from
+    the 1st of the month) up to ``end``, or without one up to the latest data (``latest``,
+    asked only then) or today when the mirror is empty."""
+    if start is not None and end is not None:
+        return start, end
+    last = end or latest() or today
+    year, month = last.year, last.month - 11
     if month <= 0:
         year, month = year - 1, month + 12
-    return date(year, month, 1), end
+    return start or date(year, month, 1), last
 
 
 def parse_day(text: str, what: str) -> date:

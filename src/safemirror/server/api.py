@@ -10,7 +10,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import duckdb
 from fastapi import Depends, HTTPException, Query, Request
@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from safemirror.errors import AuditError, SafemirrorError, UsageError
 from safemirror.metrics.compute import compute, latest_day
-from safemirror.metrics.periods import Grain, MetricQuery, default_range
+from safemirror.metrics.periods import Grain, MetricQuery, query_range
 from safemirror.metrics.registry import all_metrics, get_metric
 from safemirror.server.apikeys import Role, parse_expiry
 from safemirror.server.app import ServerState, current, principal_of, state_of
@@ -146,15 +146,15 @@ def _metric(
     }
     try:
         ident = state.pool.ident()
-        if start is None or end is None:
-            latest = None
-            if end is None:
-                latest, _ = state.results.get_or_compute(
-                    ("latest", ident),
-                    lambda: state.pool.run(latest_day, settings.query_timeout_s, reuse=True),
-                )
-            first, last = default_range(latest, datetime.now(UTC).date(), end)
-            start, end = start or first, end or last
+
+        def latest() -> date | None:
+            found, _ = state.results.get_or_compute(
+                ("latest", ident),
+                lambda: state.pool.run(latest_day, settings.query_timeout_s, reuse=True),
+            )
+            return cast(date | None, found)
+
+        start, end = query_range(start, end, latest, datetime.now(UTC).date())
         entry |= {"from": str(start), "to": str(end)}
         query = MetricQuery(start, end, grain, by)
         definition.check(query)
