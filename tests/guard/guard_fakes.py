@@ -421,22 +421,15 @@ class SmtpReceiver:
 # --- raw TCP servers ------------------------------------------------------------------------
 
 
-class TcpServer:
-    """Accepts connections on a free port; sends ``greet`` on connect, ``reply`` after the
-    client's first bytes, then stays silent. With ``close_after`` it hangs up instead: at
-    once after a greeting alone, after the client's next bytes when it replied (a client
-    that reads a reply sent ahead of its request must have sent that request, or it could
-    find the connection reset before it reads)."""
+class Listener:
+    """Accepts connections on a free loopback port in a thread of its own and hands each
+    to ``handle``. A subclass sets its own attributes before calling ``__init__``."""
 
-    def __init__(
-        self, *, greet: bytes | None = None, reply: bytes | None = None, close_after: bool = False
-    ) -> None:
+    def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind((HOST, 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
-        self.greet, self.reply, self.close_after = greet, reply, close_after
-        self.held: list[socket.socket] = []
         self.running = True
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -448,25 +441,49 @@ class TcpServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            try:
-                if self.greet is not None:
-                    conn.sendall(self.greet)
-                if self.reply is not None:
-                    conn.settimeout(5)
-                    conn.recv(4096)
-                    conn.sendall(self.reply)
-                    if self.close_after:
-                        conn.recv(4096)
-            except OSError:
-                pass
-            if self.close_after:
-                conn.close()
-            else:
-                self.held.append(conn)
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self.running = False
         self.thread.join(2)
+        self.sock.close()
+
+
+class TcpServer(Listener):
+    """Accepts connections on a free port; sends ``greet`` on connect, ``reply`` after the
+    client's first bytes, then stays silent. With ``close_after`` it hangs up instead: at
+    once after a greeting alone, after the client's next bytes when it replied (a client
+    that reads a reply sent ahead of its request must have sent that request, or it could
+    find the connection reset before it reads)."""
+
+    def __init__(
+        self, *, greet: bytes | None = None, reply: bytes | None = None, close_after: bool = False
+    ) -> None:
+        self.greet, self.reply, self.close_after = greet, reply, close_after
+        self.held: list[socket.socket] = []
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            if self.greet is not None:
+                conn.sendall(self.greet)
+            if self.reply is not None:
+                conn.settimeout(5)
+                conn.recv(4096)
+                conn.sendall(self.reply)
+                if self.close_after:
+                    conn.recv(4096)
+        except OSError:
+            pass
+        if self.close_after:
+            conn.close()
+        else:
+            self.held.append(conn)
+
+    def stop(self) -> None:
+        super().stop()
         for conn in self.held:
             conn.close()
-        self.sock.close()

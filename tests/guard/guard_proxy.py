@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-HOST = "127.0.0.1"
+from tests.guard.guard_fakes import HOST, Listener
 
 
 @dataclass(frozen=True)
@@ -34,41 +34,30 @@ def reset(conn: socket.socket) -> None:
         conn.close()
 
 
-class TcpProxy:
+class TcpProxy(Listener):
     """Forwards ``HOST:port`` to ``HOST:upstream``; connection *i* meets ``plans[i]`` (the
     last plan for every later one)."""
 
     def __init__(self, upstream: int, plans: Sequence[Plan]) -> None:
         self.upstream, self.plans = upstream, list(plans) or [PASS]
-        self.sock = socket.socket()
-        self.sock.bind((HOST, 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.accepted = 0
         self.open: list[socket.socket] = []
-        self.running = True
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            plan = self.plans[min(self.accepted, len(self.plans) - 1)]
-            self.accepted += 1
-            if plan.reset:
-                reset(conn)
-                continue
-            try:
-                server = socket.create_connection((HOST, self.upstream), timeout=5)
-            except OSError:
-                reset(conn)
-                continue
-            self.open += [conn, server]
-            for args in ((conn, server, plan.requests, 0.0), (server, conn, None, plan.delay)):
-                threading.Thread(target=self._pump, args=args, daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        plan = self.plans[min(self.accepted, len(self.plans) - 1)]
+        self.accepted += 1
+        if plan.reset:
+            reset(conn)
+            return
+        try:
+            server = socket.create_connection((HOST, self.upstream), timeout=5)
+        except OSError:
+            reset(conn)
+            return
+        self.open += [conn, server]
+        for args in ((conn, server, plan.requests, 0.0), (server, conn, None, plan.delay)):
+            threading.Thread(target=self._pump, args=args, daemon=True).start()
 
     def _pump(
         self, src: socket.socket, dst: socket.socket, limit: int | None, delay: float
@@ -99,4 +88,4 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
-        self.sock.close()
+        super().stop()
