@@ -10,7 +10,10 @@
    connection with the server's settings, and of the HTTP endpoint of a server started with
    its result cache off (so every request computes: SQL, grid, suppression, JSON, auth and
    the audit line). Runs alternate, so both see the same machine load. Target: ≤ 1.5×.
-3. Load: ``--clients`` concurrent clients for ``--duration`` seconds against a normal server
+3. SQL: for a few read-only queries, the median of ``--reps`` runs on a read-only DuckDB
+   connection and through ``POST /api/sql`` as an analyst (the sandbox's check, the SQL
+   worker process's round trip, JSON, auth and the audit line).
+4. Load: ``--clients`` concurrent clients for ``--duration`` seconds against a normal server
    (cache on), started cold, each looping over the dashboard's requests (every metric, in
    total and by each dimension); p50, p99, throughput and errors — overall, and "warm" for
    the requests started after the first 15 s, once every result has been computed.
@@ -43,7 +46,7 @@ from safemirror.config import ProjectConfig, load_config  # noqa: E402
 from safemirror.metrics import MetricQuery, all_metrics  # noqa: E402
 from safemirror.metrics.compute import latest_day  # noqa: E402
 from safemirror.metrics.mirror import connect_read_only  # noqa: E402
-from safemirror.metrics.periods import default_range  # noqa: E402
+from safemirror.metrics.periods import query_range  # noqa: E402
 from safemirror.metrics.sqlexec import execute  # noqa: E402
 from safemirror.server.cli import create_key  # noqa: E402
 
@@ -118,7 +121,7 @@ class Server:
 
 
 def cases(latest: date) -> list[tuple[str, str | None, MetricQuery]]:
-    start, end = default_range(latest, datetime.now(UTC).date())
+    start, end = query_range(None, None, lambda: latest, datetime.now(UTC).date())
     return [
         (metric.name, by, MetricQuery(start, end, "month", by))
         for metric in all_metrics()
@@ -163,6 +166,50 @@ def latency(config: ProjectConfig, key: str, reps: int) -> list[dict[str, Any]]:
                 print(
                     f"  {name:26} by {row['by']:9} raw {row['raw_ms']:8.1f} ms   endpoint "
                     f"{row['endpoint_ms']:8.1f} ms   {row['ratio']:.2f}×",
+                    flush=True,
+                )
+    finally:
+        server.stop()
+        con.close()
+    return rows
+
+
+SQL_CASES = {  # name -> a query an analyst may send
+    "SELECT 1": "SELECT 1 AS one",
+    "group by": "SELECT country, count(*) AS n FROM users GROUP BY country ORDER BY country",
+    "10,000 rows": "SELECT id, country, created_at FROM users ORDER BY id LIMIT 10000",
+}
+
+
+def sql_latency(config: ProjectConfig, key: str, reps: int) -> list[dict[str, Any]]:
+    """Each of ``SQL_CASES`` on a read-only connection and through ``/api/sql``."""
+    con = connect_read_only(config.mirror, memory_limit=config.server.memory_limit)
+    server = Server(config, cache_size=0)
+    rows = []
+    try:
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=300
+        ) as client:
+            for name, sql in SQL_CASES.items():
+                con.execute(sql).fetchall()  # warm both sides once (the worker starts)
+                client.post("/api/sql", json={"sql": sql}).raise_for_status()
+                raw, http = [], []
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    con.execute(sql).fetchall()
+                    raw.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    client.post("/api/sql", json={"sql": sql}).raise_for_status()
+                    http.append(time.perf_counter() - t0)
+                row = {
+                    "query": name,
+                    "raw_ms": round(statistics.median(raw) * 1000, 2),
+                    "endpoint_ms": round(statistics.median(http) * 1000, 2),
+                }
+                rows.append(row)
+                print(
+                    f"  {name:12} raw {row['raw_ms']:8.2f} ms   endpoint "
+                    f"{row['endpoint_ms']:8.2f} ms",
                     flush=True,
                 )
     finally:
@@ -240,7 +287,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--only", choices=["latency", "load"], default=None)
+    parser.add_argument("--only", choices=["latency", "sql", "load"], default=None)
     args = parser.parse_args()
     config = build(args.scale, args.seed)
     key = create_key(config, "viewer", f"bench-{int(time.time())}")[1]
@@ -252,6 +299,10 @@ def main() -> None:
         total = round(sum(r["endpoint_ms"] for r in rows) / sum(r["raw_ms"] for r in rows), 2)
         print(f"  worst ratio {worst:.2f}×, overall {total:.2f}× (target ≤ 1.5×)", flush=True)
         report |= {"latency": rows, "worst_ratio": worst, "overall_ratio": total}
+    if args.only in (None, "sql"):
+        print(f"SQL (median of {args.reps}):", flush=True)
+        analyst = create_key(config, "analyst", f"bench-sql-{int(time.time())}")[1]
+        report["sql"] = sql_latency(config, analyst, args.reps)
     if args.only in (None, "load"):
         print(f"load: {args.clients} clients for {args.duration:g} s ...", flush=True)
         report["load"] = asyncio.run(load(config, key, args.clients, args.duration))

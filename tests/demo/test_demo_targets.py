@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pytest
 
 from safemirror.demo import generate as generate_mod
 from safemirror.demo.generate import TABLES, generate
+from safemirror.demo.mutate import mutate
 from safemirror.demo.targets import parse_target, redact
 from safemirror.errors import ConflictError, ExitCode, SourceError, UsageError
 from tests.conftest import free_port
@@ -161,3 +163,37 @@ def test_redact_hides_passwords() -> None:
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
     assert parse_target("sqlite:////abs/x.db").path == Path("/abs/x.db")
     assert parse_target("sqlite:///rel/x.db").path == Path("rel/x.db")
+
+
+@pytest.mark.parametrize(
+    ("name", "url_name"), [("my prod.db", "my%20prod.db"), ("a?b#c.db", "a%3Fb%23c.db")]
+)
+def test_a_target_url_names_the_file_sync_reads(tmp_path: Path, name: str, url_name: str) -> None:
+    """The demo decodes %-escapes as the SQLite source does, so both name one file."""
+    from safemirror.sources.sqlite import SqliteSource
+
+    url = f"sqlite:///{tmp_path}/{url_name}"
+    assert parse_target(url).path == tmp_path / name
+    generate(url, scale=TINY)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    with SqliteSource(url) as source:
+        assert set(TABLES) <= set(source.tables())
+    assert mutate(url, fraction=0.01, seed=1, at=datetime(2027, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite:///x.db?immutable=1", "'immutable'"),
+        ("sqlite:///x.db#part", "fragment"),
+    ],
+)
+def test_a_target_url_with_a_query_or_fragment_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, said: str
+) -> None:
+    """As the source refuses it: the file it would name is not the one sync reads."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match=said) as err:
+        generate(url, scale=TINY)
+    assert err.value.exit_code == ExitCode.USAGE
+    assert list(tmp_path.iterdir()) == []

@@ -1,12 +1,11 @@
 """Local listeners for the guard tests: a protocol-accurate fake Elasticsearch/OpenSearch
 (the only store that cannot be installed here), a stand-in of safemirror's server, a
-webhook receiver, a minimal SMTP server, and silent / canned TCP servers."""
+webhook receiver and a minimal SMTP server (raw TCP servers are in ``guard_tcp``)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -35,11 +34,13 @@ def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.05)
 class HttpThread:
     """A ThreadingHTTPServer with ``handler`` on a free loopback port, in a daemon thread."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.server = ThreadingHTTPServer((HOST, free_port()), handler)
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], host: str = HOST, port: int = 0
+    ) -> None:
+        self.server = ThreadingHTTPServer((host, port or free_port()), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://{HOST}:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
@@ -416,74 +417,3 @@ class SmtpReceiver:
         self.loop.call_soon_threadsafe(self.server.close)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
-
-
-# --- raw TCP servers ------------------------------------------------------------------------
-
-
-class Listener:
-    """Accepts connections on a free loopback port in a thread of its own and hands each
-    to ``handle``. A subclass sets its own attributes before calling ``__init__``."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind((HOST, 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.handle(conn)
-
-    def handle(self, conn: socket.socket) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
-
-
-class TcpServer(Listener):
-    """Accepts connections on a free port; sends ``greet`` on connect, ``reply`` after the
-    client's first bytes, then stays silent. With ``close_after`` it hangs up instead: at
-    once after a greeting alone, after the client's next bytes when it replied (a client
-    that reads a reply sent ahead of its request must have sent that request, or it could
-    find the connection reset before it reads)."""
-
-    def __init__(
-        self, *, greet: bytes | None = None, reply: bytes | None = None, close_after: bool = False
-    ) -> None:
-        self.greet, self.reply, self.close_after = greet, reply, close_after
-        self.held: list[socket.socket] = []
-        super().__init__()
-
-    def handle(self, conn: socket.socket) -> None:
-        try:
-            if self.greet is not None:
-                conn.sendall(self.greet)
-            if self.reply is not None:
-                conn.settimeout(5)
-                conn.recv(4096)
-                conn.sendall(self.reply)
-                if self.close_after:
-                    conn.recv(4096)
-        except OSError:
-            pass
-        if self.close_after:
-            conn.close()
-        else:
-            self.held.append(conn)
-
-    def stop(self) -> None:
-        super().stop()
-        for conn in self.held:
-            conn.close()

@@ -1,18 +1,27 @@
 """A loopback TCP proxy in front of a real server that fails on cue: it resets a chosen
 connection, stops passing the client's requests on after the first few, or slows every
-answer down, so a probe meets trouble after it has already learned something."""
+answer down, so a probe meets trouble after it has already learned something; a TLS
+terminator that puts a real server behind a TLS-only port; and a RabbitMQ management API
+stand-in that fails on cue."""
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
 
-from tests.guard.guard_fakes import HOST, Listener
+from tests.guard.guard_fakes import HOST, HttpThread
+from tests.guard.guard_support import self_signed
+from tests.guard.guard_tcp import Listener
 
 
 @dataclass(frozen=True)
@@ -88,4 +97,98 @@ class TcpProxy(Listener):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
+        super().stop()
+
+
+class TlsProxy(Listener):
+    """A TLS-only port in front of ``HOST:upstream`` (as a TLS terminator, or NATS with
+    ``handshake_first``, presents a server): TLS comes first, the plaintext inside goes to
+    the real server. A client that speaks first in plaintext is answered with a TLS alert;
+    one that waits for the server to speak waits in vain."""
+
+    def __init__(self, upstream: int, workdir: Path) -> None:
+        cert, key = self_signed(workdir)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.upstream = upstream
+        self.open: list[socket.socket] = []
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        self.open.append(conn)
+        try:
+            conn.settimeout(10)
+            secure = self.context.wrap_socket(conn, server_side=True)
+            server = socket.create_connection((HOST, self.upstream), timeout=5)
+        except OSError:  # ssl.SSLError too: plaintext, or a client that never shook hands
+            conn.close()
+            return
+        self.open += [secure, server]
+        peer = {secure: server, server: secure}
+        while self.running:
+            ready = [secure] if secure.pending() else select.select(list(peer), [], [], 0.1)[0]
+            for source in ready:
+                try:
+                    data = source.recv(65536)
+                    if data:
+                        peer[source].sendall(data)
+                except ssl.SSLWantReadError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    for sock in peer:
+                        sock.close()
+                    return
+
+    def stop(self) -> None:
+        self.running = False
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.close()
+        super().stop()
+
+
+class Management(HttpThread):
+    """A management API stand-in: 401 without credentials; with them it resets the
+    connection, hangs, or trickles its answer one byte every 0.3 s. In mode ``silent`` it
+    hangs on every request, the anonymous one too."""
+
+    def __init__(self, mode: str) -> None:
+        release = self.release = threading.Event()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if mode == "silent":
+                    release.wait(30)
+                elif "Authorization" not in self.headers:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif mode == "reset":
+                    reset(self.connection)
+                    self.close_connection = True
+                elif mode == "hang":
+                    release.wait(30)
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100")
+                    self.end_headers()
+                    for _ in range(100):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        if release.wait(0.3):
+                            return
+
+        super().__init__(Handler)
+
+    def stop(self) -> None:
+        self.release.set()
         super().stop()

@@ -182,12 +182,21 @@ def launch_nats(user: str, password: str, tls: bool = False) -> Server:
     return _spawn("nats", argv, work, port)
 
 
-def launch_mosquitto(anonymous: bool) -> Server:
+def launch_mosquitto(anonymous: bool, *, tls: bool = False, acl: str | None = None) -> Server:
+    """With ``tls`` the listener speaks TLS only; ``acl`` is the text of its ACL file."""
     port, work = free_port(), _workdir("mosquitto")
     conf = work / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} {HOST}\nallow_anonymous {str(anonymous).lower()}\npersistence false\n"
-    )
+    text = f"listener {port} {HOST}\nallow_anonymous {str(anonymous).lower()}\n"
+    text += "persistence false\n"
+    if tls:
+        cert, key = self_signed(work)
+        key.chmod(0o644)  # mosquitto may drop to its own user
+        text += f"certfile {cert}\nkeyfile {key}\n"
+    if acl is not None:
+        (work / "acl").write_text(acl)
+        (work / "acl").chmod(0o644)
+        text += f"acl_file {work / 'acl'}\n"
+    conf.write_text(text)
     conf.chmod(0o644)
     work.chmod(0o755)
     return _spawn("mosquitto", ["mosquitto", "-c", str(conf)], work, port)
@@ -311,14 +320,24 @@ def rabbitmq_server() -> str:
     return str(direct) if direct.exists() else "rabbitmq-server"
 
 
-def launch_rabbitmq(admin_password: str) -> Server:
-    """A private RabbitMQ node with the management plugin; only ``admin`` exists (no guest)."""
+def launch_rabbitmq(admin_password: str, *, tls: bool = False) -> Server:
+    """A private RabbitMQ node with the management plugin; only ``admin`` exists (no guest).
+    With ``tls`` it also has a TLS-only AMQP listener (``extra["tls_port"]``)."""
     port, mgmt, dist, work = free_port(), free_port(), free_port(), _workdir("rabbitmq")
-    (work / "rabbitmq.conf").write_text(
+    conf = (
         f"listeners.tcp.local = {HOST}:{port}\nmanagement.tcp.port = {mgmt}\n"
         f"management.tcp.ip = {HOST}\ndefault_user = admin\ndefault_pass = {admin_password}\n"
         "loopback_users = none\n"
     )
+    tls_port = free_port() if tls else None
+    if tls:
+        cert, key = self_signed(work)
+        conf += (
+            f"listeners.ssl.local = {HOST}:{tls_port}\nssl_options.certfile = {cert}\n"
+            f"ssl_options.keyfile = {key}\nssl_options.verify = verify_none\n"
+            "ssl_options.fail_if_no_peer_cert = false\n"
+        )
+    (work / "rabbitmq.conf").write_text(conf)
     (work / "enabled_plugins").write_text("[rabbitmq_management].\n")
     node = f"guardtest{port}@localhost"
     (work / "env.conf").write_text(f"NODENAME={node}\n")
@@ -336,6 +355,7 @@ def launch_rabbitmq(admin_password: str) -> Server:
     }
     server = _spawn("rabbitmq", [rabbitmq_server()], work, port, env=env)
     server.extra["management_port"] = mgmt
+    server.extra["tls_port"] = tls_port
     server.extra["stop_signal"] = signal.SIGKILL  # a throw-away node: no graceful shutdown
     return server
 

@@ -8,6 +8,7 @@ import json
 import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -183,6 +184,49 @@ def test_discover_excludes_targets_and_flags_binding() -> None:
     assert discover.bind_of(6379, found) == "loopback"
 
 
+def _listening(*addresses: str) -> list[discover.Listener]:
+    return [discover.Listener(ip, 6379, 0, i) for i, ip in enumerate(addresses)]
+
+
+def test_a_target_elsewhere_covers_no_local_listener() -> None:
+    """A target at another machine's IP (or a name that resolves there, or nowhere) does
+    not cover this host's listeners on its port, wildcard or loopback."""
+    found = _listening("0.0.0.0", "127.0.0.1", "::")
+    for address in ("10.9.9.9:6379", "[2001:db8::9]:6379", "db.invalid:6379"):
+        result = discover.discover([target(address=address)], found=found)
+        assert [c.address for c in result] == ["0.0.0.0:6379", "127.0.0.1:6379", "[::]:6379"]
+
+
+def test_a_target_at_this_host_covers_its_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loopback address, an address of one of this host's interfaces, or a name that
+    resolves to one covers the listener it reaches, and only that one."""
+    names = {"localhost": {"127.0.0.1", "::1"}, "me.example": {"10.0.2.15"}}
+    monkeypatch.setattr(discover, "host_addresses", lambda host: names.get(host, {host}))
+    monkeypatch.setattr(
+        discover, "is_local_address", lambda ip: ip in {"10.0.2.15", "::1"} or ip.startswith("127.")
+    )
+    cases = {
+        "localhost": ["10.0.2.15:6379"],
+        "127.0.0.1": ["10.0.2.15:6379"],
+        "me.example": ["127.0.0.1:6379"],
+        "10.0.2.15": ["127.0.0.1:6379"],
+    }
+    for host, uncovered in cases.items():
+        found = _listening("127.0.0.1", "10.0.2.15")
+        result = discover.discover([target(address=f"{host}:6379")], found=found)
+        assert [c.address for c in result] == uncovered, host
+        wildcard = discover.discover([target(address=f"{host}:6379")], found=_listening("0.0.0.0"))
+        assert wildcard == [], host
+
+
+def test_local_addresses_are_told_from_others() -> None:
+    assert discover.is_local_address("127.0.0.1")
+    assert not discover.is_local_address("10.9.9.9")
+    assert not discover.is_local_address("192.0.2.1")
+    assert discover.host_addresses("localhost") & {"127.0.0.1", "::1"}
+    assert discover.host_addresses("[::ffff:127.0.0.1]".strip("[]")) == {"127.0.0.1"}
+
+
 def test_discover_reads_this_hosts_sockets() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -219,3 +263,25 @@ def test_discover_yaml_fragment_validates_when_pasted(tmp_path: Path, monkeypatc
     ]
     pasted = targets_mod.validate({"targets": existing + entries}, tfile)
     assert len(pasted.targets) == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "uri"),
+    [
+        ("targets.yaml", "targets.yaml"),
+        ("guard targets#2.yaml", "guard%20targets%232.yaml"),
+        ("prod:db?.yaml", "prod%3Adb%3F.yaml"),
+        ("100%.yaml", "100%25.yaml"),
+        ("ünï.yaml", "%C3%BCn%C3%AF.yaml"),
+    ],
+)
+def test_sarif_artifact_uri_is_a_uri_reference(name: str, uri: str) -> None:
+    t = target(holds=["pii"])
+    findings = assess(t, exposed())
+    scan = ScanResult([TargetResult(t, exposed(), findings, state_of(findings), 0.01)], 0.0, 0.01)
+    sarif = json.loads(to_sarif(scan, Path("conf") / name))
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == f"conf/{uri}"
+    parts = urlsplit(location["artifactLocation"]["uri"])
+    assert (parts.scheme, parts.query, parts.fragment) == ("", "", "")
+    assert unquote(parts.path) == f"conf/{name}"

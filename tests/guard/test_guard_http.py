@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,3 +203,33 @@ def test_generic_http_open_and_protected() -> None:
     assert exposed.findings[0].detail == "answers without credentials on /_all_dbs"
     assert (exposed.observation.product, exposed.observation.version) == ("CouchDB", "3.3.3")
     assert protected.state is State.SECURE
+
+
+def test_an_endless_answer_is_cut_not_read_into_memory() -> None:
+    """A path that answers 200 and then streams without end: the probe reads a bounded
+    prefix (the status is what counts), reports the path open and hangs up, instead of
+    holding gigabytes until its time runs out."""
+    sent = [0]
+
+    class Endless(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            chunk = b"[" * (1 << 20)
+            with contextlib.suppress(OSError):
+                while sent[0] < 1 << 32:
+                    self.wfile.write(chunk)
+                    sent[0] += len(chunk)
+
+    server = HttpThread(Endless)
+    try:
+        result = probe({"name": "admin", "kind": "http", "address": server.url, "timeout": 2})
+    finally:
+        server.stop()
+    assert result.observation.error is None, result.observation.error
+    assert result.state is State.EXPOSED and "no-auth" in checks(result)
+    assert sent[0] < 64 << 20  # what it wrote before the probe hung up (socket buffers)

@@ -8,20 +8,33 @@ the anonymous request with 401 and then resets, hangs or trickles."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import errno
+import json
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+from typer.testing import CliRunner
 
+from safemirror.audit import AuditLog
+from safemirror.errors import ExitCode
+from safemirror.guard import targets as targets_mod
+from safemirror.guard.alerts import Dispatcher, build_sinks
+from safemirror.guard.cli import guard_app
 from safemirror.guard.model import State
 from safemirror.guard.scan import TargetResult
+from safemirror.guard.watch import Watcher
 from tests.conftest import port_open, require
-from tests.guard.guard_fakes import HttpThread, TcpServer
-from tests.guard.guard_proxy import PASS, Plan, TcpProxy, reset
-from tests.guard.guard_support import HOST, probe
+from tests.guard.guard_fakes import HttpThread
+from tests.guard.guard_proxy import PASS, Management, Plan, TcpProxy, reset
+from tests.guard.guard_support import HOST, probe, targets_file
+from tests.guard.guard_tcp import TcpServer
 
 pytestmark = pytest.mark.services
 
@@ -84,6 +97,32 @@ def test_mysql_root_let_in_then_next_connection_reset(proxies: list[TcpProxy]) -
     assert front.accepted == 2
 
 
+def test_a_reset_that_wins_the_race_with_connect_reads_as_the_same_loss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that resets at once can do so before the client has seen its connect
+    complete (the kernel then reports ECONNRESET from connect itself). That is the same
+    event as the reset above, so it gets the same verdict and note, however the race fell."""
+    needs(3306, "MariaDB")
+    real = asyncio.open_connection
+    calls = 0
+
+    async def second_connect_reset(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError(errno.ECONNRESET, f"Connect call failed ('{HOST}', 3306)")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "open_connection", second_connect_reset)
+    result = scan_one("mysql", 3306)
+    assert result.state is State.EXPOSED
+    stopped_early(
+        result, "no-auth", "lets user 'root' in with an empty password", "connection lost"
+    )
+    assert calls == 2
+
+
 def test_mysql_budget_running_out_after_root_keeps_the_exposure(
     proxies: list[TcpProxy],
 ) -> None:
@@ -120,51 +159,12 @@ def test_nothing_established_is_still_unreachable(proxies: list[TcpProxy]) -> No
 # --- RabbitMQ -----------------------------------------------------------------------------
 
 
-class Management(HttpThread):
-    """A management API stand-in: 401 without credentials; with them it resets the
-    connection, hangs, or trickles its answer one byte every 0.3 s."""
-
-    def __init__(self, mode: str) -> None:
-        release = self.release = threading.Event()
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                if "Authorization" not in self.headers:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                elif mode == "reset":
-                    reset(self.connection)
-                    self.close_connection = True
-                elif mode == "hang":
-                    release.wait(30)
-                else:
-                    self.send_response(200)
-                    self.send_header("Content-Length", "100")
-                    self.end_headers()
-                    for _ in range(100):
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                        if release.wait(0.3):
-                            return
-
-        super().__init__(Handler)
-
-    def stop(self) -> None:
-        self.release.set()
-        super().stop()
-
-
 @pytest.mark.parametrize(
     ("mode", "reason"),
     [
-        ("reset", "connection lost"),
-        ("hang", "no answer within"),
-        ("trickle", f"no complete answer within {3 * TIMEOUT:g} s"),
+        ("reset", "management API did not answer: connection lost"),
+        ("hang", f"management API did not answer: no complete answer within {TIMEOUT:g} s"),
+        ("trickle", f"management API did not answer: no complete answer within {TIMEOUT:g} s"),
     ],
 )
 def test_amqp_guest_login_survives_a_failing_management_api(mode: str, reason: str) -> None:
@@ -266,3 +266,59 @@ def test_http_open_path_survives_a_later_path_reset() -> None:
         server.stop()
     assert result.state is State.EXPOSED
     stopped_early(result, "no-auth", "answers without credentials on /open", "connection lost")
+
+
+# --- the note in every report format and in watch alerts ----------------------------------
+
+
+def test_the_stopped_early_note_shows_in_the_table_sarif_and_watch_alerts(
+    tmp_path: Path,
+) -> None:
+    """Not only in `-f json`: a report that hides that the probe stopped part-way reads as
+    complete when it is not."""
+    server = TcpServer(reply=b"-ERR unknown command 'INFO'\r\n+PONG\r\n$x\r\n")
+    entry = {"name": "cache", "kind": "redis", "address": f"{HOST}:{server.port}"}
+    targets = targets_file(tmp_path / "targets.yaml", [{**entry, "timeout": TIMEOUT}])
+    audit = str(tmp_path / "audit.jsonl")
+    sarif_path = tmp_path / "guard.sarif"
+    out = StringIO()
+    try:
+        table = CliRunner().invoke(
+            guard_app, ["scan", "-t", str(targets), "--audit-log", audit], env={"COLUMNS": "250"}
+        )
+        CliRunner().invoke(
+            guard_app,
+            [
+                "scan",
+                "-t",
+                str(targets),
+                "-f",
+                "sarif",
+                "-o",
+                str(sarif_path),
+                "--audit-log",
+                audit,
+            ],
+        )
+        tfile = targets_mod.load(targets)
+        sinks = build_sinks(tfile.alerts, console=Console(file=out, width=250), stdout=True)
+        json_sink = build_sinks(tfile.alerts, console=Console(file=out, width=250), as_json=True)
+        watcher = Watcher(
+            tfile, dispatcher=Dispatcher(sinks + json_sink), audit=AuditLog(tmp_path / "w.jsonl")
+        )
+        asyncio.run(watcher.sweep_once())
+    finally:
+        server.stop()
+    note = "probe stopped early: unexpected answer"
+    assert table.exit_code == ExitCode.FINDINGS, table.output
+    assert f"note: {note}" in table.output
+    run = json.loads(sarif_path.read_text())["runs"][0]
+    (notification,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert notification["level"] == "warning"
+    assert notification["message"]["text"].startswith(f"cache ({HOST}:{server.port}): {note}")
+    assert notification["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    assert all(r["properties"]["notes"][0].startswith(note) for r in run["results"])
+    alert = next(json.loads(line) for line in out.getvalue().splitlines() if line[0] == "{")
+    assert alert["event"] == "exposed" and alert["note"].startswith(note)
+    printed = next(line for line in out.getvalue().splitlines() if "EXPOSED" in line)
+    assert f"({note}" in printed

@@ -11,8 +11,8 @@ from safemirror.guard.model import State
 from safemirror.guard.probes import registry
 from safemirror.guard.scan import BUDGET_FACTOR
 from tests.conftest import free_port
-from tests.guard.guard_fakes import TcpServer
 from tests.guard.guard_support import probe
+from tests.guard.guard_tcp import TcpServer
 
 KINDS = registry.kinds()
 TIMEOUT = 0.5

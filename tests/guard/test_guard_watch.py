@@ -27,6 +27,7 @@ from safemirror.guard.watch import Watcher
 from tests.conftest import free_port, require
 from tests.guard.guard_fakes import SafemirrorStandin, SmtpReceiver, WebhookReceiver, wait_until
 from tests.guard.guard_support import launch_redis, targets_file
+from tests.guard.guard_tcp import Blackhole
 
 pytestmark = pytest.mark.services
 
@@ -396,3 +397,39 @@ def test_a_store_gaining_keys_is_the_same_finding(tmp_path: Path) -> None:
     assert [d["check"] for d in found] == ["no-auth", "version-disclosed"]
     assert not [k for k, _ in audit_kinds(tmp_path / "audit.jsonl") if k == "guard.resolved"]
     assert {f.key for f in tops} == {"cache:no-auth:answers INFO without AUTH"}
+
+
+def test_a_store_that_stays_down_is_one_alert_whatever_the_reason(tmp_path: Path) -> None:
+    """Refused one sweep, silent the next, refused again: the target stays unreachable,
+    which is one alert and one finding, not a "changed" alert per sweep."""
+    port = free_port()
+    hook = WebhookReceiver()
+    try:
+        path = targets_file(
+            tmp_path / "t.yaml",
+            [{"name": "db", "kind": "nats", "address": f"127.0.0.1:{port}", "timeout": 0.5}],
+            alerts={"webhook": {"url": hook.url}},
+        )
+        log = AuditLog(tmp_path / "audit.jsonl")
+        tfile = targets_mod.load(path)
+        watcher = Watcher(
+            tfile, dispatcher=Dispatcher(build_sinks(tfile.alerts, stdout=False), log), audit=log
+        )
+
+        async def sweeps() -> list[str]:
+            details = [(await watcher.sweep_once()).results[0].findings[0].detail]
+            hole = Blackhole(port=port)  # the host now drops packets
+            try:
+                details.append((await watcher.sweep_once()).results[0].findings[0].detail)
+            finally:
+                hole.stop()
+            details.append((await watcher.sweep_once()).results[0].findings[0].detail)
+            return details
+
+        details = asyncio.run(sweeps())
+    finally:
+        hook.stop()
+    assert details == ["connection refused", "no TCP answer within 0.5 s", "connection refused"]
+    assert hook.events() == ["unreachable"]
+    kinds = [k for k, _ in audit_kinds(tmp_path / "audit.jsonl")]
+    assert kinds.count("guard.finding") == 1 and "guard.resolved" not in kinds

@@ -50,7 +50,14 @@ def _periods(grain: str) -> str:
 
 
 def _dim(metric: str, by: str | None) -> str:
-    return "NULL::text" if by is None else f"coalesce({DIMS[metric][by]}, '(unknown)')"
+    """The grid key: '(unknown)' when missing, a value in parentheses in one more pair."""
+    if by is None:
+        return "NULL::text"
+    value = f"({DIMS[metric][by]})::text"
+    return (
+        f"CASE WHEN {value} IS NULL THEN '(unknown)' "
+        f"WHEN {value} LIKE '(%%)' THEN '(' || {value} || ')' ELSE {value} END"
+    )
 
 
 def _groups(by: str | None) -> str:

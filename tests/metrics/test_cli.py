@@ -131,6 +131,25 @@ def test_a_mirror_without_the_metrics_tables_is_a_usage_error(
     assert "corrupt" not in (result.exception.hint or "")
 
 
+@pytest.mark.parametrize("users_type", ["TIMESTAMP", "DATE"])
+def test_the_latest_day_comes_from_the_tables_the_mirror_has(
+    tmp_path: Path, users_type: str
+) -> None:
+    """A mirror with only ``users`` (its policy skips the rest): the range ends on the last
+    day users were created, not on today."""
+    mirror = tmp_path / "users-only.duckdb"
+    con = duckdb.connect(str(mirror))
+    con.execute(f"CREATE TABLE users (id BIGINT, country TEXT, created_at {users_type})")
+    con.execute("INSERT INTO users SELECT i, 'DE', DATE '2025-03-01' + i::INT FROM range(20) t(i)")
+    con.close()
+    project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
+    args = ["metrics", "user_growth", "--format", "json", "-c", str(project)]
+    result = runner.invoke(root(), args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert (body["from"], body["to"]) == ("2024-04-01", "2025-03-20")
+
+
 def test_a_corrupt_mirror_is_a_source_error(tmp_path: Path) -> None:
     mirror = tmp_path / "corrupt.duckdb"
     mirror.write_bytes(b"not a duckdb file" * 100)

@@ -87,15 +87,16 @@ def equations(name: str, result: MetricResult) -> list[dict[Hashable, float]]:
                 )
             )
     if name == "user_growth":
-        last: dict[str | None, Hashable] = {}
+        last: dict[tuple[bool, str | None], Hashable] = {}  # a missing value's dim is None too
         for i, row in enumerate(rows):
-            before = last.get(row.dim, ("base", row.dim))
+            key = (row.total, row.dim)
+            before = last.get(key, ("base", key))
             eqs.append(
                 eq((term(i, "cumulative_users"), 1), (term(i, "new_users"), -1), (before, -1))
             )
-            last[row.dim] = term(i, "cumulative_users")
+            last[key] = term(i, "cumulative_users")
         if result.query.by is not None:
-            eqs.append({("base", d): (1.0 if d is None else -1.0) for d in last})
+            eqs.append({("base", k): (1.0 if k[0] else -1.0) for k in last})
     # A withheld cell that a later equation names as "known" must not appear; drop empties.
     return [e for e in eqs if e]
 

@@ -188,3 +188,34 @@ def test_a_key_or_cursor_that_names_a_column_twice_is_refused(role: str) -> None
     }
     with pytest.raises(PolicyError, match=f"{role} names column '.*' more than once"):
         policy({"t": table})
+
+
+def test_a_numeric_whose_precision_changed_is_a_problem_unless_the_run_is_full() -> None:
+    """Pinned or not: the pin says numeric, the mirror's column holds numeric(10,2). A
+    snapshot from before precisions were recorded ('numeric') compares nothing more."""
+    live = {
+        "pay": TableInfo(
+            "pay",
+            (
+                ColumnInfo("id", "bigint", False, "bigint"),
+                ColumnInfo("pinned", "numeric", True, "numeric(14,4)"),
+                ColumnInfo("loose", "numeric", True, "numeric(12,2)"),
+                ColumnInfo("old", "numeric", True, "numeric(12,2)"),
+            ),
+            ("id",),
+        )
+    }
+    pay = {
+        "primary_key": "id",
+        "columns": {
+            "id": "keep",
+            "pinned": {"action": "keep", "type": "numeric"},
+            "loose": "keep",
+            "old": "keep",
+        },
+    }
+    snapshot = {"pay": {"pinned": "numeric(10,2)", "loose": "numeric(12,2)", "old": "numeric"}}
+    found = schema_problems(policy({"pay": pay}), live, snapshot)
+    assert [(p.column, p.kind) for p in found] == [("pinned", "precision changed")]
+    assert "sync --full" in found[0].fix
+    assert schema_problems(policy({"pay": pay}), live, snapshot, full=True) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 import yaml
 
 from safemirror.policy.check import check_policy
-from safemirror.policy.classify import domain_name, singular
+from safemirror.policy.domains import domain_name, singular
 from safemirror.policy.load import policy_from_data
 from safemirror.policy.model import Action, Policy
 from safemirror.policy.suggest import suggest_policy
@@ -154,7 +153,7 @@ def test_names_with_line_breaks_and_quotes_stay_one_name(tmp_path: Path) -> None
 
 
 def test_an_empty_source(tmp_path: Path) -> None:
-    sqlite3.connect(tmp_path / "empty.db").close()
+    sqlite_db(tmp_path / "empty.db", "PRAGMA user_version = 1")  # a database, without tables
     with open_source(f"sqlite:///{tmp_path / 'empty.db'}") as source:  # type: ignore[attr-defined]
         assert yaml.safe_load(suggest_policy(source))["tables"] == {}
 
@@ -335,6 +334,19 @@ def test_a_table_whose_rows_do_not_read_is_skipped_without_quoting_them(
     assert policy.tables["events"].skip and not policy.tables["fine"].skip
     assert "1700000000123" not in draft
     assert len(warned) == 1 and "column 'at'" in warned[0]
+
+
+def test_a_bounded_numeric_holding_nan_is_skipped_naming_its_column(pg_url: str) -> None:
+    """NaN fits PostgreSQL's numeric(p, s) but no DECIMAL: the draft skips the table and
+    says which column, as the sync would stop on it (it was an internal error)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE prices (id int PRIMARY KEY, amount numeric(8, 2))")
+        conn.execute("INSERT INTO prices VALUES (1, 2.5), (2, 'NaN')")
+        conn.execute("CREATE TABLE fine (id int PRIMARY KEY, n int)")
+    warned: list[str] = []
+    _, policy, _ = draft_of(pg_url, warn=warned.append)
+    assert policy.tables["prices"].skip and not policy.tables["fine"].skip
+    assert len(warned) == 1 and "column 'amount'" in warned[0]
 
 
 @pytest.mark.parametrize(

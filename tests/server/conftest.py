@@ -17,8 +17,20 @@ from fastapi.testclient import TestClient
 from safemirror.config import ProjectConfig, load_config
 from safemirror.server.app import create_app
 from safemirror.server.cli import create_key
-from tests.conftest import free_port, port_open
+from tests.conftest import free_port, port_open, require
 from tests.metrics.world import Production, project_yaml, write_mirror
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -86,3 +98,18 @@ class LiveServer:
 def live(app: FastAPI) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium, driven by playwright (a ``playwright`` ``Browser``)."""
+    require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        require(False, "the playwright package is not installed")
+        raise
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Coroutine
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,12 @@ HOSTILE = [
     "SELECT current_database()",
     "SELECT * FROM which_secret('s3://x', 's3')",
     "SELECT json_execute_serialized_sql('{}')",
+    # SQL in a string, bound by DuckDB: hidden tables' columns and (optimized) statistics
+    "SELECT json_serialize_plan('SELECT * FROM _sm_state')",
+    "SELECT json_serialize_plan('SELECT * FROM body_metrics WHERE weight_kg > 500', "
+    "optimize := true)",
+    "SELECT JSON_SERIALIZE_PLAN('SELECT 1 FROM body_metrics')",
+    "SELECT index_key({'table': '_sm_state'}, 'x', 1)",
     # queries inside functions
     "SELECT * FROM query('SELECT * FROM _sm_runs')",
     "SELECT * FROM query_table('_sm_runs')",
@@ -102,6 +109,7 @@ HOSTILE = [
     "SHOW TABLES",
     "this is not sql",
     "",
+    "{:",  # the parser itself fails on it (AttributeError inside sqlglot)
 ]
 
 
@@ -219,3 +227,39 @@ def test_a_result_stops_at_the_size_budget(sql_client: TestClient, sql_project: 
     assert body["row_count"] == MAX_RESULT_BYTES // megabyte - 1
     status, body = run(sql_client, sql_project, "SELECT repeat('x', 40000000) AS s")
     assert status == 400 and "larger than 32 MB" in str(body["detail"]), str(body)[:200]
+
+
+def test_deeply_nested_sql_is_refused_and_audited(
+    sql_client: TestClient, sql_project: Project
+) -> None:
+    for sql in (
+        "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+        "SELECT " + "abs(" * 2000 + "1" + ")" * 2000,
+    ):
+        status, body = run(sql_client, sql_project, sql)
+        assert status == 400 and "nested too deeply" in str(body["detail"]), str(body)[:200]
+        entry = list(AuditLog(sql_project.config.audit_log).entries())[-1]
+        assert entry.kind == "server.sql" and entry.data["sql"] == sql
+        assert entry.data["refused"] is True
+    status, body = run(sql_client, sql_project, "SELECT 42 AS answer")
+    assert status == 200 and body["rows"] == [[42]]
+
+
+def test_a_query_that_breaks_the_server_is_still_audited(
+    sql_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, client_gone: Coroutine[None, None, None], **_: object) -> None:
+        client_gone.close()
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("safemirror.server.sqlworker.SqlWorker.query", broken)
+    client = TestClient(
+        create_app(sql_project.config), base_url="http://127.0.0.1", raise_server_exceptions=False
+    )
+    status = client.post(
+        "/api/sql", json={"sql": "SELECT 5"}, headers=sql_project.headers("analyst")
+    ).status_code
+    assert status == 500
+    entry = list(AuditLog(sql_project.config.audit_log).entries())[-1]
+    assert entry.kind == "server.sql" and entry.data["sql"] == "SELECT 5"
+    assert entry.data["error"] == "internal error (RuntimeError)"

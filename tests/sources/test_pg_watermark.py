@@ -95,11 +95,15 @@ def test_a_role_that_cannot_see_other_roles_transactions_says_so(
         assert src.notes() == []
 
 
-def test_a_stamp_rounded_down_to_its_column_is_still_read(pg_url: str) -> None:
+@pytest.mark.parametrize("column_type", ["timestamptz(0)", "stamp"])
+def test_a_stamp_rounded_down_to_its_column_is_still_read(pg_url: str, column_type: str) -> None:
     """A ``timestamptz(0)`` column rounds ``now()`` to the second: down, by up to half a
-    second, for a transaction that started in the first half of one."""
+    second, for a transaction that started in the first half of one; so does a column of
+    a domain over one (here a domain over a domain)."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE coarse (id bigint PRIMARY KEY, at timestamptz(0))")
+        conn.execute("CREATE DOMAIN second AS timestamptz(0)")
+        conn.execute("CREATE DOMAIN stamp AS second")
+        conn.execute(f"CREATE TABLE coarse (id bigint PRIMARY KEY, at {column_type})")
         conn.execute("INSERT INTO coarse VALUES (1, '2024-01-01 00:00:00+00')")
     with PostgresSource(pg_url) as src, psycopg.connect(pg_url) as late:
         for _ in range(50):  # a transaction that starts early in its second

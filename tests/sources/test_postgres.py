@@ -104,6 +104,38 @@ def test_types_beyond_the_built_in_ones_are_read_as_text(typed: PostgresSource) 
     assert typed.matching("typed", "e", ["calm", "sad"]) == ["calm"]
 
 
+def test_a_domain_over_a_domain_reads_as_its_base_type(pg_url: str) -> None:
+    """A domain's column is its base type's, also down a chain of domains (with the type
+    modifier the chain sets): not text."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE DOMAIN money2 AS numeric(10, 2)")
+        conn.execute("CREATE DOMAIN price AS money2 CHECK (VALUE >= 0)")
+        conn.execute("CREATE DOMAIN ident AS bigint")
+        conn.execute("CREATE DOMAIN user_id AS ident")
+        conn.execute("CREATE DOMAIN stamp AS timestamptz")
+        conn.execute("CREATE DOMAIN changed_at AS stamp")
+        conn.execute("CREATE TABLE t (id user_id PRIMARY KEY, p price, m money2, at changed_at)")
+        conn.execute("INSERT INTO t VALUES (7, 9.99, 1.5, '2024-01-02 03:04:05+00')")
+    with PostgresSource(pg_url) as src:
+        info = src.tables()["t"]
+        assert {c.name: (c.type, c.source_type) for c in info.columns} == {
+            "id": ("bigint", "user_id"),
+            "p": ("numeric", "numeric(10,2)"),
+            "m": ("numeric", "numeric(10,2)"),
+            "at": ("timestamp", "changed_at"),
+        }
+        read = pa.Table.from_batches(list(src.read("t", ["id", "p", "m", "at"])))
+        assert read.to_pylist() == [
+            {
+                "id": 7,
+                "p": Decimal("9.99"),
+                "m": Decimal("1.50"),
+                "at": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+            }
+        ]
+        assert src.max_cursor("t", ["at"]) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
 def test_a_column_the_driver_cannot_decode_is_refused(typed: PostgresSource) -> None:
     with pytest.raises(SourceError, match="does not decode"):
         typed._query("SELECT u FROM typed")  # a uuid, not selected as text
@@ -269,6 +301,37 @@ def test_foreign_keys(pg_url: str) -> None:
         }
 
 
+def test_foreign_keys_to_a_partitioned_table_or_another_schema(pg_url: str) -> None:
+    """A key that references a partitioned table names that table, not one of the
+    partitions PostgreSQL repeats it for; a key into another schema is not taken for one
+    into the schema's table of the same name."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA auth")
+        conn.execute("CREATE TABLE auth.users (id bigint PRIMARY KEY)")
+        conn.execute("CREATE TABLE users (id bigint PRIMARY KEY)")
+        conn.execute(
+            "CREATE TABLE orders (id bigint, day date, PRIMARY KEY (id, day)) "
+            "PARTITION BY RANGE (day)"
+        )
+        conn.execute(
+            "CREATE TABLE orders_old PARTITION OF orders FOR VALUES FROM (MINVALUE) TO "
+            "('2025-01-01')"
+        )
+        conn.execute(
+            "CREATE TABLE orders_new PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO "
+            "(MAXVALUE)"
+        )
+        conn.execute(  # named to sort after the constraints made for the partitions
+            "CREATE TABLE lines (id bigint PRIMARY KEY, order_id bigint, order_day date, "
+            "account bigint REFERENCES auth.users (id), CONSTRAINT zz_order "
+            "FOREIGN KEY (order_id, order_day) REFERENCES orders (id, day))"
+        )
+    with PostgresSource(pg_url) as src:
+        assert src.foreign_keys() == {
+            "lines": {"order_id": ("orders", "id"), "order_day": ("orders", "day")}
+        }
+
+
 def test_unreachable_server_names_url_without_password() -> None:
     url = f"postgresql://admin:hunter2@127.0.0.1:{free_port()}/prod"
     with pytest.raises(SourceError) as err:
@@ -350,6 +413,24 @@ def test_a_value_the_mirror_type_cannot_hold_names_its_column(pg_url: str) -> No
         list(src.read("prices", ["id", "ok", "bad"]))
     assert "table 'prices', column 'bad'" in caught.value.message
     assert "drop the column" in (caught.value.hint or "")
+
+
+def test_a_numeric_beyond_double_is_refused_without_quoting_it(pg_url: str) -> None:
+    """A numeric without a precision is read as double; PostgreSQL refuses a value beyond
+    double's range with a message that spells it out. The error withholds that message
+    (it would reach the audit log) and names the columns that may hold the value."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, ok numeric(8, 2), huge numeric)")
+        conn.execute("INSERT INTO t VALUES (1, 1.5, 2), (2, 2.5, 31415926e400)")
+    with PostgresSource(pg_url) as src:
+        with pytest.raises(SourceError) as read:
+            list(src.read("t", ["id", "ok", "huge"]))
+        with pytest.raises(SourceError) as sampled:
+            src.sample("t", ["id", "huge"], 10)
+    for caught in (read, sampled):
+        assert "31415926" not in str(caught.value)
+        assert "may quote the value, is withheld" in caught.value.message
+    assert "column(s) 'huge':" in (read.value.hint or "")
 
 
 def test_a_table_the_role_may_not_read_says_how_to_grant(pg_url: str, pg_reader_url: str) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from safemirror.errors import SourceError
+from safemirror.errors import ExitCode, SourceError
 from safemirror.sources.registry import open_source
-from safemirror.sources.sqlite import SqliteSource, parse_timestamps
+from safemirror.sources.sqlite import SqliteSource
+from safemirror.sources.sqlite_values import parse_timestamps
 from tests.conftest import sqlite_db
 
 
@@ -265,3 +266,76 @@ def test_a_number_no_time_reading_fits_is_refused(tmp_path: Path) -> None:
     )
     with SqliteSource(url) as src, pytest.raises(SourceError, match="column 'at'"):
         list(src.read("t", ["id", "at"]))
+
+
+def test_times_sqlite_cannot_read_are_not_missed_by_incremental_reads(tmp_path: Path) -> None:
+    """Arrow reads an offset written '+0200' or '+02' and text with spaces around it;
+    SQLite's julianday() does not. Such a row must still be read since a watermark, and
+    count towards the next one, or its changes would never reach the mirror."""
+    url = sqlite_db(
+        tmp_path / "zones.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at TIMESTAMP)",
+        "INSERT INTO t VALUES (1, '2024-07-01 10:00:00+0200'), (2, ' 2024-07-01 09:00:00 ')",
+        "INSERT INTO t VALUES (3, '2024-07-01 11:00:00+02'), (4, '2024-01-01 00:00:00')",
+        "INSERT INTO t VALUES (5, '2024-01-01 00:00:00+0200')",
+    )
+    since = datetime(2024, 6, 1, tzinfo=UTC)
+    with SqliteSource(url) as src:
+        later = pa.Table.from_batches(list(src.read("t", ["id"], since=since, cursor=["at"])))
+        assert sorted(later.column("id").to_pylist()) == [1, 2, 3]
+        assert src.max_cursor("t", ["at"]) == datetime(2024, 7, 1, 9, tzinfo=UTC)
+
+
+def test_numeric_integers_beyond_double_precision_read_exactly(tmp_path: Path) -> None:
+    """A NUMERIC(19,0) key holds integers SQLite keeps exactly; read through a REAL, one
+    beyond 2**53 would come out rounded (a wrong value, and a pseudonym that no longer
+    joins the BIGINT column holding the same number)."""
+    url = sqlite_db(
+        tmp_path / "wide.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n NUMERIC(19,0), d DECIMAL(20,2))",
+        "INSERT INTO t VALUES (1, 12345678901234567, 123456789012345678), (2, 7, 0.125)",
+        "INSERT INTO t VALUES (3, 999999999999999999, 2.5), (4, NULL, -9007199254740993)",
+    )
+    with SqliteSource(url) as src:
+        read = pa.Table.from_batches(list(src.read("t", ["id", "n", "d"])))
+    assert [str(v) for v in read.column("n").to_pylist()] == [
+        "12345678901234567",
+        "7",
+        "999999999999999999",
+        "None",
+    ]
+    assert [str(v) for v in read.column("d").to_pylist()] == [
+        "123456789012345678.00",
+        "0.12",  # a REAL rounds as before
+        "2.50",
+        "-9007199254740993.00",
+    ]
+
+
+def test_wide_rows_come_in_smaller_batches(tmp_path: Path) -> None:
+    """The driver counts rows, not bytes: a table of 1 MB documents read 131,072 rows to a
+    batch would hold the whole table in memory. Its batches hold about 64 MB instead."""
+    url = sqlite_db(
+        tmp_path / "docs.db",
+        "CREATE TABLE d (id INTEGER PRIMARY KEY, body BLOB, title TEXT)",
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200) "
+        "INSERT INTO d SELECT i, zeroblob(1000000), 'doc' FROM c",
+    )
+    with SqliteSource(url) as src:
+        sizes = [b.num_rows for b in src.read("d", ["id", "body"])]
+        assert sum(sizes) == 200 and max(sizes) <= 70
+        narrow = [b.num_rows for b in src.read("d", ["id", "title"])]
+        assert narrow == [200]
+
+
+def test_an_empty_file_is_no_database_and_stays_untouched(tmp_path: Path) -> None:
+    """SQLite takes an empty file for an empty database: a policy's every table would
+    then be reported as vanished, when the path is what is wrong."""
+    path = tmp_path / "empty.db"
+    path.touch()
+    before = os.stat(path).st_mtime_ns
+    with pytest.raises(SourceError, match="empty file, not a SQLite database") as err:
+        open_source(f"sqlite:///{path}")
+    assert err.value.exit_code == ExitCode.SOURCE
+    assert path.stat().st_size == 0 and os.stat(path).st_mtime_ns == before
+    assert [p.name for p in tmp_path.iterdir()] == ["empty.db"]  # no journal, no WAL

@@ -193,6 +193,25 @@ def test_staging_in_memory_or_in_a_temporary_table_gives_the_same_mirror(
     assert in_memory == in_duckdb
 
 
+def test_a_stage_of_wide_rows_goes_to_duckdb_by_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few rows of big values (blobs, long text) are staged in DuckDB, which spills to
+    disk, not held in memory: a --full run of a table of large blobs held them all."""
+    monkeypatch.setattr(tables_module, "STAGE_IN_MEMORY_BYTES", 64 << 10)
+    value = pa.array([b"x" * 4096] * 8, pa.binary())
+    batch = pa.record_batch({"doc": value, "_sm_deleted": pa.array([False] * 8)})
+    con = duckdb.connect()
+    try:
+        wide = pa.RecordBatchReader.from_batches(batch.schema, [batch] * 4)
+        rows, held = tables_module._stage(con, wide)
+        assert (rows, held) == (32, None) and batch.nbytes * 4 > 64 << 10
+        assert con.execute("SELECT count(*) FROM _sm_stage").fetchall() == [(32,)]
+        narrow = pa.RecordBatchReader.from_batches(batch.schema, [batch])
+        rows, held = tables_module._stage(con, narrow)
+        assert rows == 8 and held is not None and held.num_rows == 8
+    finally:
+        con.close()
+
+
 class _FakeFeed:
     def __init__(self, name: str, log: list[str], read_ended: Callable[[], None]) -> None:
         self.name, self.log, self.read_ended = name, log, read_ended

@@ -19,7 +19,7 @@ from safemirror.cli import run
 from safemirror.config import ProjectConfig
 from safemirror.errors import ExitCode, KeyMaterialError, LeakError, PolicyError, SourceError
 from safemirror.mirror.presence import present_at
-from safemirror.sources import sqlite as sqlite_source
+from safemirror.sources import sqlite_values
 from safemirror.sync import run as run_module
 from safemirror.sync.run import run_sync
 from tests.sync.tiny import TINY_POLICY, TinyProduction, file_digest, kept_table, rows, stamp
@@ -159,8 +159,8 @@ def test_an_integer_column_of_an_older_mirror_widens_after_a_policy_update(
         "tables": {"t": kept_table(id="bigint", n="integer", updated_at="timestamp")},
     }
     with monkeypatch.context() as before:  # how INTEGER used to be read: 32-bit
-        before.setattr(sqlite_source, "_INT", {*sqlite_source._INT, "INTEGER"})
-        before.setattr(sqlite_source, "_BIG", sqlite_source._BIG - {"INTEGER"})
+        before.setattr(sqlite_values, "_INT", {*sqlite_values._INT, "INTEGER"})
+        before.setattr(sqlite_values, "_BIG", sqlite_values._BIG - {"INTEGER"})
         run_sync(make_project(f"sqlite:///{path}", policy))
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO t VALUES (2, 3000000000, ?)", (stamp(2),))

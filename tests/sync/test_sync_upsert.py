@@ -184,7 +184,7 @@ def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
     policy = {"version": 1, "tables": {"quiet": POLICY["tables"]["quiet"]}}
     project = make_project(pg_url, policy)
     with monkeypatch.context() as older:  # a mirror that let the shared key in
-        older.setattr(writes, "check_unique_key", lambda *_: None)
+        older.setattr(writes, "check_unique_key", lambda *_, **__: None)
         run_sync(project)
         run_sync(project)  # reads again the rows at the watermark (a full run records none)
     digest = file_digest(project.mirror)
@@ -194,3 +194,41 @@ def test_a_key_that_is_not_unique_stops_the_run_that_would_lose_rows(
         run_sync(project)
     assert "primary key (id) is not unique: 1 more mirror row(s)" in str(caught.value)
     assert file_digest(project.mirror) == digest
+
+
+def test_sqlite_keys_that_read_alike_stop_the_run(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    """SQLite keeps 1, '1' and x'31' apart in an untyped key column, and two byte strings
+    that are not valid UTF-8 apart in a TEXT one; read, each pair is one key. A mirror
+    holding both would be refused by every incremental run after it."""
+    db = sqlite3.connect(tmp_path / "prod.db")
+    db.execute("CREATE TABLE a (k PRIMARY KEY, label TEXT, updated_at TIMESTAMP)")
+    db.execute("CREATE TABLE b (k TEXT PRIMARY KEY, label TEXT, updated_at TIMESTAMP)")
+    db.execute("INSERT INTO a VALUES (1, 'x', '2025-01-01'), ('2', 'y', '2025-01-01')")
+    db.execute("INSERT INTO b VALUES ('p', 'x', '2025-01-01'), ('q', 'y', '2025-01-01')")
+    db.commit()
+    policy = {
+        "version": 1,
+        "tables": {
+            name: kept_table("k", k="text", label="text", updated_at="timestamp")
+            for name in ("a", "b")
+        },
+    }
+    project = make_project(f"sqlite:///{tmp_path / 'prod.db'}", policy)
+    run_sync(project)  # distinct as read: fine
+    digest = file_digest(project.mirror)
+    for table, twin in (("a", "'1'"), ("b", "CAST(x'71ff' AS TEXT)")):
+        db.execute(f"INSERT INTO {table} VALUES ({twin}, 'z', '2025-01-02')")
+        if table == "b":
+            db.execute("UPDATE b SET k = CAST(x'71fe' AS TEXT) WHERE k = 'q'")
+        db.commit()
+        for full in (False, True):
+            with pytest.raises(PolicyError) as caught:
+                run_sync(project, full=full)
+            assert f"table '{table}': the primary key (k) is not unique" in str(caught.value)
+            assert "read alike" in (caught.value.hint or "")
+            assert file_digest(project.mirror) == digest
+        db.execute(f"DELETE FROM {table} WHERE label = 'z'")
+        db.commit()
+    db.close()

@@ -14,6 +14,7 @@ from safemirror.config import ProjectConfig
 from safemirror.demo.generate import GenerationSummary, generate, validate
 from safemirror.demo.project import claim_directory, prepare_project, reset_mirror
 from safemirror.errors import SourceError
+from safemirror.sources.common import sqlite_url
 from safemirror.sync.run import SyncResult, run_sync
 from safemirror.sync.writes import Progress
 
@@ -54,7 +55,7 @@ def run_demo(
         ) from None
     project = prepare_project(directory, production)
     summary = generate(
-        f"sqlite:///{production.resolve()}", scale=scale, seed=seed, replace=True, progress=progress
+        sqlite_url(production.resolve()), scale=scale, seed=seed, replace=True, progress=progress
     )
     reset_mirror(project)
     result = run_sync(project, full=True, progress=sync_progress)

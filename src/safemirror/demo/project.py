@@ -13,6 +13,7 @@ from safemirror.config import ProjectConfig, load_config
 from safemirror.errors import ConflictError
 from safemirror.keys import create_key_file
 from safemirror.policy.model import Action, Policy
+from safemirror.sources.common import sqlite_url
 
 CONFIG_NAME = "safemirror.yaml"
 KEY_NAME = "safemirror.key"
@@ -27,7 +28,7 @@ def demo_policy_text() -> str:
 def demo_settings(production: Path) -> dict[str, str]:
     """The project file the demo writes, for its production database ``production``."""
     return {
-        "source": f"sqlite:///{production.name}",
+        "source": sqlite_url(Path(production.name)),
         "mirror": "mirror.duckdb",
         "key": f"file:{KEY_NAME}",
         "audit_log": "safemirror-audit.jsonl",

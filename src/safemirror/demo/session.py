@@ -26,6 +26,7 @@ from safemirror.demo.targets import (
 )
 from safemirror.demo.timeline import NULL_TS
 from safemirror.errors import SourceError, UsageError
+from safemirror.sources.common import sqlite_url
 
 
 class Session:
@@ -45,7 +46,7 @@ class Session:
                 raise SourceError(
                     f"{target.path} does not exist",
                     hint="generate it first: safemirror demo generate --target "
-                    f"sqlite:///{target.path}",
+                    + sqlite_url(target.path),
                 )
             present = [t for t in TABLES if t in sqlite_tables(target.path)]
             self.conn = sq.connect(str(target.path))

@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import pyarrow as pa
 
 from safemirror.demo import strings
 from safemirror.demo.schema import TABLES, create_ddl, post_load_ddl
 from safemirror.errors import ConflictError, SourceError, UsageError
-from safemirror.sources.common import with_query
+from safemirror.sources.common import sqlite_path, sqlite_url, with_query
 
 _HINT_URL = "use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
 
@@ -39,7 +39,7 @@ class Target:
     def display(self) -> str:
         """The URL without its password, for messages."""
         if self.kind == "sqlite":
-            return f"sqlite:///{self.path}"
+            return sqlite_url(self.path) if self.path is not None else self.url
         return redact(self.url)
 
 
@@ -61,7 +61,13 @@ def parse_target(url: str) -> Target:
         raw = url.split("://", 1)[1]
         if not raw.startswith("/") or raw in ("/", "/:memory:"):
             raise UsageError(f"SQLite target {url!r} names no file", hint=_HINT_URL)
-        return Target("sqlite", url, Path(raw[1:]))
+        try:  # the file ``sync`` reads from the same URL
+            path = sqlite_path("sqlite" + url[len(scheme) :])
+        except SourceError as exc:
+            raise UsageError(exc.message, hint=exc.hint) from None
+        if str(path) in ("", ".", ":memory:"):
+            raise UsageError(f"SQLite target {url!r} names no file", hint=_HINT_URL)
+        return Target("sqlite", url, path)
     shown = scheme or redact(url)
     raise UsageError(f"unknown target URL scheme {shown!r}", hint=_HINT_URL)
 
@@ -190,7 +196,8 @@ class PostgresWriter:
 def sqlite_tables(path: Path) -> list[str]:
     """Tables in an existing SQLite file (ConflictError if it is not a database)."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        uri = f"file:{quote(str(path))}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
             rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     except sqlite3.DatabaseError as exc:
         raise ConflictError(

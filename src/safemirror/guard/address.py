@@ -59,6 +59,12 @@ def parse_hostport(text: str, default_port: int) -> Endpoint:
     return Endpoint(host, port)
 
 
+def zone_unquoted(host: str) -> str:
+    """An IPv6 host as written in a URL, its zone id's ``%25`` (RFC 6874) made ``%``:
+    ``fe80::1%25eth0`` is ``fe80::1%eth0`` (a host name never holds a ``%``)."""
+    return host.replace("%25", "%", 1) if ":" in host else host
+
+
 def parse_url(text: str, default_port: int) -> Endpoint:
     """An ``http(s)://host[:port][/base]`` URL; ``host:port`` means ``http://host:port``."""
     text = text.strip()
@@ -75,11 +81,14 @@ def parse_url(text: str, default_port: int) -> Endpoint:
     if parts.query or parts.fragment:
         raise ValueError("the URL must not carry a query or fragment")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else default_port)
+        given = parts.port
     except ValueError as exc:
         raise ValueError(f"bad port in {text!r}") from exc
-    host = parts.hostname
-    shown = f"[{host}]" if ":" in host else host
+    if given == 0:  # not "no port": the store is not probed on another one
+        raise ValueError(f"port must be a number from 1 to 65535, got '0' in {text!r}")
+    port = given or (443 if parts.scheme == "https" else default_port)
+    host = zone_unquoted(parts.hostname)
+    shown = f"[{host.replace('%', '%25')}]" if ":" in host else host
     base = parts.path.rstrip("/")
     return Endpoint(host, port, f"{parts.scheme}://{shown}:{port}{base}")
 

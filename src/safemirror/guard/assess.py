@@ -128,6 +128,15 @@ def _baseline(target: Target, obs: Observation) -> list[Exposure]:
     return out
 
 
+def _subject(fact: Exposure) -> str | None:
+    """What identifies a finding across sweeps when its detail does not: the detail without
+    its moving figures; for ``unreachable``, nothing of the reason (refused one sweep,
+    silent the next), so a store that stays down is one finding, not a new one a sweep."""
+    if fact.check == "unreachable":
+        return "unreachable"
+    return fact.detail if fact.extent else None
+
+
 def assess(target: Target, obs: Observation) -> list[Finding]:
     """Findings for one target, most severe first."""
     if obs.error is not None:
@@ -148,7 +157,7 @@ def assess(target: Target, obs: Observation) -> list[Finding]:
             CHECKS[e.check].title,
             e.text,
             severity(e.check, target.holds),
-            e.detail if e.extent else None,
+            _subject(e),
         )
         for e in facts
     ]

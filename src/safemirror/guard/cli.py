@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import typer
 import yaml
@@ -74,6 +76,27 @@ def audit_scan(
     )
 
 
+def _check_output(output: Path) -> None:
+    """Refuse, before anything is probed, a report path that cannot be written."""
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory", hint="name a file to write")
+    if not output.parent.is_dir():
+        raise UsageError(
+            f"--output {output}: directory {output.parent} does not exist",
+            hint="create it, or name a file in an existing directory",
+        )
+    if not os.access(output if output.exists() else output.parent, os.W_OK):
+        raise UsageError(f"--output {output} cannot be written (permission denied)")
+
+
+def _write_report(output: Path, write: Callable[[TextIO], None]) -> None:
+    try:
+        with open_private(output) as handle:
+            write(handle)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {output}: {exc.strerror}") from None
+
+
 @guard_app.command("scan")
 def scan_cmd(
     targets: Path = typer.Option(..., "--targets", "-t", help=TARGETS_HELP),
@@ -88,12 +111,16 @@ def scan_cmd(
     threshold = Severity.parse(fail_on)
     if fmt not in report.FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint="use table, json or sarif")
+    if output:
+        _check_output(output)
     tfile = targets_mod.load(targets)
     result = scan(tfile.targets)
     audit_scan(AuditLog(audit_log), tfile, result, threshold)
     if fmt == "table" and output:  # a report naming exposed stores: for its owner only
-        with open_private(output) as handle:
-            report.print_table(result, threshold, Console(file=handle, width=160))
+        _write_report(
+            output,
+            lambda handle: report.print_table(result, threshold, Console(file=handle, width=160)),
+        )
     elif fmt == "table":
         report.print_table(result, threshold, console())
     else:
@@ -103,8 +130,7 @@ def scan_cmd(
             else report.to_sarif(result, tfile.path)
         )
         if output:
-            with open_private(output) as handle:
-                handle.write(text + "\n")
+            _write_report(output, lambda handle: print(text, file=handle))
         else:
             typer.echo(text)
     if result.at_or_above(threshold):

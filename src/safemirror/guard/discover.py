@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import pwd
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,16 +135,72 @@ def _owner(uid: int) -> str:
         return str(uid)
 
 
-def covered(listener: Listener, targets: Iterable[Target]) -> bool:
-    """Whether a target in the file already watches this listener."""
+def _canonical_ip(text: str) -> str | None:
+    """An IP address as ``/proc/net`` rows give it (IPv4-mapped as IPv4), or None."""
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        return str(addr.ipv4_mapped)
+    return str(addr)
+
+
+def host_addresses(host: str) -> set[str]:
+    """The addresses ``host`` names: itself for an IP, else what it resolves to (none
+    when it does not resolve: then it covers nothing)."""
+    ip = _canonical_ip(host)
+    if ip is not None:
+        return {ip}
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return set()
+    return {ip for info in infos if (ip := _canonical_ip(str(info[4][0]))) is not None}
+
+
+def is_local_address(ip: str) -> bool:
+    """Whether ``ip`` belongs to this host: a loopback address, or one a socket can bind
+    to (the address of one of its interfaces)."""
+    addr = ipaddress.ip_address(ip)
+    if addr.is_loopback or addr.is_unspecified:
+        return True
+    family = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((ip, 0))
+    except OSError:
+        return False
+    return True
+
+
+def _reaches(ip: str, listener: Listener, is_local: Callable[[str], bool]) -> bool:
+    """Whether a connection to ``ip`` on the listener's port lands on the listener."""
+    if ip == listener.ip:
+        return True
+    if listener.scope == "loopback":  # 127.0.0.1 and ::1 of one port: one local service
+        return scope_of(ip) == "loopback"
+    if listener.ip == "0.0.0.0":
+        return ipaddress.ip_address(ip).version == 4 and is_local(ip)
+    if listener.ip == "::":  # IPv4 too, unless the socket is IPv6-only
+        return is_local(ip)
+    return False
+
+
+def covered(
+    listener: Listener,
+    targets: Iterable[Target],
+    *,
+    is_local: Callable[[str], bool] = is_local_address,
+    resolve: Callable[[str], set[str]] = host_addresses,
+) -> bool:
+    """Whether a target in the file already watches this listener: one on its port whose
+    host is (or resolves to) its address, or, for a wildcard listener, an address of this
+    host. A target elsewhere, or a name that does not resolve, covers nothing."""
     for target in targets:
-        host = target.endpoint.host
         if target.endpoint.port != listener.port:
             continue
-        scope = scope_of(host) if host != "localhost" else "loopback"
-        if scope == "unknown" or listener.scope == "all interfaces" or host == listener.ip:
-            return True
-        if scope == "loopback" and listener.scope == "loopback":
+        if any(_reaches(ip, listener, is_local) for ip in resolve(target.endpoint.host)):
             return True
     return False
 
@@ -167,8 +224,12 @@ def discover(
     targets = list(targets)
     found = listeners() if found is None else found
     picked: dict[tuple[str, int], Listener] = {}
+    resolve = functools.cache(host_addresses)  # each host once
+    is_local = functools.cache(is_local_address)
     for item in found:
-        if (item.port in WELL_KNOWN or include_unknown) and not covered(item, targets):
+        if (item.port in WELL_KNOWN or include_unknown) and not covered(
+            item, targets, is_local=is_local, resolve=resolve
+        ):
             picked.setdefault((item.ip, item.port), item)
     names = _processes({item.inode for item in picked.values()})
     return sorted(

@@ -58,6 +58,10 @@ class Exposure:
         return f"{self.detail} ({self.extent})" if self.extent else self.detail
 
 
+#: How the note of a probe that failed part-way begins: what it reports may be incomplete.
+STOPPED_EARLY = "probe stopped early: "
+
+
 @dataclass
 class Observation:
     """What a probe learned about one target, protocol facts only."""
@@ -74,6 +78,12 @@ class Observation:
     metadata: dict[str, Any] = field(default_factory=dict)  # names and counts only
     notes: list[str] = field(default_factory=list)
     bind: str | None = None  # "all interfaces", "loopback", "private", "public"
+    # the probe's verdict on access is established (e.g. the store refused its default
+    # credentials): a later, auxiliary step that fails is noted, never `unreachable`
+    settled: bool = False
+    # a named host: each address it resolved to, with its state ("secure", "exposed"…,
+    # "unreachable: <reason>"); empty for an IP address
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def expose(self, check: str, detail: str, extent: str | None = None) -> Exposure:
         """Record a fact the moment it is established: the scan keeps it even when a later
@@ -91,6 +101,16 @@ class Observation:
         if fact is not None and fact in self.exposures:
             self.exposures.remove(fact)
 
+    def stop_early(self, reason: str) -> None:
+        """Note that the probe failed part-way (``reason``): the rest was not established."""
+        self.notes.append(STOPPED_EARLY + reason)
+
+    @property
+    def incomplete(self) -> list[str]:
+        """The notes of a probe that failed part-way: shown beside its findings in every
+        report format and alert, since what was not established may be worse."""
+        return [note for note in self.notes if note.startswith(STOPPED_EARLY)]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "reachable": self.reachable,
@@ -102,6 +122,7 @@ class Observation:
             "tls_offered": self.tls_offered,
             "tls_required": self.tls_required,
             "bind": self.bind,
+            "addresses": self.addresses,
             "metadata": self.metadata,
             "notes": self.notes,
         }

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +15,7 @@ from rich.text import Text
 from safemirror import __version__
 from safemirror.guard.assess import CHECKS
 from safemirror.guard.model import Severity, State
-from safemirror.guard.scan import ScanResult
+from safemirror.guard.scan import ScanResult, TargetResult
 
 FORMATS = ("table", "json", "sarif")
 STYLE = {
@@ -84,22 +85,28 @@ def to_sarif(scan: ScanResult, targets_path: Path) -> str:
         for name, c in CHECKS.items()
     ]
     index = {c.rule: i for i, c in enumerate(CHECKS.values())}
-    uri = targets_path.as_posix()
-    results = []
+    uri = artifact_uri(targets_path)
+    results, notifications = [], []
     for result in scan.results:
+        location = _location(result, uri)
+        incomplete = result.observation.incomplete
+        for note in incomplete:  # the probe failed part-way: say so even without findings
+            notifications.append(
+                {
+                    "level": "warning",
+                    "message": {"text": f"{result.target.name} ({result.target.address}): {note}"},
+                    "locations": [location],
+                }
+            )
         for f in result.findings:
-            location: dict[str, Any] = {
-                "physicalLocation": {"artifactLocation": {"uri": uri}},
-                "logicalLocations": [
-                    {
-                        "name": f.target,
-                        "kind": "resource",
-                        "fullyQualifiedName": f"{f.kind}:{result.target.address}",
-                    }
-                ],
+            properties: dict[str, Any] = {
+                "severity": f.severity.label,
+                "security-severity": SECURITY_SEVERITY[f.severity],
             }
-            if result.target.line:
-                location["physicalLocation"]["region"] = {"startLine": result.target.line}
+            if incomplete:
+                properties["notes"] = incomplete
+            if result.observation.addresses:
+                properties["addresses"] = result.observation.addresses
             results.append(
                 {
                     "ruleId": f.rule,
@@ -111,10 +118,7 @@ def to_sarif(scan: ScanResult, targets_path: Path) -> str:
                     },
                     "locations": [location],
                     "partialFingerprints": {"guardFinding/v1": f.key},
-                    "properties": {
-                        "severity": f.severity.label,
-                        "security-severity": SECURITY_SEVERITY[f.severity],
-                    },
+                    "properties": properties,
                 }
             )
     return json.dumps(
@@ -130,12 +134,50 @@ def to_sarif(scan: ScanResult, targets_path: Path) -> str:
                             "rules": rules,
                         }
                     },
+                    "invocations": [
+                        {
+                            "executionSuccessful": True,
+                            "toolExecutionNotifications": notifications,
+                        }
+                    ],
                     "results": results,
                 }
             ],
         },
         indent=2,
     )
+
+
+def artifact_uri(path: Path) -> str:
+    """The targets file as a SARIF ``artifactLocation.uri`` (an RFC 3986 URI reference): a
+    space, ``#``, ``?``, ``%`` or a colon in its name is percent-encoded, so no reader
+    takes part of the name for a fragment, a query or a scheme."""
+    return quote(path.as_posix(), safe="/")
+
+
+def _location(result: TargetResult, uri: str) -> dict[str, Any]:
+    """Where a target is declared: the targets file (and its line) and the store itself."""
+    t = result.target
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri}},
+        "logicalLocations": [
+            {"name": t.name, "kind": "resource", "fullyQualifiedName": f"{t.kind}:{t.address}"}
+        ],
+    }
+    if t.line:
+        location["physicalLocation"]["region"] = {"startLine": t.line}
+    return location
+
+
+def _address_cell(result: TargetResult) -> Text:
+    """The target's address and, for a name, each address it resolved to (with its state
+    when there are several)."""
+    cell = Text(result.target.address)
+    probed = result.observation.addresses
+    for address, state in probed.items():
+        shown = f" {state.partition(':')[0]}" if len(probed) > 1 else ""
+        cell.append(f"\n→ {address}{shown}", style="dim")
+    return cell
 
 
 def print_table(scan: ScanResult, threshold: Severity, console: Console) -> None:
@@ -150,11 +192,15 @@ def print_table(scan: ScanResult, threshold: Severity, console: Console) -> None
             lines.append(f"{f.severity.label}: ", style=STYLE[f.severity])
             lines.append(f.detail)
         obs = result.observation
+        for note in obs.incomplete:  # what it reports may be incomplete
+            if lines:
+                lines.append("\n")
+            lines.append(f"note: {note}", style="magenta")
         version = " ".join(x for x in (obs.product, obs.version) if x) if obs.version else ""
         table.add_row(  # names, addresses and banners are plain text, never markup
             Text(result.target.name),
             Text(result.target.kind),
-            Text(result.target.address),
+            _address_cell(result),
             Text(result.state.value, style=STATE_STYLE[result.state]),
             lines or "—",
             Text(version),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from safemirror.guard import discover
+from safemirror.guard import discover, per_address, resolve
 from safemirror.guard.address import scope_of
 from safemirror.guard.assess import assess, state_of
 from safemirror.guard.model import Finding, Observation, ProbeError, Severity, State
@@ -65,49 +64,29 @@ class ScanResult:
         return [f for f in self.findings if f.severity >= threshold]
 
 
-async def _bind(target: Target, found: list[discover.Listener]) -> str | None:
-    """Where the target listens: from /proc/net for local addresses, else its IP's scope."""
-    host = target.endpoint.host
-    if host == "localhost":
-        ips = ["127.0.0.1"]
-    elif scope_of(host) != "unknown":
-        ips = [host]
-    else:
-        try:
-            infos = await asyncio.wait_for(
-                asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM),
-                target.timeout,
-            )
-        except (OSError, TimeoutError):
-            return None
-        ips = [str(info[4][0]) for info in infos]
-    scopes = {scope_of(ip) for ip in ips}
-    if scopes == {"loopback"}:
-        return discover.bind_of(target.endpoint.port, found) or "loopback"
-    for scope in ("public", "private"):
-        if scope in scopes:
-            return scope
-    return None
+def _bind(address: str, port: int, found: list[discover.Listener]) -> str | None:
+    """Where the target listens on ``address``: from /proc/net for a loopback address,
+    else the address's scope."""
+    scope = scope_of(address)
+    if scope == "loopback":
+        return discover.bind_of(port, found) or "loopback"
+    return scope if scope in ("public", "private") else None
 
 
 def stopped_early(obs: Observation, reason: str, *, connected: bool) -> Observation:
     """The outcome of a probe that failed part-way (an error, a malformed reply, the budget
-    running out). Fail closed: an exposure it established stands, with the failure as a
-    note; only a probe that established none leaves the target ``unreachable``."""
-    if obs.exposures:
-        obs.notes.append(f"probe stopped early: {reason}")
+    running out). Fail closed: an exposure it established stands, and so does a settled
+    verdict (its store refused it), with the failure as a note; only a probe that
+    established neither leaves the target ``unreachable``."""
+    if obs.exposures or obs.settled:
+        obs.stop_early(reason)
         return obs
     return Observation(reachable=connected, error=reason)
 
 
-async def probe_target(
-    target: Target, ctx: ProbeContext, found: list[discover.Listener] | None = None
-) -> TargetResult:
-    """Probe one target; never raises for network trouble and never exceeds its budget.
-
-    The observation belongs to the scan and the probe records into it as it goes, so what
-    it established survives a later failure."""
-    start = time.monotonic()
+async def _observe(target: Target, ctx: ProbeContext) -> Observation:
+    """Run the target's probe within its budget; network trouble is reported in the
+    observation, never raised."""
     probe = registry.get(target.kind)()
     budget = target.timeout * BUDGET_FACTOR
     obs = Observation()
@@ -126,9 +105,44 @@ async def probe_target(
         # a malformed or hostile reply: report it, never crash the sweep
         reason = f"unexpected answer ({type(exc).__name__})"
         obs = stopped_early(obs, reason, connected=True)
-    if obs.error is None and found is not None:
-        obs.bind = await _bind(target, found)
-    findings = assess(target, obs)
+    return obs
+
+
+async def _observe_at(target: Target, ctx: ProbeContext, address: str) -> Observation:
+    """Probe ``target`` with every connection to its host sent to ``address``."""
+    with resolve.pinned(target.endpoint.host, address):
+        return await _observe(target, ctx)
+
+
+async def probe_target(
+    target: Target, ctx: ProbeContext, found: list[discover.Listener] | None = None
+) -> TargetResult:
+    """Probe one target at each address its host resolves to (concurrently, each within
+    its own budget); never raises for network trouble and never exceeds its budget.
+
+    The observation belongs to the scan and the probe records into it as it goes, so what
+    it established survives a later failure."""
+    start = time.monotonic()
+    host = target.endpoint.host
+    try:
+        addresses = await resolve.addresses(host, target.timeout)
+    except ProbeError as exc:
+        obs = Observation(error=exc.reason)
+        return TargetResult(
+            target, obs, assess(target, obs), State.UNREACHABLE, time.monotonic() - start
+        )
+    observed = await asyncio.gather(*(_observe_at(target, ctx, a) for a in addresses))
+    probed = list(zip(addresses, observed, strict=True))
+    for address, obs in probed:
+        if obs.error is None and found is not None:
+            obs.bind = _bind(address, target.endpoint.port, found)
+    if len(probed) > 1:
+        obs, findings = per_address.merge(target, probed)
+    else:
+        (address, obs), findings = probed[0], assess(target, probed[0][1])
+        if not resolve.is_ip(host):
+            shown = state_of(findings).value if obs.error is None else f"unreachable: {obs.error}"
+            obs.addresses = {address: shown}
     return TargetResult(target, obs, findings, state_of(findings), time.monotonic() - start)
 
 

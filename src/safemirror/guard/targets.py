@@ -31,17 +31,23 @@ class TargetsFile:
 
 
 def _positions(
-    node: yaml.Node, path: tuple[str | int, ...] = ()
+    node: yaml.Node, path: tuple[str | int, ...] = (), seen: set[int] | None = None
 ) -> dict[tuple[str | int, ...], int]:
-    """Map each key path of a composed YAML document to its 1-based line."""
+    """Map each key path of a composed YAML document to its 1-based line. A node reached
+    again through an alias is not walked again: aliases of aliases (a few hundred bytes)
+    would otherwise make billions of paths."""
+    seen = set() if seen is None else seen
     out = {path: node.start_mark.line + 1}
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            out.update(_positions(value, (*path, str(key.value))))
+            out.update(_positions(value, (*path, str(key.value)), seen))
             out[(*path, str(key.value))] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            out.update(_positions(item, (*path, index)))
+            out.update(_positions(item, (*path, index), seen))
     return out
 
 

@@ -7,10 +7,11 @@ the only way results leave: every path (API, dashboard, CLI, CSV) goes through i
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
+from safemirror.metrics.categories import value_of
 from safemirror.metrics.periods import MetricQuery
 from safemirror.metrics.registry import Metric
 from safemirror.metrics.result import SUPPRESSED, MetricResult, Published, ResultRow
@@ -137,7 +138,7 @@ def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
                 c: _number(source[c]) if kind == 1 else computed[c] if kind == 2 else None
                 for c, kind in plan
             }
-            rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, []))
+            rows.append(ResultRow(row.period, value_of(row.dim), row.dim is None, ordered, []))
             continue
         values: dict[str, float | int | None] = {}
         for derived in metric.derived:
@@ -150,7 +151,8 @@ def suppress(metric: Metric, grid: Grid, k: int) -> MetricResult:
                 values[name] = _number(source[name])
         ordered = {c: (None if c in hidden else values.get(c)) for c in columns}
         suppressed = [c for c in columns if c in hidden]
-        rows.append(ResultRow(row.period, row.dim, row.dim is None, ordered, suppressed))
+        dim = value_of(row.dim)
+        rows.append(ResultRow(row.period, dim, row.dim is None, ordered, suppressed))
     return MetricResult(metric, grid.query, k, rows)
 
 
@@ -166,7 +168,7 @@ def _published(metric: Metric, grid: Grid, k: int) -> MetricResult:
         if by is None:
             item: Published = {"period": period, "total": row.dim is None}
         else:
-            item = {"period": period, by: row.dim, "total": row.dim is None}
+            item = {"period": period, by: value_of(row.dim), "total": row.dim is None}
         source = row.values
         for c in columns:
             value = source[c]
@@ -186,15 +188,26 @@ def compute(
     return suppress(metric, compute_raw(con, metric, query), k)
 
 
+# The columns that say when something happened, each read on its own: a mirror that lacks
+# one (a project whose policy skips connection events, say) still has a latest day.
+_ACTIVITY_COLUMNS = (
+    ("connection_events", "ts"),
+    ("users", "created_at"),
+    ("devices", "activated_at"),
+)
+
+
 def latest_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The last day with activity in the mirror (None when empty or not a mirror)."""
-    try:
-        row = con.execute("""
-            SELECT max(d) FROM (
-                SELECT max(ts) AS d FROM connection_events
-                UNION ALL SELECT max(created_at) FROM users
-                UNION ALL SELECT max(activated_at) FROM devices)""").fetchone()
-    except duckdb.Error:
-        return None
-    value = row[0] if row else None
-    return value.date() if value is not None else None
+    """The last day with activity in the mirror (None when it has none, or is not a mirror)."""
+    days: list[date] = []
+    for table, column in _ACTIVITY_COLUMNS:
+        try:
+            row = con.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
+        except (duckdb.CatalogException, duckdb.BinderException):
+            continue  # not in this mirror
+        value = row[0] if row else None
+        if isinstance(value, datetime):
+            days.append(value.date())
+        elif isinstance(value, date):
+            days.append(value)
+    return max(days, default=None)

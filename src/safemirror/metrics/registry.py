@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import duckdb
 
 from safemirror.errors import UsageError
+from safemirror.metrics.categories import key_sql
 from safemirror.metrics.periods import GRAINS, Grain, MetricQuery
 from safemirror.metrics.sqlexec import records
 from safemirror.metrics.suppress import Problem
@@ -129,10 +130,10 @@ class Metric(ABC):
             )
 
     def dim_sql(self, query: MetricQuery) -> str:
-        """The dimension as SQL (NULL values become '(unknown)'), or NULL without one."""
+        """The dimension's grid key as SQL (``categories.key_sql``), or NULL without one."""
         if query.by is None:
             return "CAST(NULL AS VARCHAR)"
-        return f"coalesce(CAST({self.dimensions[query.by]} AS VARCHAR), '(unknown)')"
+        return key_sql(self.dimensions[query.by])
 
     @staticmethod
     def group_by(query: MetricQuery, *keys: str) -> str:

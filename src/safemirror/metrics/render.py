@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from collections.abc import Sequence
 
 from rich.markup import escape
 from rich.table import Table
 
+from safemirror.consoles import printable
+from safemirror.metrics.categories import label
 from safemirror.metrics.compute import SUPPRESSED, MetricResult
 from safemirror.metrics.registry import Metric
 
-TOTAL = "(total)"
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Controls no category has a use for, and that a terminal showing the CSV would act on.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _plain(value: float | int | None, column: str, suppressed: bool) -> str:
@@ -47,8 +51,8 @@ def _lines(result: MetricResult, pretty: bool = False) -> list[list[str]]:
     for row in result.rows:
         line = [row.period.isoformat()]
         if result.query.by:
-            dim = str(row.dim)  # data: its brackets escaped for a Rich table
-            line.append(TOTAL if row.total else escape(dim) if pretty else dim)
+            dim = label(row.dim, row.total)  # data: in a terminal, markup and controls inert
+            line.append(escape(printable(dim)) if pretty and not row.total else dim)
         line += [fmt(row.values[c], c, c in row.suppressed) for c in result.columns]
         out.append(line)
     return out
@@ -58,12 +62,31 @@ def as_json(result: MetricResult) -> str:
     return json.dumps(result.to_dict(), indent=2)
 
 
+def spreadsheet_text(value: str) -> str:
+    """A data value for a CSV cell: controls replaced by U+FFFD, and a value that would
+    start a formula (after any spaces) prefixed with ``'`` so it stays text. A value that
+    starts with ``'`` itself gets one more, so a prefixed ``=1`` (``'=1``) and a real
+    ``'=1`` (``''=1``) never read alike: one leading ``'`` is always the prefix."""
+    value = _CONTROLS.sub("\ufffd", value)
+    prefixed = value.lstrip(" ").startswith(FORMULA_START) or value.startswith("'")
+    return "'" + value if prefixed else value
+
+
+def _csv_field(value: str) -> str:
+    """RFC 4180: quoted when it holds a comma, a quote or any line break (CR too)."""
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 def as_csv(result: MetricResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_header(result))
-    writer.writerows(_lines(result))
-    return buffer.getvalue()
+    """The result as CSV; dimension values are untrusted text (see ``spreadsheet_text``)."""
+    lines = [_header(result)]
+    for row, line in zip(result.rows, _lines(result), strict=True):
+        if result.query.by and not row.total:
+            line[1] = spreadsheet_text(line[1])
+        lines.append(line)
+    return "".join(",".join(_csv_field(v) for v in line) + "\n" for line in lines)
 
 
 def as_table(result: MetricResult) -> Table:

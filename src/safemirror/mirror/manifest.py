@@ -14,6 +14,7 @@ import duckdb
 
 from safemirror.errors import SourceError
 from safemirror.mirror.schema import OFFLINE
+from safemirror.mirror.watermark_seal import damaged, seal, unseal
 
 
 @dataclass
@@ -47,9 +48,23 @@ class MirrorState:
 
     last_run: RunManifest | None = None
     runs_since_full: int = 0  # runs recorded after the last full one
-    watermarks: dict[str, Any] = field(default_factory=dict)
+    watermarks: dict[str, Any] = field(default_factory=dict)  # filled by open_watermarks
     versions: dict[str, tuple[int, ...]] = field(default_factory=dict)  # read at the mark
     table_hashes: dict[str, str] = field(default_factory=dict)
+    # each table's record as stored, and the fingerprint of the key that sealed it
+    sealed: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def open_watermarks(self, key: bytes, fingerprint: str) -> None:
+        """Unseal the watermarks (and the versions read at them) that ``key`` sealed; a
+        table's record under another key (a table no run has written since the key
+        changed) is left out, so the table is read in full."""
+        for name, (stored, sealed_by) in self.sealed.items():
+            if sealed_by != fingerprint:
+                continue
+            value, versions = decode_watermark(unseal(key, name, stored))
+            self.watermarks[name] = value
+            if versions:
+                self.versions[name] = versions
 
 
 def encode_watermark(value: Any, versions: Sequence[int] = ()) -> str:
@@ -75,10 +90,7 @@ def decode_watermark(text: str) -> tuple[Any, tuple[int, ...]]:
     if not isinstance(versions, list) or not all(
         type(v) is int and 0 <= v < 2**32 for v in versions
     ):
-        raise SourceError(
-            "the mirror's watermark record is damaged",
-            hint="run 'safemirror sync --full' to rebuild it",
-        )
+        raise damaged()
     if kind == "datetime":
         value = datetime.fromisoformat(value)
     elif kind == "date":
@@ -146,14 +158,11 @@ def state_of(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None
                 float(row[9]),
             )
     if "_sm_state" in present:
-        for name, mark, table_hash in con.execute(
-            "SELECT table_name, watermark, table_policy_hash FROM _sm_state"
+        for name, mark, table_hash, sealed_by in con.execute(
+            "SELECT table_name, watermark, table_policy_hash, key_fingerprint FROM _sm_state"
         ).fetchall():
             if mark is not None:
-                value, versions = decode_watermark(str(mark))
-                state.watermarks[str(name)] = value
-                if versions:
-                    state.versions[str(name)] = versions
+                state.sealed[str(name)] = (str(mark), str(sealed_by))
             state.table_hashes[str(name)] = str(table_hash)
     return state
 
@@ -179,16 +188,19 @@ def write_run(con: duckdb.DuckDBPyConnection, manifest: RunManifest) -> None:
 def write_watermarks(
     con: duckdb.DuckDBPyConnection,
     marks: Sequence[tuple[str, Any, Sequence[int], str]],
+    key: bytes,
     fingerprint: str,
     at: datetime,
 ) -> None:
-    """Record each table's watermark, the versions of the rows at it that the run read,
-    and its policy hash (``(table, watermark, versions, hash)``)."""
+    """Record each table's watermark, sealed with ``key``, the versions of the rows at it
+    that the run read, and its policy hash (``(table, watermark, versions, hash)``)."""
     if not marks:
         return
     rows = ", ".join("(?, ?, ?, ?, ?)" for _ in marks)
     params: list[Any] = []
     for table, watermark, versions, table_hash in marks:
-        encoded = None if watermark is None else encode_watermark(watermark, versions)
+        encoded = None
+        if watermark is not None:
+            encoded = seal(key, table, encode_watermark(watermark, versions))
         params += [table, encoded, table_hash, fingerprint, at]
     con.execute(f"INSERT OR REPLACE INTO _sm_state VALUES {rows}", params)

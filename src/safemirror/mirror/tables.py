@@ -28,6 +28,7 @@ from safemirror.mirror.schema import (
 from safemirror.mirror.textcounts import Counts, count_arrow, count_columns
 
 STAGE_IN_MEMORY = 262_144  # rows up to which a table's changes are staged as Arrow
+STAGE_IN_MEMORY_BYTES = 64 << 20  # ... and bytes (wide rows: text and blobs)
 ROW_ID = "_sm_row_id"  # the mirror row id of a replaced row, as the upsert selects it
 
 
@@ -144,14 +145,16 @@ def _stage(
     held in memory.
 
     A small stream (an incremental run's changes) stays in memory as an Arrow table, which
-    the statements below read through ``_count``; a bigger one is copied into a temporary
-    table, so memory stays bounded (the caller drops it)."""
+    the statements below read through ``_count``; a bigger one, in rows or in bytes, is
+    copied into a temporary table, which DuckDB spills to disk, so memory stays bounded
+    (the caller drops it)."""
     held: list[pa.RecordBatch] = []
-    rows = 0
+    rows = size = 0
     for batch in stream:
         held.append(batch)
         rows += batch.num_rows
-        if rows > STAGE_IN_MEMORY:
+        size += batch.nbytes
+        if rows > STAGE_IN_MEMORY or size > STAGE_IN_MEMORY_BYTES:
             break
     else:
         return rows, pa.Table.from_batches(held, schema=stream.schema)
@@ -262,12 +265,16 @@ def _upsert(
     )
     # Rows read again as they were (at the watermark, or in a lookback) are not counted as
     # written: a run that finds nothing changed says so.
+    # Compared by key and a hash of every column, so the join holds no wide values (a
+    # collision only counts a changed row as unchanged in this figure).
+    keys = ", ".join(quote(c) for c in key)
+    digest = f"hash({', '.join(quote(c) for c in data_cols)}) AS _sm_digest"
     unchanged = (
         _count(
             con,
-            f"SELECT count(*) FROM {STAGE} s JOIN _sm_prev p ON "
-            + " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM p.{quote(c)}" for c in data_cols)
-            + f" WHERE NOT s.{DELETED}",
+            f"SELECT count(*) FROM (SELECT {keys}, {digest} FROM {STAGE} WHERE NOT {DELETED}) s "
+            f"JOIN (SELECT {keys}, {digest} FROM _sm_prev) p ON {_join('s', 'p', key)} "
+            "AND s._sm_digest = p._sm_digest",
             stage=held,
             prev=replaced_rows,
         )
@@ -285,11 +292,22 @@ def _upsert(
     return outcome, replaced_rows
 
 
-def _not_unique(table: str, key: list[str], what: str) -> PolicyError:
+_READ_ALIKE = (
+    "the source's own primary key holds keys that differ there but read alike (SQLite "
+    "keeps 1, '1' and x'31' apart, text that is not valid UTF-8 reads with U+FFFD, and a "
+    "numeric without a precision of at most 38 digits reads as a double, rounded beyond "
+    "15-17 significant digits): store each key once, as one type and valid text (a numeric "
+    "key as numeric(p) with p <= 38), then run 'safemirror sync --full'"
+)
+
+
+def _not_unique(table: str, key: list[str], what: str, *, declared: bool = False) -> PolicyError:
     return PolicyError(
         f"table '{table}': the primary key ({', '.join(key)}) is not unique: {what}; "
         "nothing was published",
-        hint="declare as primary_key column(s) that identify one row, then run "
+        hint=_READ_ALIKE
+        if declared
+        else "declare as primary_key column(s) that identify one row, then run "
         "'safemirror sync --full'",
     )
 
@@ -307,16 +325,19 @@ def _check_unique(table: str, key: list[str], replaced_rows: pa.Table) -> None:
         )
 
 
-def check_unique_key(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> None:
+def check_unique_key(
+    con: duckdb.DuckDBPyConnection, table: str, key: list[str], *, declared: bool = False
+) -> None:
     """Refuse a mirror table in which several rows share a key (one scan of the table: for
-    a key the source does not declare unique itself)."""
+    a key the source does not keep unique as read; ``declared``: its own primary key)."""
     columns = ", ".join(quote(c) for c in key)
     (shared,) = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} GROUP BY {columns} "
         "HAVING count(*) > 1)"
     ).fetchall()[0]
     if shared:
-        raise _not_unique(table, key, f"{shared} key(s) are held by several rows")
+        what = f"{shared} key(s) are held by several rows"
+        raise _not_unique(table, key, what, declared=declared)
 
 
 def _with_text_counts(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from safemirror.policy.model import LOOKBACK_TYPES, Policy, TablePolicy
-from safemirror.sources.base import TableInfo
+from safemirror.policy.model import LOOKBACK_TYPES, Action, Policy, TablePolicy
+from safemirror.sources.base import ColumnInfo, TableInfo
+from safemirror.sources.common import decimal_params
 
 ProblemKind = Literal[
     "unclassified table",
@@ -14,10 +15,18 @@ ProblemKind = Literal[
     "vanished table",
     "vanished column",
     "type changed",
+    "precision changed",
     "action does not fit the type",
     "lookback needs a time cursor",
     "not readable by the source's role",
 ]
+
+
+_AS_NUMBERS = (Action.KEEP, Action.GENERALIZE)  # the actions that mirror numbers as such
+_ROUNDED = (
+    "a numeric without a precision of at most 38 digits is read as a double, rounded "
+    "beyond 15-17 significant digits"
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,8 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                     )
                 )
             elif spec.type is None and (why := spec.misfit(col.type)):
+                if col.rounded:
+                    why += f" ({_ROUNDED}; declare it numeric(p), p <= 38, to keep it exact)"
                 problems.append(Problem(name, column_name, "action does not fit the type", why))
             elif spec.type is not None and spec.type != col.type:
                 problems.append(
@@ -120,6 +131,22 @@ def check_policy(policy: Policy, tables: dict[str, TableInfo]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def rounded_notes(policy: Policy, tables: dict[str, TableInfo]) -> list[str]:
+    """One note for each column the mirror holds rounded: a numeric without a precision of
+    at most 38 digits (``ColumnInfo.rounded``) that the policy keeps or generalizes."""
+    notes = []
+    for name, table_policy in sorted(policy.mirrored_tables.items()):
+        info = tables.get(name)
+        for col in info.columns if info is not None else ():
+            spec = table_policy.columns.get(col.name)
+            if col.rounded and spec is not None and spec.action in _AS_NUMBERS:
+                notes.append(
+                    f"{name}.{col.name}: {_ROUNDED}: the mirror holds it rounded; declare it "
+                    "numeric(p), p <= 38, to mirror it exactly"
+                )
+    return notes
 
 
 def _unreadable(info: TableInfo, table_policy: TablePolicy) -> list[Problem]:
@@ -163,13 +190,44 @@ def _unreadable(info: TableInfo, table_policy: TablePolicy) -> list[Problem]:
     return problems
 
 
+def snapshot_type(col: ColumnInfo) -> str:
+    """The type a run records for ``col``: its logical type, and for a numeric its
+    precision and scale (``numeric(10,2)``), which the mirror's DECIMAL column keeps."""
+    params = decimal_params(col.source_type) if col.type == "numeric" else None
+    return f"numeric({params[0]},{params[1]})" if params else col.type
+
+
+def _precision_drift(table: str, column: str, old_type: str, now: ColumnInfo) -> Problem | None:
+    """The problem of a numeric whose precision or scale changed since ``old_type`` (a
+    run that recorded only ``numeric`` compared nothing more): the mirror's DECIMAL
+    column would round new values to the old scale, or refuse them."""
+    if now.type != "numeric" or not old_type.startswith("numeric(") or not now.source_type:
+        return None
+    if snapshot_type(now) == old_type:
+        return None
+    return Problem(
+        table,
+        column,
+        "precision changed",
+        f"the last sync read it as {old_type}, the source now has {snapshot_type(now)}, "
+        "which the mirror's column would round or refuse; review its classification (a "
+        "pseudonymized number's pseudonyms change with its scale), then rebuild the "
+        "mirror with 'safemirror sync --full'",
+    )
+
+
 def type_drift(
-    policy: Policy, tables: dict[str, TableInfo], snapshot: dict[str, dict[str, str]]
+    policy: Policy,
+    tables: dict[str, TableInfo],
+    snapshot: dict[str, dict[str, str]],
+    *,
+    full: bool = False,
 ) -> list[Problem]:
     """Every column whose live type differs from the one the last sync read
     (``snapshot``: table -> column -> type, from the mirror's last run) and that the policy
     does not pin (a pinned type that differs, a column or a table gone are
-    ``check_policy``'s to report)."""
+    ``check_policy``'s to report); and, pinned or not, every numeric whose precision or
+    scale changed, unless the run is ``full`` (which rebuilds every table)."""
     problems: list[Problem] = []
     for table, columns in snapshot.items():
         info, table_policy = tables.get(table), policy.tables.get(table)
@@ -177,7 +235,12 @@ def type_drift(
             continue
         for column, old_type in columns.items():
             now, pinned = info.column(column), table_policy.columns.get(column)
-            if now is None or now.type == old_type or (pinned and pinned.type is not None):
+            if now is None:
+                continue
+            if (drift := _precision_drift(table, column, old_type, now)) is not None:
+                problems += [] if full else [drift]
+                continue
+            if now.type == old_type.split("(")[0] or (pinned and pinned.type is not None):
                 continue
             problems.append(
                 Problem(
@@ -193,8 +256,13 @@ def type_drift(
 
 
 def schema_problems(
-    policy: Policy, tables: dict[str, TableInfo], snapshot: dict[str, dict[str, str]]
+    policy: Policy,
+    tables: dict[str, TableInfo],
+    snapshot: dict[str, dict[str, str]],
+    *,
+    full: bool = False,
 ) -> list[Problem]:
     """Everything the sync would stop on: ``check_policy``'s problems, then ``type_drift``'s
     against ``snapshot`` (the schema the last sync read; empty before the first)."""
-    return [*check_policy(policy, tables), *type_drift(policy, tables, snapshot)]
+    drift = type_drift(policy, tables, snapshot, full=full)
+    return [*check_policy(policy, tables), *drift]

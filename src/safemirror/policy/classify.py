@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safemirror.policy.detectors import Hit, detect_column, get_detector
+from safemirror.policy.domains import Domains, domain_name
 from safemirror.policy.joins import ForeignKeys
 from safemirror.policy.model import PSEUDONYMIZED_TYPES
 from safemirror.sources.base import ColumnInfo, TableInfo
@@ -62,6 +63,10 @@ _BODY_WORDS = frozenset({
 })
 # fmt: on
 _SEVERITY = {"secret": 0, "drop": 1, "pseudonymize": 2}
+ROUNDED = (  # what a numeric column that reaches the mirror as a double is
+    "a numeric without a precision of at most 38 digits, read as a double (rounded beyond "
+    "15-17 significant digits)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,24 +76,6 @@ class Choice:
     action: str
     why: str
     params: dict[str, Any] = field(default_factory=dict)
-
-
-def singular(table: str) -> str:
-    """``users`` -> ``user``, ``categories`` -> ``category``, ``addresses`` -> ``address``;
-    a word that only ends in s (``status``, ``analysis``) stays as it is."""
-    if table.endswith("ies") and len(table) > 3:
-        return table[:-3] + "y"
-    if table.endswith(("sses", "xes", "zes", "ches", "shes", "uses")):
-        return table[:-2]
-    if len(table) > 2 and table.endswith("s") and not table.endswith(("ss", "us", "is")):
-        return table[:-1]  # not status, analysis: nor a table named s
-    return table
-
-
-def domain_name(text: str) -> str:
-    """A valid pseudonymization domain (``^[a-z][a-z0-9_]*$``) made from ``text``."""
-    cleaned = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "value"
-    return cleaned if cleaned[0].isalpha() else f"d_{cleaned}"
 
 
 def snake_name(name: str) -> str:
@@ -111,24 +98,10 @@ class Reference:
     domain: str
 
 
-def _id_domain(column: str, tables: dict[str, TableInfo], table: str) -> str:
-    """The domain of an id column of ``table`` that references nothing: a table's whole
-    primary key (or a bare ``id``) names its rows, else the best-matching name stem."""
-    info = tables.get(table)
-    stem = re.sub(r"_?(id|uuid|guid)$", "", column.lower())
-    if not stem or (info is not None and tuple(info.primary_key) == (column,)):
-        return domain_name(singular(table))  # orders.id and events.id number different things
-    known = sorted({singular(t).lower() for t in tables}, key=len, reverse=True)
-    for name in known:  # owner_user -> user, device -> device
-        if stem == name or stem.endswith(f"_{name}"):
-            return domain_name(name)
-    return domain_name(singular(stem))
-
-
 def reference(
     table: str,
     column: str,
-    tables: dict[str, TableInfo],
+    domains: Domains,
     foreign_keys: ForeignKeys,
 ) -> Reference | None:
     """What ``table.column`` references, if anything, with the domain of the column at the
@@ -143,7 +116,7 @@ def reference(
         end = foreign_keys[end[0]][end[1]]
     if end in path:  # keys in a loop: its first column by name stands for all of them
         end = min(path[path.index(end) :])
-    return Reference(target[0], target[1], _id_domain(end[1], tables, end[0]))
+    return Reference(target[0], target[1], domains.of_id(end[1], end[0]))
 
 
 def _nice(width: float) -> float:
@@ -222,7 +195,7 @@ def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choic
                     "nearly every value distinct with 7+ digits: may be an "
                     "identifier (phone, account number)",
                 )
-        return Choice("keep", "a numeric measurement")
+        return Choice("keep", f"a numeric measurement{f'; {ROUNDED}' if col.rounded else ''}")
     if not n:
         return Choice("drop", "no sampled values to judge; uncertain")
     if looks_like_times(values):
@@ -259,11 +232,18 @@ def classify(
     values: pa.ChunkedArray,
     *,
     fk: Reference | None,
-    tables: dict[str, TableInfo],
+    domains: Domains,
 ) -> Choice:
     """The suggested classification of one column (see the module docstring)."""
     words, lowered = _words(col.name), col.name.lower()
     hashable = col.type in PSEUDONYMIZED_TYPES
+    if col.name in info.primary_key and col.rounded:
+        return Choice(
+            "keep",
+            f"a primary key column, {ROUNDED}, which pseudonymize does not take: kept "
+            "rounded (a sync stops if two keys round to one); declare it numeric(p), "
+            "p <= 38, to pseudonymize it exactly; review",
+        )
     if col.name in info.primary_key and not hashable:  # it must reach the mirror: as it is
         return Choice(
             "keep",
@@ -275,17 +255,18 @@ def classify(
         return Choice(
             "pseudonymize",
             f"{why}; pseudonymized so joins still work",
-            {"domain": _id_domain(col.name, tables, table)},
+            {"domain": domains.of_id(col.name, table)},
         )
     if not hashable and (fk is not None or re.search(r"(^|_)(id|uuid|guid)$", lowered)):
-        return Choice("drop", f"an identifier, a {col.type}, which pseudonymize does not take")
+        what = ROUNDED if col.rounded else f"a {col.type}"
+        return Choice("drop", f"an identifier, {what}, which pseudonymize does not take")
     if fk is not None:
         return Choice("pseudonymize", f"references {fk.table}.{fk.column}", {"domain": fk.domain})
     if re.search(r"(^|_)(id|uuid|guid)$", lowered):
         return Choice(
             "pseudonymize",
             "an identifier (by its name)",
-            {"domain": _id_domain(col.name, tables, table)},
+            {"domain": domains.of_id(col.name, table)},
         )
     if words & _SECRET_WORDS or any(p in lowered for p in _SECRET_PHRASES):
         return Choice("secret", "the name suggests a credential")

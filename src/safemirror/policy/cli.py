@@ -12,7 +12,7 @@ from safemirror.consoles import console, err_console
 from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
 from safemirror.mirror.manifest import read_state
-from safemirror.policy.check import schema_problems
+from safemirror.policy.check import rounded_notes, schema_problems
 from safemirror.policy.joins import broken_joins, foreign_keys_of
 from safemirror.policy.suggest import suggest_policy
 from safemirror.sources.registry import open_source
@@ -58,10 +58,11 @@ def check_cmd(config: Path | None = typer.Option(None, "--config", "-c")) -> Non
         try:
             snapshot = last.schema_snapshot if last else {}
             problems = schema_problems(project.policy, src.tables(), snapshot)
+            live = src.tables()
             joins = broken_joins(project.policy, foreign_keys_of(src))
         finally:
             src.close()
-    for line in joins:
+    for line in [*joins, *rounded_notes(project.policy, live)]:
         _warn(line)
     if problems:
         lines = [f"  {p.describe()}" for p in problems]

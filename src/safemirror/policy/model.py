@@ -12,11 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from safemirror.mirror.schema import REBUILT_SUFFIX, SYSTEM_PREFIX, reserved_name
 
@@ -62,6 +70,27 @@ def lookback_delta(text: str) -> timedelta:
     return timedelta(**{_LOOKBACK_UNITS[found.group(2)]: int(found.group(1))})
 
 
+def is_domain(name: str) -> bool:
+    """Whether ``name`` spells a pseudonymization domain: a lower-case letter of any script,
+    then letters, digits, combining marks and ``_`` (``user``, ``order_line``, ``été``), in
+    Unicode's composed form (NFC), so that each domain has one spelling only."""
+    return (
+        name[:1].isalpha()
+        and name == name.lower()
+        and name == unicodedata.normalize("NFC", name)
+        and all(c.isalnum() or c == "_" or unicodedata.category(c)[0] == "M" for c in name)
+    )
+
+
+def _domain(name: str) -> str:
+    if not is_domain(name):
+        raise ValueError(
+            f"domain {name!r} is not a domain name: use lower-case letters (of any script), "
+            "digits and '_', starting with a letter (user, order_line, été), composed (NFC)"
+        )
+    return name
+
+
 class Action(StrEnum):
     KEEP = "keep"
     DROP = "drop"
@@ -79,7 +108,7 @@ class ColumnPolicy(_Strict):
 
     action: Action
     type: LogicalType | None = None
-    domain: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+    domain: Annotated[str, AfterValidator(_domain)] | None = None
     truncate: Grain | None = None
     bucket: Annotated[float, Field(gt=0)] | None = None
     min_count: Annotated[int, Field(ge=2)] | None = None

@@ -22,6 +22,7 @@ from safemirror.policy.classify import (
     reference,
     snake_name,
 )
+from safemirror.policy.domains import Domains
 from safemirror.policy.joins import ForeignKeys, foreign_keys_of
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
 
@@ -149,7 +150,7 @@ def _table_lines(
     info: TableInfo,
     sample: pa.Table,
     fks: ForeignKeys,
-    tables: dict[str, TableInfo],
+    domains: Domains,
     seen_tables: dict[str, str],
     generated: dict[str, tuple[str, ...]],
 ) -> list[str]:
@@ -198,8 +199,8 @@ def _table_lines(
             if col.name in sample.column_names
             else pa.chunked_array([], pa.null())
         )
-        fk = reference(name, col.name, tables, fks)
-        choice = classify(name, info, col, values, fk=fk, tables=tables)
+        fk = reference(name, col.name, domains, fks)
+        choice = classify(name, info, col, values, fk=fk, domains=domains)
         if choice.action == "secret" and (col.name in cursor or col.name == marker):
             choice = Choice("drop", f"{choice.why}; drop, not secret: the sync reads it")
         choices[col.name] = choice
@@ -296,6 +297,7 @@ def suggest_policy(
     if not tables:
         lines[-1] = "tables: {}  # the source has no tables"
     seen_tables: dict[str, str] = {}  # mirrored table names, folded -> as spelled
+    domains = Domains(tables)
     for name in sorted(tables):
         info = tables[name]
         columns = [c.name for c in info.columns]
@@ -308,5 +310,6 @@ def suggest_policy(
         except SourceError as exc:
             lines.append(_unsampled(name, exc, warn))
             continue
-        lines += _table_lines(name, info, sample, fks, tables, seen_tables, generated.get(name, {}))
+        extra = generated.get(name, {})
+        lines += _table_lines(name, info, sample, fks, domains, seen_tables, extra)
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 
 import duckdb
 from fastapi import Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from safemirror.errors import AuditError, SafemirrorError, UsageError
 from safemirror.metrics.compute import compute, latest_day
@@ -39,7 +39,7 @@ from safemirror.server.models import (
     TableOut,
 )
 from safemirror.server.routing import Routes
-from safemirror.server.sandbox import QueryRefused, check_sql, load_catalog, run_sql
+from safemirror.server.sandbox import QueryRefused, load_catalog
 
 routes = Routes()
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -195,20 +195,19 @@ def tables(request: Request) -> list[dict[str, Any]]:
 
 
 @routes.post("/api/sql", "analyst", response_model=SqlOut, responses=ERRORS)
-def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> JSONResponse:
+async def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> Response:
     """Run one read-only SELECT over the mirror (time, memory and row limits apply)."""
     state = state_of(request)
     settings = state.config.server
     t0 = time.perf_counter()
     entry: dict[str, Any] = {"who": who.who, "role": who.role.name, "sql": body.sql}
     try:
-        with state.pool.session() as (cursor, cache):
-            if "catalog" not in cache:
-                cache["catalog"] = load_catalog(cursor, state.config.policy)
-            text = check_sql(body.sql, cache["catalog"])
-            result = run_sql(
-                cursor, text, max_rows=settings.max_rows, timeout_s=settings.query_timeout_s
-            )
+        answer = await state.sql.query(
+            body.sql,
+            max_rows=settings.max_rows,
+            timeout_s=settings.query_timeout_s,
+            client_gone=_client_gone(request),
+        )
     except SafemirrorError as exc:
         entry |= {
             "refused": isinstance(exc, QueryRefused),
@@ -218,22 +217,24 @@ def sql(request: Request, body: SqlIn, who: Principal = Depends(current)) -> JSO
         }
         state.audit.append("server.sql", entry)
         raise
+    except Exception as exc:  # a bug of ours: still on the record, without its details
+        entry |= {"refused": False, "error": f"internal error ({type(exc).__name__})"}
+        state.audit.append("server.sql", entry | {"rows": 0, "duration_ms": _ms(t0)})
+        raise
     entry |= {
         "refused": False,
-        "rows": len(result.rows),
-        "truncated": result.truncated,
-        "duration_ms": result.duration_ms,
+        "rows": answer.rows,
+        "truncated": answer.truncated,
+        "duration_ms": answer.duration_ms,
     }
     state.audit.append("server.sql", entry)
-    return JSONResponse(  # values are already JSON-safe (sandbox.jsonable)
-        {
-            "columns": result.columns,
-            "rows": result.rows,
-            "row_count": len(result.rows),
-            "truncated": result.truncated,
-            "duration_ms": result.duration_ms,
-        }
-    )
+    return Response(answer.body, media_type="application/json")  # shaped as SqlOut already
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns when the client disconnects (the body has been read: nothing else comes)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        await asyncio.sleep(0.1)
 
 
 @routes.get("/api/keys", "admin", response_model=list[KeyOut], responses=ERRORS)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -36,6 +37,9 @@ from safemirror.metrics.mirror import MirrorPool
 from safemirror.server.apikeys import KeyStore, Role
 from safemirror.server.auth import Authenticator, FailureLimiter, Principal
 from safemirror.server.cache import ResultCache
+from safemirror.server.limits import BodyLimit, invalid_request
+from safemirror.server.sqlchild import WorkerSettings
+from safemirror.server.sqlworker import SqlWorker
 
 PUBLIC, SIGNIN = "public", "signin"
 ROLE_NAMES = {PUBLIC, SIGNIN, *Role.__members__}
@@ -43,7 +47,8 @@ UI_PATHS = frozenset({"/", "/login"})
 FORM_CSRF_PATHS = frozenset({"/logout"})  # plain HTML forms: the handler checks the token
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "require-trusted-types-for 'script'; trusted-types 'none'"
 )
 
 
@@ -62,6 +67,7 @@ class ServerState:
     templates: Environment
     tls: bool
     results: ResultCache
+    sql: SqlWorker  # analysts' SQL, in a process of its own
     in_flight: int = 0  # HTTP requests being answered (changed on the event loop only)
     took: dict[Hashable, float] = field(default_factory=dict)  # seconds, per request shape
 
@@ -190,6 +196,8 @@ def _install_handlers(app: FastAPI) -> None:
             return signin_page(request, exc.status_code, message, dict(exc.headers or {}))
         return await http_exception_handler(request, exc)
 
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
     @app.exception_handler(SafemirrorError)
     async def _ours(request: Request, exc: SafemirrorError) -> Response:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=_status_of(exc))
@@ -222,9 +230,12 @@ AUDIT_SYNC_INTERVAL_S = 0.2  # audit lines are written at once, fsynced within t
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On shutdown, fsync the audit entries the background syncer has not reached yet."""
+    """On shutdown, stop the SQL worker and fsync the audit entries the background syncer
+    has not reached yet."""
+    state: ServerState = app.state.sm
     yield
-    app.state.sm.audit.close()
+    state.sql.close()
+    state.audit.close()
 
 
 def create_app(
@@ -251,6 +262,7 @@ def create_app(
         ),
         tls=bool(config.server.tls_cert and config.server.tls_key),
         results=ResultCache(cache_size),
+        sql=SqlWorker(WorkerSettings(config.mirror, config.policy, config.server.memory_limit)),
     )
     app = FastAPI(
         title="safemirror",
@@ -276,7 +288,8 @@ def create_app(
     )
 
     _install_handlers(app)
-    app.add_middleware(SecurityHeaders, state=state)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, state=state)  # outermost: its headers on every answer
     for route in app.routes:
         if not isinstance(route, APIRoute) or required_role(route) not in ROLE_NAMES:
             raise RuntimeError(f"route {getattr(route, 'path', route)} declares no role")

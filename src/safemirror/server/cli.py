@@ -131,6 +131,7 @@ def serve(
         "server.start", {"host": host, "port": port, "tls": bool(tls)}
     )
     cap_process_memory(config.server.memory_limit)  # no query can exhaust the machine
+    app.state.sm.sql.start()  # ready for the first query (it starts with its own cap)
     console.print(escape(f"safemirror serving on {scheme}://{host}:{port}/ (Ctrl-C to stop)"))
     uvicorn.run(
         app,

@@ -6,8 +6,9 @@ in a recursive CTE — is allocated outside it, and neither the limit nor the qu
 can stop it: one such query grew a server to 15 GB and had it killed. ``safemirror serve``
 therefore caps the process's data segment (``RLIMIT_DATA``: heap and private writable
 mappings) at what it uses when it starts, plus twice ``memory_limit``, plus a fixed
-allowance for threads, key hashing and responses. An allocation past it fails: DuckDB
-reports it as out of memory, the query is refused with a 400 and the server keeps serving.
+allowance for threads, key hashing and responses; the SQL worker (``sqlchild``) caps its
+own the same way, with a smaller allowance. An allocation past it fails: DuckDB reports it
+as out of memory, the query is refused with a 400 and the server keeps serving.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ def data_in_use() -> int:
     return int(found.group(1)) * 1024 if found else 0
 
 
-def cap_process_memory(memory_limit: str) -> int:
-    """Lower the soft ``RLIMIT_DATA`` to the ceiling for ``memory_limit``; return it (bytes).
+def cap_process_memory(memory_limit: str, *, headroom: int = HEADROOM) -> int:
+    """Lower the soft ``RLIMIT_DATA`` to the ceiling for ``memory_limit`` (what the process
+    uses now, twice the limit and ``headroom``); return it (bytes).
 
     A lower limit already in place is kept; the hard limit is never touched.
     """
-    ceiling = data_in_use() + 2 * memory_bytes(memory_limit) + HEADROOM
+    ceiling = data_in_use() + 2 * memory_bytes(memory_limit) + headroom
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         ceiling = min(ceiling, hard)

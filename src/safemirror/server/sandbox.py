@@ -70,6 +70,8 @@ DENIED_FUNCTIONS = frozenset(
         "json_execute_serialized_sql",
         "json_serialize_sql",
         "json_deserialize_sql",
+        "json_serialize_plan",  # binds (and optimizes) SQL text: hidden tables' schema, stats
+        "index_key",  # names a table in a string
         "from_substrait",
         "to_substrait",
         "get_substrait",
@@ -116,6 +118,9 @@ DENIED_PREFIXES = (
     "ducklake",
     "pg_",
     "json_execute",
+    "json_serialize",
+    "json_deserialize",
+    "__internal",
     "current_setting",
     "which_",
     "load_",
@@ -213,6 +218,16 @@ def check_sql(sql: str, catalog: Catalog) -> str:
     if len(sql) > MAX_SQL_CHARS:
         raise QueryRefused(f"the query is longer than {MAX_SQL_CHARS} characters")
     try:
+        return _check(sql, catalog)
+    except RecursionError:  # sqlglot parses and writes SQL recursively
+        raise QueryRefused(
+            "the query is nested too deeply to be checked",
+            hint="flatten it: fewer nested parentheses, subqueries or expressions",
+        ) from None
+
+
+def _check(sql: str, catalog: Catalog) -> str:
+    try:
         statements = [
             s
             for s in sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE)
@@ -222,6 +237,12 @@ def check_sql(sql: str, catalog: Catalog) -> str:
         first = str(exc).splitlines()[0] if str(exc) else "syntax error"
         raise QueryRefused(
             f"the query could not be parsed: {first}", hint="send a single SELECT statement"
+        ) from None
+    except RecursionError:
+        raise  # check_sql says "nested too deeply"
+    except Exception:  # the parser itself failed on this text (a parser bug)
+        raise QueryRefused(
+            "the query could not be parsed", hint="send a single SELECT statement"
         ) from None
     if len(statements) != 1:
         raise QueryRefused(f"{len(statements)} statements sent; exactly one SELECT is allowed")

@@ -22,6 +22,9 @@ class ColumnInfo:
     nullable: bool
     source_type: str  # the database's own spelling, for messages
     readable: bool = True  # whether the source's role may read it (PostgreSQL's privileges)
+    # Read as a double though the source keeps it exactly: a numeric without a precision of
+    # at most 38 digits, whose values beyond 15-17 significant digits come out rounded.
+    rounded: bool = False
 
     def described(self) -> str:
         """The column's type for a message: ``bigint``, or ``text (citext)`` where the
@@ -36,6 +39,11 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     primary_key: tuple[str, ...]
+    # Whether keys distinct in the source stay distinct as read. SQLite keeps a value's
+    # storage class: 1, '1' and x'31' are three keys of an untyped or TEXT column that all
+    # read as '1'; text that is not valid UTF-8 reads with U+FFFD. Only integers are exact.
+    # Nor is a ``rounded`` column: 2**53 and 2**53 + 1 read as one double.
+    key_read_exactly: bool = True
 
     def column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.columns if c.name == name), None)

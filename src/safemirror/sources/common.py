@@ -7,13 +7,14 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safemirror.errors import SourceError
+from safemirror.errors import SourceError, UsageError
 from safemirror.sources.base import ColumnInfo, TableInfo
 
 _SECRET_PARAMS = {"password", "pass", "passwd", "sslpassword", "secret", "token"}
@@ -55,6 +56,63 @@ def redact_url(url: str) -> str:
         return with_query(url, kept, netloc=netloc)
     except ValueError:
         return "<unparseable URL>"
+
+
+def refuse_fragment(url: str) -> None:
+    """Refuse a source URL with a ``#fragment``, which no source reads: it is most likely
+    part of a password or file name holding an unescaped '#' (never echoed: it may be)."""
+    try:
+        fragment = urlsplit(url).fragment
+    except ValueError:
+        return  # the source's own parsing reports it
+    if fragment or url.endswith("#"):
+        raise UsageError(
+            "the source URL has a '#fragment', which no source reads",
+            hint="remove it; a '#' in a password or file name is written %23",
+        )
+
+
+def refuse_parameters(url: str, supported: Collection[str], kind: str) -> None:
+    """Refuse a ``kind`` source URL whose query string sets a parameter not in
+    ``supported``, naming the parameters (never their values): one ignored would leave
+    the user believing it took effect."""
+    query = urlsplit(url).query
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    unknown = sorted({name for name in names if name not in supported})
+    if not unknown and (names or not query.strip("&")):
+        return
+    takes = (
+        f"it takes only {', '.join(sorted(supported))}"
+        if supported
+        else "it takes no query parameters"
+    )
+    shown = ", ".join(repr(n) if n else "a parameter with no name" for n in unknown)
+    raise UsageError(
+        f"the {kind} source URL sets {shown or 'a query'}, which safemirror does not "
+        f"support: {takes}",
+        hint="remove them; a '?' in a file name is written %3F",
+    )
+
+
+def sqlite_path(url: str) -> Path:
+    """The file a ``sqlite:///relative.db`` or ``sqlite:////abs/path.db`` URL names, its
+    %-escapes decoded (not yet resolved: a relative path is the caller's to place). One
+    parsing for every SQLite URL, source or demo target: a URL with a fragment or a query
+    string is refused (a '?' or '#' in a file name is written %3F or %23)."""
+    refuse_fragment(url)
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/"):
+        raise SourceError(
+            f"not a SQLite URL: {redact_url(url)!r}",
+            hint="use sqlite:///relative/path.db or sqlite:////abs/path.db",
+        )
+    refuse_parameters(url, (), "SQLite")  # it is always opened read-only (mode=ro)
+    return Path(unquote(parts.path[1:]))
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLite URL that ``sqlite_path`` reads back as ``path``."""
+    return "sqlite:///" + quote(str(path))
 
 
 def url_secrets(url: str) -> list[str]:
@@ -322,6 +380,26 @@ def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> li
         hits = pc.filter(lowered, pc.is_in(lowered, value_set=wanted))
         found.update(pc.unique(hits).to_pylist())
     return sorted(found)
+
+
+def cursor_mark(greatest: pa.Scalar) -> Any:
+    """A cursor's greatest value (an Arrow scalar) as the Python value a watermark holds.
+    A date or timestamp Python cannot hold (before year 1: year 0 or BC; after 9999) is
+    taken as the first or last value it can: before year 1 as None, no watermark, so that
+    the next run reads the table from its start (the first value Python holds would leave
+    out the rows stamped earlier); after 9999 as the last one, which ``held_back`` brings
+    back to the present."""
+    try:
+        return greatest.as_py()
+    except (OverflowError, ValueError):
+        if not (pa.types.is_timestamp(greatest.type) or pa.types.is_date(greatest.type)):
+            raise
+    storage = pa.int32() if pa.types.is_date32(greatest.type) else pa.int64()
+    if greatest.cast(storage).as_py() < 0:
+        return None
+    if pa.types.is_date(greatest.type):
+        return date.max
+    return datetime.max.replace(tzinfo=UTC if greatest.type.tz else None)
 
 
 def held_back(mark: Any, open_since: datetime | None) -> Any:

@@ -107,18 +107,29 @@ WHERE datname = current_database() AND pid <> pg_backend_pid()"""
 
 SCHEMA_SQL = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::name"
 
+# A column of a domain is read as the domain's base type, found down a chain of domains
+# (a domain over a domain), with the type modifier the chain sets (numeric(10,2)).
 COLUMNS_SQL = """
-SELECT c.relname, a.attname, a.attnotnull, bt.typname,
-       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
+SELECT c.relname, a.attname, a.attnotnull, bt.typname, base.typmod,
        format_type(a.atttypid, a.atttypmod) AS spelled,
+       format_type(base.typid, base.typmod) AS base_spelled,
        has_column_privilege(c.oid, a.attnum, 'SELECT') AS readable,
        row_security_active(c.oid) AS filtered,
        has_table_privilege(c.oid, 'SELECT') AS whole
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+CROSS JOIN LATERAL (
+    WITH RECURSIVE chain(typid, typmod, depth) AS (
+        SELECT a.atttypid, a.atttypmod, 0
+        UNION ALL
+        SELECT d.typbasetype, CASE WHEN d.typtypmod <> -1 THEN d.typtypmod ELSE chain.typmod END,
+               chain.depth + 1
+        FROM chain JOIN pg_catalog.pg_type d ON d.oid = chain.typid AND d.typtype = 'd'
+    )
+    SELECT typid, typmod FROM chain ORDER BY depth DESC LIMIT 1
+) AS base
+JOIN pg_catalog.pg_type bt ON bt.oid = base.typid
 WHERE n.nspname = $1::name AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname, a.attnum"""
 
@@ -132,6 +143,10 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
 WHERE i.indisprimary AND n.nspname = $1::name
 ORDER BY c.relname, k.ord"""
 
+# Only keys between the schema's own listed tables: one that references a table of
+# another schema (auth.users) is not about the schema's table of that name, and one that
+# references a partitioned table is repeated for each of its partitions (as confrelid,
+# under other names), which are not listed.
 FOREIGN_KEYS_SQL = """
 SELECT c.relname, a.attname, rc.relname, ra.attname
 FROM pg_catalog.pg_constraint k
@@ -141,7 +156,8 @@ JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid
 CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, refcol)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.col
 JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = u.refcol
-WHERE k.contype = 'f' AND n.nspname = $1::name
+WHERE k.contype = 'f' AND n.nspname = $1::name AND rc.relnamespace = n.oid
+  AND NOT c.relispartition AND NOT rc.relispartition
 ORDER BY 1, 2, array_length(k.conkey, 1), k.conname"""
 
 

@@ -35,6 +35,7 @@ from safemirror.sources.common import (
     arrow_schema,
     cast_batch,
     columns_of,
+    cursor_mark,
     estimated_row_bytes,
     folded_bound,
     held_back,
@@ -56,6 +57,7 @@ from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
 from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
+from safemirror.sources.pg_errors import out_of_range_hint, withheld
 from safemirror.sources.pg_notes import read_notes
 from safemirror.sources.pg_sessions import PgSessions
 from safemirror.sources.pg_sql import (
@@ -105,7 +107,8 @@ class PostgresSource:
         self._secrets = url_secrets(url)
         self.display_url = redact_url(url)
         self._tables: dict[str, TableInfo] | None = None
-        self._pgtypes: dict[str, dict[str, str]] = {}
+        self._pgtypes: dict[str, dict[str, str]] = {}  # table -> column -> base type name
+        self._base_spelled: dict[str, dict[str, str]] = {}  # ... -> base type as spelled
         self._unicode_lower: bool | None = None
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
         self._by_column: dict[str, bool | None] = {}  # tables read by column privileges: xmin?
@@ -120,7 +123,7 @@ class PostgresSource:
     # -- plumbing -------------------------------------------------------------------------
 
     def _error(self, doing: str, exc: BaseException, hint: str | None = None) -> SourceError:
-        message = scrub(str(exc).strip(), self._secrets)
+        message = withheld(exc) or scrub(str(exc).strip(), self._secrets)
         if getattr(exc, "sqlstate", None) == "42501":  # insufficient_privilege
             return AccessDenied(
                 f"{doing} ({self.display_url}): {message}",
@@ -138,6 +141,9 @@ class PostgresSource:
 
     def _expr(self, sql: str, table: str, col: ColumnInfo) -> str:
         return select_expr(sql, self._pgtypes[table][col.name], col.type)
+
+    def _numeric(self, table: str, col: ColumnInfo) -> bool:
+        return self._pgtypes[table][col.name] == "numeric"
 
     def _select_list(self, table: str, cols: Sequence[ColumnInfo]) -> str:
         return ", ".join(
@@ -157,17 +163,18 @@ class PostgresSource:
         if self._tables is not None:
             return self._tables
         cols: dict[str, list[ColumnInfo]] = {}
-        for rel, att, notnull, typname, typmod, spelled, readable, filtered, whole in _rows(
-            self._query(COLUMNS_SQL, (self.schema,))
-        ):
+        for row in _rows(self._query(COLUMNS_SQL, (self.schema,))):
+            rel, att, notnull, typname, typmod, spelled, base, readable, filtered, whole = row
             if filtered:
                 self._filtered.add(rel)
             if not whole:  # column privileges: xmin too only if granted (see _rows_versioned)
                 self._by_column[rel] = None
             logical, source_type = logical_type(typname, typmod, spelled)
-            info = ColumnInfo(att, logical, not notnull, source_type, bool(readable))
+            rounded = typname == "numeric" and logical == "double"
+            info = ColumnInfo(att, logical, not notnull, source_type, bool(readable), rounded)
             cols.setdefault(rel, []).append(info)
             self._pgtypes.setdefault(rel, {})[att] = typname
+            self._base_spelled.setdefault(rel, {})[att] = base
         if not cols and not self._query(SCHEMA_SQL, (self.schema,)).num_rows:
             raise SourceError(
                 f"schema {self.schema!r} does not exist in {self.display_url}",
@@ -178,9 +185,11 @@ class PostgresSource:
         keys: dict[str, list[str]] = {}
         for rel, att in _rows(self._query(PRIMARY_KEYS_SQL, (self.schema,))):
             keys.setdefault(rel, []).append(att)
-        self._tables = {
-            name: TableInfo(name, tuple(c), tuple(keys.get(name, ()))) for name, c in cols.items()
-        }
+        self._tables = {}
+        for name, columns in cols.items():
+            key = tuple(keys.get(name, ()))
+            exact = not any(c.rounded for c in columns if c.name in key)
+            self._tables[name] = TableInfo(name, tuple(columns), key, key_read_exactly=exact)
         return self._tables
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
@@ -253,6 +262,7 @@ class PostgresSource:
             table=table,
             versions=versions if recording and at_mark is None else None,
             before=(at_mark, versions) if at_mark and versions is not None else None,
+            doubles=[c.name for c in cols if c.type == "double" and self._numeric(table, c)],
         )
 
     def _stream(
@@ -265,10 +275,12 @@ class PostgresSource:
         table: str,
         versions: set[int] | None = None,
         before: tuple[str, set[int]] | None = None,
+        doubles: Sequence[str] = (),
     ) -> Iterator[pa.RecordBatch]:
         """``sql``'s rows cast to ``schema``; with ``versions``, its last column holds row
         versions, which are added to that set and left out of the batches. ``before``: a
-        query of row versions to run first, and the set they go into."""
+        query of row versions to run first, and the set they go into. ``doubles``: the
+        numeric columns read, which a value out of range may be in."""
         conn = self._sessions.take()  # one per stream: others may query meanwhile
         finished = False
         try:
@@ -290,7 +302,8 @@ class PostgresSource:
                     reader.close()
             finished = True
         except (adbc_driver_manager.Error, pa.ArrowException) as exc:
-            raise self._error(f"reading table {table!r} failed", exc) from None
+            hint = out_of_range_hint(exc, doubles)
+            raise self._error(f"reading table {table!r} failed", exc, hint) from None
         finally:
             self._sessions.release(conn, reusable=finished)
 
@@ -342,12 +355,14 @@ class PostgresSource:
                 fields.append(ColumnInfo(f"m{i}", ccols[0].type, True, ccols[0].source_type))
             found = self._query(f"SELECT {', '.join(columns)}").cast(arrow_schema(fields))
             for i, (table, ccols) in enumerate(chunk):
-                value = found.column(i)[0].as_py()
+                value = cursor_mark(found.column(i)[0])
                 if isinstance(value, datetime):
                     value = value.astimezone(UTC)
                 typnames = [self._pgtypes[table][c.name] for c in ccols]
                 since = zoneless_since(open_since, open_wall, typnames)
-                since = floor_to_precision(since, [c.source_type for c in ccols])
+                since = floor_to_precision(
+                    since, [self._base_spelled[table][c.name] for c in ccols]
+                )
                 marks[table] = held_back(value, since)
         return marks
 
@@ -437,8 +452,9 @@ class PostgresSource:
             if found.num_rows > rows:  # an even spread over the sampled rows
                 step = found.num_rows / rows
                 found = found.take(pa.array([int(i * step) for i in range(rows)], pa.int64()))
-        restored = [restore_infinities(batch) for batch in found.to_batches()]
-        return pa.Table.from_batches(restored, found.schema).cast(arrow_schema(cols))
+        schema, where = arrow_schema(cols), f"table {table!r}"
+        restored = [cast_batch(restore_infinities(b), schema, where) for b in found.to_batches()]
+        return pa.Table.from_batches(restored, schema)
 
     def close(self) -> None:
         self._sessions.close()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from safemirror.errors import SourceError
 from safemirror.sources.base import Source
-from safemirror.sources.common import redact_url
+from safemirror.sources.common import redact_url, refuse_fragment
 
 
 def _postgres(url: str, base_dir: Path | None) -> Source:
@@ -37,7 +37,9 @@ _EXAMPLES = "postgresql://user@host:5432/dbname or sqlite:///path/to/file.db"
 
 def open_source(url: str, *, base_dir: Path | None = None) -> Source:
     """The source behind ``url``; relative SQLite paths start from ``base_dir`` (or the
-    working directory). Raises SourceError naming the URL (password removed) and the fix."""
+    working directory). Raises SourceError naming the URL (password removed) and the fix;
+    UsageError for a URL with a ``#fragment``, which no source reads."""
+    refuse_fragment(url)
     try:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:

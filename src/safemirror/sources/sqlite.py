@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import adbc_driver_manager
 import adbc_driver_sqlite.dbapi as sqlite_dbapi
@@ -34,11 +34,10 @@ from safemirror.sources import driver_stops
 from safemirror.sources.base import ColumnInfo, TableInfo
 from safemirror.sources.common import (
     arrow_schema,
-    arrow_type,
     coerce_since,
     columns_of,
+    cursor_mark,
     cursor_type,
-    decimal_params,
     held_back,
     match_folded,
     quote_ident,
@@ -46,40 +45,22 @@ from safemirror.sources.common import (
     redact_url,
     repaired_note,
     repaired_text,
+    sqlite_path,
     table_info,
+)
+from safemirror.sources.sqlite_errors import BUSY_TIMEOUT_MS, sqlite_trouble, unopenable
+from safemirror.sources.sqlite_values import (
+    canonical,
+    logical_type,
+    rounds_numbers,
+    select_list,
+    stored_as_text,
 )
 
 driver_stops.install()  # Ctrl-C during a driver call stops the command
 
 _NOT_SQLITES = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"  # SQLite's own tables
 
-# INTEGER is SQLite's own 64-bit integer (every integer it stores is); the narrower
-# spellings other databases use keep their usual 32-bit meaning.
-_BIG = {"INTEGER", "BIGINT", "INT8", "UNSIGNED BIG INT", "LONG"}
-_INT = {"INT", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4"}
-_DOUBLE = {"DOUBLE", "DOUBLE PRECISION", "REAL", "FLOAT", "FLOAT4", "FLOAT8"}
-_BLOB = {"BLOB", "BYTEA", "BINARY", "VARBINARY"}
-# (SQL that makes the driver see one storage class, value of the typed marker row)
-_NUMBER_OR_TEXT = (  # a number no reading fits (milliseconds, say) stays as it is: refused
-    "CASE WHEN typeof({{0}}) IN ('integer', 'real') "
-    "THEN coalesce({fn}({{0}}, {mods}), CAST({{0}} AS TEXT)) ELSE CAST({{0}} AS TEXT) END"
-)
-# A number as REAL; anything else as it is stored, so that the driver sees the column's
-# classes mixed and the read is refused (CAST would turn 'n/a' into 0.0 without a word).
-_NUMBER = "CASE WHEN typeof({0}) IN ('integer', 'real') THEN CAST({0} AS REAL) ELSE {0} END"
-_STORAGE = {
-    "bigint": ("{}", "0"),
-    "integer": ("{}", "0"),
-    "boolean": ("{}", "0"),
-    "double": (_NUMBER, "0.0"),
-    "numeric": (_NUMBER, "0.0"),
-    "text": ("CAST({} AS TEXT)", "''"),
-    # SQLite keeps a time as ISO text, or as a number: a Julian day (REAL) or Unix time
-    # (INTEGER); 'auto' tells them apart by magnitude, as SQLite's own functions do.
-    "timestamp": (_NUMBER_OR_TEXT.format(fn="datetime", mods="'auto', 'subsec'"), "''"),
-    "date": (_NUMBER_OR_TEXT.format(fn="date", mods="'auto'"), "''"),
-    "blob": ("CAST({} AS BLOB)", "X''"),
-}
 _SCALAR = {
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
@@ -89,70 +70,40 @@ _SCALAR = {
     "text": pa.string(),
 }
 _SLACK_DAYS = 0.00002  # julianday() is a float; the exact comparison happens in Arrow
-_ZONE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _MISMATCH = re.compile(r"column (\d+)")
-# Columns the driver hands over as numbers: as text only when some stored value is not one
-# (the driver then formats every number of the batch as text, to 7 significant digits).
-_NUMERIC = {"bigint", "integer", "double", "numeric"}
+_BATCH_BYTES = 64 * 1024 * 1024  # about the most one batch of the driver's should hold
+_WIDTH_SAMPLE = 256  # rows whose text and blob lengths estimate a table's row width
 
 
-def _logical(declared: str, rowid_alias: bool) -> str:
-    base = declared.upper().split("(")[0].strip()
-    if rowid_alias or base in _BIG:
-        return "bigint"
-    if base in _INT:
-        return "integer"
-    if base in ("BOOLEAN", "BOOL"):
-        return "boolean"
-    if base.startswith("TIMESTAMP") or base == "DATETIME":
-        return "timestamp"
-    if base == "DATE":
-        return "date"
-    if base in _DOUBLE:
-        return "double"
-    if base in ("NUMERIC", "DECIMAL"):
-        return "numeric" if decimal_params(declared) else "double"
-    if base in _BLOB:
-        return "blob"
-    if "INT" in base and "INTERVAL" not in base and "POINT" not in base:
-        return "bigint"  # SQLite's own affinity rule: any other name with INT is an integer
-    return "text"
+def _from_time(column: str, start: str) -> str:
+    """SQL keeping the rows whose time in ``column`` may be at or after ``start`` (a Julian
+    day), for Arrow to compare exactly. SQLite's date functions take less than Arrow reads
+    ('+0200', '+02', surrounding spaces): a time they cannot read is kept too, so that its
+    row is never missed."""
+    day = f"julianday({column}, 'auto')"
+    return f"({day} >= {start} - {_SLACK_DAYS} OR ({day} IS NULL AND {column} IS NOT NULL))"
 
 
-def parse_timestamps(values: pa.Array) -> pa.Array:
-    """ISO-8601 text -> ``timestamp[us, UTC]``; text without an offset is taken as UTC."""
-    text = pc.utf8_trim_whitespace(values)
-    text = pc.if_else(
-        pc.equal(pc.utf8_length(text), 10), pc.binary_join_element_wise(text, " 00:00:00", ""), text
-    )
-    text = pc.if_else(
-        pc.match_substring_regex(text, _ZONE), text, pc.binary_join_element_wise(text, "Z", "")
-    )
-    return pc.cast(text, pa.timestamp("us", tz="UTC"))
-
-
-def _convert(values: pa.Array, col: ColumnInfo) -> pa.Array:
-    """One column from the driver's storage type to the canonical Arrow type."""
-    if col.type == "timestamp":
-        return parse_timestamps(values)
-    if col.type == "date":
-        return pc.cast(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(values), 0, 10), pa.date32())
-    if col.type == "numeric":
-        return pc.cast(pc.round(values, arrow_type(col).scale), arrow_type(col))
-    return pc.cast(values, arrow_type(col))
+@contextlib.contextmanager
+def _closing(cur: sqlite_dbapi.Cursor) -> Iterator[sqlite_dbapi.Cursor]:
+    """``cur``, closed on the way out. A close that fails (SQLite reports a damaged file
+    as the statement is finalized) is not tried again when the cursor is collected: a
+    second try only prints an 'Underflow' traceback after the error."""
+    try:
+        yield cur
+    finally:
+        try:
+            cur.close()
+        except adbc_driver_manager.Error:
+            cur._closed = True  # the driver manager's own flag; nothing is left to close
+            raise
 
 
 class SqliteSource:
     """A SQLite database file, never written (opened with ``mode=ro``)."""
 
     def __init__(self, url: str, *, base_dir: Path | None = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/"):
-            raise SourceError(
-                f"not a SQLite URL: {redact_url(url)!r}",
-                hint="use sqlite:///relative/path.db or sqlite:////abs/path.db",
-            )
-        path = Path(unquote(parts.path[1:]))
+        path = sqlite_path(url)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         self.path = path.resolve()
@@ -164,23 +115,58 @@ class SqliteSource:
                 "from the project directory",
             )
         self._uri = f"file:{quote(str(self.path))}?mode=ro"
-        try:
-            self._db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
-            raise SourceError(
-                f"cannot open SQLite database {self.path}: {exc}",
-                hint="is it a SQLite file, readable by this user?",
-            ) from None
+        self._db = self._open_catalog()
         self._tables: dict[str, TableInfo] | None = None
         self._repaired: set[str] = set()  # table.column: text read with U+FFFD (see notes)
 
+    def _open_catalog(self) -> sqlite3.Connection:
+        """The connection that lists tables and samples, to a file that holds a database.
+        SQLite takes an empty file for an empty database (it writes the first page only
+        when a table is made); a source there is a wrong path, not a database whose every
+        table vanished."""
+        db = None
+        try:
+            db = sqlite3.connect(
+                self._uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            (pages,) = db.execute("PRAGMA page_count").fetchone()
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            raise sqlite_trouble(self.path, "opening it", str(exc)) or SourceError(
+                f"cannot open SQLite database {self.path}: {exc}",
+                hint="is it a SQLite file, readable by this user?",
+            ) from None
+        if not pages:
+            db.close()
+            raise SourceError(
+                f"{self.path} (from {self.display_url}) is an empty file, not a SQLite database",
+                hint="check the path in the source URL; relative paths start from the "
+                "project directory",
+            )
+        return db
+
     # -- catalog --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _asking(self, doing: str) -> Iterator[None]:
+        """Turn a failure of the catalog connection while ``doing`` into a SourceError."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise sqlite_trouble(self.path, doing, str(exc)) or SourceError(
+                f"SQLite database {self.path}: {doing} failed ({type(exc).__name__})"
+            ) from None
 
     def tables(self) -> dict[str, TableInfo]:
         """Every user table with its columns and primary key."""
-        if self._tables is not None:
-            return self._tables
+        if self._tables is None:
+            with self._asking("listing its tables"):
+                self._tables = self._list_tables()
+        return self._tables
+
+    def _list_tables(self) -> dict[str, TableInfo]:
         found = {}
         for name in self._ordinary_tables():
             rows = self._db.execute(  # generated columns are not listed: see README
@@ -190,13 +176,18 @@ class SqliteSource:
             cols = []
             for col, declared, notnull, key in rows:
                 rowid = bool(key) and len(pk) == 1 and declared.strip().upper() == "INTEGER"
+                logical = logical_type(declared, rowid)
                 cols.append(
                     ColumnInfo(
-                        col, _logical(declared, rowid), not (notnull or rowid), declared or "(none)"
+                        col,
+                        logical,
+                        not (notnull or rowid),
+                        declared or "(none)",
+                        rounded=logical == "double" and rounds_numbers(declared),
                     )
                 )
-            found[name] = TableInfo(name, tuple(cols), tuple(pk))
-        self._tables = found
+            exact = all(c.type in ("bigint", "integer") for c in cols if c.name in pk)
+            found[name] = TableInfo(name, tuple(cols), tuple(pk), key_read_exactly=exact)
         return found
 
     def _kinds(self) -> dict[str, str]:
@@ -220,7 +211,8 @@ class SqliteSource:
 
     def left_out(self) -> list[str]:
         """The virtual tables and their internal tables, which ``tables`` leaves out."""
-        return [name for name, kind in self._kinds().items() if kind != "table"]
+        with self._asking("listing its tables"):
+            return [name for name, kind in self._kinds().items() if kind != "table"]
 
     def foreign_keys(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Foreign keys, composite ones column by column: table -> column -> (referenced
@@ -228,9 +220,10 @@ class SqliteSource:
         tables = self.tables()
         found: dict[str, dict[str, tuple[str, str]]] = {}
         for name in tables:
-            rows = self._db.execute(
-                'SELECT id, seq, "from", "table", "to" FROM pragma_foreign_key_list(?)', (name,)
-            ).fetchall()
+            with self._asking("listing its foreign keys"):
+                rows = self._db.execute(
+                    'SELECT id, seq, "from", "table", "to" FROM pragma_foreign_key_list(?)', (name,)
+                ).fetchall()
             width = Counter(row[0] for row in rows)
             for _fk, seq, col, ref, to in sorted(rows, key=lambda row: (width[row[0]], row[0])):
                 ref_key = tables[ref].primary_key if ref in tables else ()
@@ -262,17 +255,16 @@ class SqliteSource:
     ) -> Iterator[pa.Table]:
         """Run ``SELECT cols FROM source WHERE where`` behind a typed marker row and yield
         canonical tables (column order of ``cols``)."""
-        marker = ", ".join(f"{_STORAGE[c.type][1]} AS c{i}" for i, c in enumerate(cols))
-        select = ", ".join(
-            f"{_STORAGE[c.type][0].format(quote_ident(c.name))} AS c{i}" for i, c in enumerate(cols)
-        )
+        marker, select = select_list(cols)
         sql = (
             f"SELECT 1 AS marker, {marker} UNION ALL "
             f"SELECT 0, {select} FROM {source}{f' WHERE {where}' if where else ''}"
         )
-        conn = sqlite_dbapi.connect(self._uri)
+        conn = self._connect(f"reading table {table!r}")
         try:
-            with conn.cursor() as cur:
+            with _closing(conn.cursor()) as cur:
+                cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                cur.fetchall()
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
                 cur.execute(sql, parameters=params or None)
                 reader = cur.fetch_record_batch()
@@ -293,6 +285,9 @@ class SqliteSource:
             match = _MISMATCH.search(str(exc))
             if match and 0 < int(match.group(1)) <= len(cols):
                 raise self._misfit(table, cols[int(match.group(1)) - 1]) from None
+            trouble = sqlite_trouble(self.path, f"reading table {table!r}", str(exc))
+            if trouble is not None:
+                raise trouble from None
             raise SourceError(
                 f"reading SQLite table {table!r} failed ({type(exc).__name__})",
                 hint="the stored values may not fit the declared column types",
@@ -300,17 +295,26 @@ class SqliteSource:
         finally:
             conn.close()
 
+    def _connect(self, doing: str) -> sqlite_dbapi.Connection:
+        """A driver connection for one read (see ``sqlite_errors.unopenable``)."""
+        try:
+            return sqlite_dbapi.connect(self._uri)
+        except (adbc_driver_manager.Error, OSError) as exc:
+            raise unopenable(self.path, doing, str(exc)) from None
+
     def _canonical(self, table: str, cols: Sequence[ColumnInfo], batch: pa.RecordBatch) -> pa.Table:
         arrays = []
+        integers = iter(batch.columns[1 + len(cols) :])  # numeric columns' (``select_list``)
         for i, col in enumerate(cols):
             values = batch.column(i + 1)
-            if col.type in _NUMERIC and pa.types.is_string(values.type):
+            if stored_as_text(values, col):
                 raise self._misfit(table, col)
             if pa.types.is_string(values.type) and (fixed := repaired_text(values)) is not None:
                 values = fixed
                 self._repaired.add(f"{table}.{col.name}")
             try:
-                arrays.append(_convert(values, col))
+                exact = next(integers) if col.type == "numeric" else None
+                arrays.append(canonical(values, col, exact))
             except (pa.ArrowException, ValueError):  # its words quote the value
                 raise self._misfit(table, col) from None
         return pa.Table.from_arrays(arrays, schema=arrow_schema(cols))
@@ -347,8 +351,9 @@ class SqliteSource:
     ) -> Iterator[pa.RecordBatch]:
         """Stream ``columns``; with ``since``, rows where any cursor column is >= since."""
         info, cols = self._resolve(table, columns)
+        driver_rows = self._rows_in_budget(table, cols, batch_rows)
         if since is None:
-            tables = self._stream(table, cols, quote_ident(table), "", (), batch_rows=batch_rows)
+            tables = self._stream(table, cols, quote_ident(table), "", (), batch_rows=driver_rows)
             return rechunk((b for t in tables for b in t.to_batches()), batch_rows)
         if not cursor:
             raise SourceError(f"reading {table!r} since {since!r} needs cursor columns")
@@ -356,10 +361,7 @@ class SqliteSource:
         kind = cursor_type(ccols, table)
         value = coerce_since(since, kind)
         if kind in ("timestamp", "date"):
-            conds = [
-                f"julianday({quote_ident(c.name)}, 'auto') >= julianday(?) - {_SLACK_DAYS}"
-                for c in ccols
-            ]
+            conds = [_from_time(quote_ident(c.name), "julianday(?)") for c in ccols]
             param: Any = value.isoformat(sep=" ") if kind == "timestamp" else value.isoformat()
         else:
             conds = [f"{quote_ident(c.name)} >= ?" for c in ccols]
@@ -370,9 +372,25 @@ class SqliteSource:
             quote_ident(table),
             " OR ".join(conds),
             (param,) * len(ccols),
-            batch_rows=batch_rows,
+            batch_rows=driver_rows,
         )
         return rechunk(self._exact(tables, len(cols), kind, value), batch_rows)
+
+    def _rows_in_budget(self, table: str, cols: Sequence[ColumnInfo], batch_rows: int) -> int:
+        """How many rows the driver puts in a batch: ``batch_rows``, or fewer when the
+        table's first rows say that many would take more than ``_BATCH_BYTES`` (a table of
+        documents, say: the driver counts rows, never bytes)."""
+        wide = [quote_ident(c.name) for c in cols if c.type in ("text", "blob")]
+        if not wide:
+            return batch_rows
+        sizes = " + ".join(f"coalesce(length(CAST({q} AS BLOB)), 0)" for q in wide)
+        with self._asking(f"reading table {table!r}"):
+            (width,) = self._db.execute(
+                f"SELECT avg({sizes}) FROM (SELECT {', '.join(wide)} FROM {quote_ident(table)} "
+                f"LIMIT {_WIDTH_SAMPLE})"
+            ).fetchone()
+        row_bytes = float(width or 0) + 8 * len(cols)
+        return max(1, min(batch_rows, int(_BATCH_BYTES // row_bytes)))
 
     @staticmethod
     def _exact(
@@ -403,12 +421,11 @@ class SqliteSource:
         for col in ccols:
             q, src = quote_ident(col.name), quote_ident(table)
             if kind in ("timestamp", "date"):
-                greatest = f"(SELECT max(julianday({q}, 'auto')) FROM {src})"
-                where = f"julianday({q}, 'auto') >= {greatest} - {_SLACK_DAYS}"
+                where = _from_time(q, f"(SELECT max(julianday({q}, 'auto')) FROM {src})")
             else:
                 where = f"{q} = (SELECT max({q}) FROM {src})"
             for found in self._stream(table, [col], src, where, (), batch_rows=1024):
-                top = pc.max(found.column(0)).as_py()
+                top = cursor_mark(pc.max(found.column(0)))
                 if top is not None and (best is None or top > best):
                     best = top
         if isinstance(best, datetime):
@@ -443,14 +460,15 @@ class SqliteSource:
         """Up to ``rows`` rows spread evenly over the table (every k-th rowid)."""
         _, cols = self._resolve(table, columns)
         src = quote_ident(table)
-        total = self._db.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
-        step = max(1, total // max(rows, 1))
-        try:
-            self._db.execute(f"SELECT rowid FROM {src} LIMIT 1").fetchall()
-            spread = f"(SELECT * FROM {src} WHERE rowid % ? = 0 LIMIT ?)"
-            params: tuple[Any, ...] = (step, rows)
-        except sqlite3.OperationalError:  # a WITHOUT ROWID table
-            spread, params = f"(SELECT * FROM {src} LIMIT ?)", (rows,)
+        with self._asking(f"sampling table {table!r}"):
+            total = self._db.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+            step = max(1, total // max(rows, 1))
+            try:
+                self._db.execute(f"SELECT rowid FROM {src} LIMIT 1").fetchall()
+                spread = f"(SELECT * FROM {src} WHERE rowid % ? = 0 LIMIT ?)"
+                params: tuple[Any, ...] = (step, rows)
+            except sqlite3.OperationalError:  # a WITHOUT ROWID table
+                spread, params = f"(SELECT * FROM {src} LIMIT ?)", (rows,)
         parts = list(self._stream(table, cols, spread, "", params, batch_rows=65_536))
         return pa.concat_tables(parts) if parts else arrow_schema(cols).empty_table()
 

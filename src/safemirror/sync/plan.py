@@ -10,7 +10,7 @@ from typing import Any
 
 from safemirror.errors import KeyMaterialError, PolicyError
 from safemirror.mirror.manifest import MirrorState
-from safemirror.policy.check import schema_problems
+from safemirror.policy.check import schema_problems, snapshot_type
 from safemirror.policy.model import Policy, TablePolicy
 from safemirror.sources.base import TableInfo
 
@@ -55,10 +55,15 @@ class TablePlan:
         return () if looking_back else self.skip_versions
 
     @property
-    def key_enforced(self) -> bool:
-        """Whether the source itself keeps the policy's key unique (its primary key); a
-        write checks the mirror table for shared keys otherwise."""
+    def key_declared(self) -> bool:
+        """Whether the policy's key is the source's own primary key."""
         return set(self.policy.primary_key) == set(self.info.primary_key)
+
+    @property
+    def key_enforced(self) -> bool:
+        """Whether the source itself keeps the policy's key unique as read (its primary
+        key, read exactly); a write checks the mirror table for shared keys otherwise."""
+        return self.key_declared and self.info.key_read_exactly
 
 
 def table_policy_hash(policy: TablePolicy) -> str:
@@ -67,9 +72,10 @@ def table_policy_hash(policy: TablePolicy) -> str:
 
 
 def schema_snapshot(policy: Policy, live: dict[str, TableInfo]) -> dict[str, dict[str, str]]:
-    """Logical types of every classified column, as recorded in the run manifest."""
+    """Logical types of every classified column (a numeric's with its precision and
+    scale: ``snapshot_type``), as recorded in the run manifest."""
     return {
-        name: {c.name: c.type for c in live[name].columns}
+        name: {c.name: snapshot_type(c) for c in live[name].columns}
         for name in policy.mirrored_tables
         if name in live
     }
@@ -86,7 +92,8 @@ def make_plan(
 ) -> list[TablePlan]:
     """Check everything that must hold before a single row moves; raise if anything fails."""
     snapshot = state.last_run.schema_snapshot if state.last_run else {}
-    problems = [f"  {p.describe()}" for p in schema_problems(policy, live, snapshot)]
+    found = schema_problems(policy, live, snapshot, full=full)
+    problems = [f"  {p.describe()}" for p in found]
     if problems:
         raise PolicyError(
             f"{origin}: the policy does not fit the live source; nothing was written\n"

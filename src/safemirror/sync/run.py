@@ -246,7 +246,7 @@ def _write_tables(
         (p.name, *_watermark(p, marks[p.name], read.get(p.name, set())), p.table_hash)
         for p in plans
     ]
-    write_watermarks(con, recorded, run.key_fp, run.started)
+    write_watermarks(con, recorded, run.key, run.key_fp, run.started)
     drop_unlisted(con, view.layout, {p.name for p in plans})
     textcounts.save(con, counts)
     counted = {(t, c): values for t, columns in counts.items() for c, values in columns.items()}
@@ -315,6 +315,8 @@ def _run(run: _Run, opening: Future[MirrorView]) -> SyncResult:
         on_source = categories.count_on_source(source, tables) if counted_early else {}
     view = opening.result()  # the working copy holds the live mirror's state
     state = view.state
+    if not run.full and state.last_run and state.last_run.key_fingerprint == run.key_fp:
+        state.open_watermarks(run.key, run.key_fp)  # another key's mirror: the plan refuses
     plans = make_plan(
         config.policy,
         live,

@@ -87,7 +87,7 @@ def write_one(
             raise
         raise stream.error from None  # what ended the stream, not DuckDB's report of it
     if not plan.key_enforced:
-        check_unique_key(con, plan.name, plan.policy.primary_key)
+        check_unique_key(con, plan.name, plan.policy.primary_key, declared=plan.key_declared)
     counts = textcounts.update(
         con,
         plan.name,

@@ -39,12 +39,15 @@ class Alert:
     findings: tuple[dict[str, Any], ...]
     ts: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     note: str | None = None
+    addresses: tuple[tuple[str, str], ...] = ()  # a named host's addresses and their states
 
     @classmethod
     def from_result(
         cls, event: str, result: TargetResult, previous: str | None, note: str | None = None
     ) -> Alert:
         t = result.target
+        # a probe that failed part-way: its findings may be incomplete, and the alert says so
+        note = "; ".join(n for n in (note, *result.observation.incomplete) if n) or None
         return cls(
             event=event,
             target=t.name,
@@ -56,6 +59,7 @@ class Alert:
             severity=result.severity.label if result.severity is not None else None,
             findings=tuple(f.to_dict() for f in result.findings if f.severity > 0),
             note=note,
+            addresses=tuple(result.observation.addresses.items()),
         )
 
     @property
@@ -79,6 +83,7 @@ class Alert:
             "severity": self.severity,
             "findings": list(self.findings),
             "note": self.note,
+            "addresses": dict(self.addresses),
             "summary": self.headline,
         }
 

@@ -41,8 +41,11 @@ class StdoutSink(Sink):
             self.console.print(alert.to_json(), markup=False, highlight=False, soft_wrap=True)
             return
         style = EVENT_STYLE.get(alert.event, "bold")
+        note = f" [dim]({escape(alert.note)})[/]" if alert.note else ""
         self.console.print(
-            f"{alert.ts} [{style}]{escape(alert.headline)}[/]", highlight=False, soft_wrap=True
+            f"{alert.ts} [{style}]{escape(alert.headline)}[/]{note}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import struct
 from typing import Any, ClassVar
 
+import httpx
 from pydantic import field_validator
 
 from safemirror.guard.address import parse_url
@@ -22,7 +25,7 @@ from safemirror.guard.probes.amqp_wire import (
 )
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import Wire, plaintext_or_tls
 from safemirror.guard.spec import Strict, Target
 
 MANAGEMENT_PORT = 15672
@@ -53,12 +56,12 @@ async def amqp_login(
     port: int,
     timeout: float,
     tls: bool,
-    user: str,
-    password: str,
+    credentials: tuple[str, str] | None,
     vhost: str,
     obs: Observation,
 ) -> None:
-    """Handshake and PLAIN login. A login the broker accepts is recorded in ``obs`` at once
+    """Handshake and PLAIN login (without ``credentials``: the handshake up to
+    Connection.Start only). A login the broker accepts is recorded in ``obs`` at once
     (restated if the vhost is refused), before the vhost is opened and the connection
     closed."""
     async with await Wire.open(host, port, timeout, tls=tls) as wire:
@@ -73,8 +76,9 @@ async def amqp_login(
         obs.version = str(props["version"]) if "version" in props else None
         obs.version_public = obs.version is not None
         obs.metadata["mechanisms"] = mechanisms.split()
-        if "PLAIN" not in mechanisms.split():
+        if credentials is None or "PLAIN" not in mechanisms.split():
             return
+        user, password = credentials
         response = b"\0" + user.encode() + b"\0" + password.encode()
         await wire.send(
             method_frame(
@@ -116,6 +120,20 @@ async def amqp_login(
             await read_method(wire)  # CloseOk
 
 
+async def _ask(
+    http: httpx.AsyncClient, url: str, timeout: float, auth: tuple[str, str] | None = None
+) -> httpx.Response:
+    """One management API request, its whole answer within ``timeout`` (a trickle too)."""
+    try:
+        return await asyncio.wait_for(httpbase.get(http, url, auth=auth), timeout)
+    except TimeoutError:
+        raise ProbeError(f"no complete answer within {timeout:g} s", connected=True) from None
+
+
+def _silent_management(exc: ProbeError) -> ProbeError:
+    return ProbeError(f"management API did not answer: {exc.reason}", connected=True)
+
+
 @register
 class AmqpProbe(Probe):
     kind = "amqp"
@@ -140,25 +158,56 @@ class AmqpProbe(Probe):
     async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(AmqpSettings)
         ep, obs.product = target.endpoint, "AMQP broker"
-        obs.tls_offered = True if settings.tls else None
-        obs.tls_required = settings.tls
         obs.auth_required = True
-        for user, password in self.default_credentials if settings.try_default_credentials else ():
-            async with ctx.limiter.attempt(ep.host):
-                await amqp_login(
-                    host=ep.host,
-                    port=ep.port,
-                    timeout=target.timeout,
-                    tls=settings.tls,
-                    user=user,
-                    password=password,
-                    vhost=settings.vhost,
-                    obs=obs,
-                )
-        if not settings.try_default_credentials:
+        tls = settings.tls
+        obs.tls_offered = True if tls else None
+        obs.tls_required = tls
+        if settings.try_default_credentials:
+            for pair in self.default_credentials:
+                async with ctx.limiter.attempt(ep.host):
+                    tls = await self._login(target, settings, tls, pair, obs)
+        else:  # the port is still asked who it is: a store that is down is not secure
+            await self._login(target, settings, tls, None, obs)
             obs.notes.append("default credentials not tried (settings)")
+        obs.settled = True  # the AMQP port has answered; the management API is auxiliary
         if settings.check_management:
             await self._management(target, ctx, settings, obs)
+
+    async def _login(
+        self,
+        target: Target,
+        settings: AmqpSettings,
+        tls: bool,
+        credentials: tuple[str, str] | None,
+        obs: Observation,
+    ) -> bool:
+        """One login (or the handshake only); retried over TLS when a plaintext attempt
+        meets a TLS-only port (it resets, or answers the protocol header with a TLS
+        alert). Returns whether TLS was used."""
+        ep = target.endpoint
+        login = functools.partial(
+            amqp_login,
+            host=ep.host,
+            port=ep.port,
+            timeout=target.timeout,
+            credentials=credentials,
+            vhost=settings.vhost,
+            obs=obs,
+        )
+
+        async def attempt(use_tls: bool) -> None:
+            if use_tls and not tls:  # a TLS-only port, found by the plaintext attempt
+                obs.tls_offered = obs.tls_required = True
+            await login(tls=use_tls)
+
+        return await plaintext_or_tls(
+            attempt,
+            tls=tls,
+            spoke=lambda: "mechanisms" in obs.metadata,  # Connection.Start read: AMQP
+            host=ep.host,
+            port=ep.port,
+            timeout=target.timeout,
+        )
 
     async def _management(
         self, target: Target, ctx: ProbeContext, settings: AmqpSettings, obs: Observation
@@ -170,8 +219,10 @@ class AmqpProbe(Probe):
         url = base.rstrip("/") + "/api/overview"
         async with httpbase.client(target) as http:
             try:
-                anonymous = await httpbase.get(http, url)
+                anonymous = await _ask(http, url, target.timeout)
             except ProbeError as exc:
+                if exc.connected:  # it listens, but failed: the probe stops here
+                    raise _silent_management(exc) from None
                 obs.notes.append(f"management API not reachable ({exc.reason})")
                 return
             obs.metadata["management"] = base
@@ -183,7 +234,10 @@ class AmqpProbe(Probe):
                 return
             for user, password in self.default_credentials:
                 async with ctx.limiter.attempt(ep.host):
-                    answer = await httpbase.get(http, url, auth=(user, password))
+                    try:
+                        answer = await _ask(http, url, target.timeout, (user, password))
+                    except ProbeError as exc:
+                        raise _silent_management(exc) from None
                 if answer.status_code == 200:
                     self._overview(obs, answer)
                     obs.expose(

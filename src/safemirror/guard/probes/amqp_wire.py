@@ -6,7 +6,7 @@ import struct
 from typing import Any
 
 from safemirror.guard.model import ProbeError
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import Wire, looks_like_tls
 
 PROTOCOL_HEADER = b"AMQP\x00\x00\x09\x01"
 FRAME_END = 0xCE
@@ -88,6 +88,8 @@ async def read_method(wire: Wire) -> tuple[int, int, bytes]:
     """Read frames until a method frame on channel 0; return (class, method, arguments)."""
     while True:
         head = await wire.read_exact(7)
+        if looks_like_tls(head):
+            raise ProbeError("the server speaks TLS only", connected=True)
         if head[:4] == b"AMQP":
             rest = await wire.read_exact(1)
             version = ".".join(str(b) for b in (head[5:7] + rest))

@@ -6,20 +6,36 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
 from safemirror import __version__
 from safemirror.guard.model import Exposure, Observation, ProbeError
+from safemirror.guard.resolve import PinnedBackend
 from safemirror.guard.spec import Target
 
 USER_AGENT = f"safemirror-guard/{__version__}"
+#: Bytes of an answer's body read at most: a huge or endless body is cut there, unread.
+MAX_BODY = 8 << 20
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _transport(verify: bool) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, its connections sent to the address the probe is pinned to."""
+    transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
+    pool = transport._pool
+    if not isinstance(pool, httpcore.AsyncConnectionPool):  # pragma: no cover - httpx changed
+        raise TypeError("httpx's transport no longer holds an httpcore connection pool")
+    pool._network_backend = PinnedBackend(pool._network_backend)
+    return transport
 
 
 def client(target: Target, *, verify: bool = False) -> httpx.AsyncClient:
-    """A client bounded by the target's timeout; no redirects, no proxies from env."""
+    """A client bounded by the target's timeout; no redirects, no proxies from env; a probe
+    pinned to one of its host's addresses connects there."""
     return httpx.AsyncClient(
+        transport=_transport(verify),
         timeout=httpx.Timeout(target.timeout),
-        verify=verify,
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": USER_AGENT},
@@ -35,9 +51,7 @@ async def get(
 ) -> httpx.Response:
     """GET ``url``; network failures become ``ProbeError`` (unreachable)."""
     try:
-        response = await http.get(url, auth=auth)
-        await response.aread()
-        return response
+        return await fetch(http, url, auth)
     except httpx.ConnectTimeout:
         raise ProbeError(f"no TCP answer within {http.timeout.connect or 0:g} s") from None
     except httpx.ConnectError as exc:
@@ -50,6 +64,30 @@ async def get(
         raise ProbeError(f"connection lost ({type(exc).__name__})", connected=True) from None
     except httpx.HTTPError as exc:
         raise ProbeError(f"not an HTTP server ({type(exc).__name__})", connected=True) from None
+
+
+async def fetch(
+    http: httpx.AsyncClient, url: str, auth: tuple[str, str] | None = None
+) -> httpx.Response:
+    """GET ``url``, reading at most ``MAX_BODY`` bytes of the (decoded) body: the answer
+    returned holds the status, the headers and that much of the body."""
+    async with http.stream("GET", url, auth=auth) as streamed:
+        body = bytearray()
+        async for chunk in streamed.aiter_bytes():
+            body += chunk
+            if len(body) >= MAX_BODY:
+                break  # the rest is never read: closing the stream drops the connection
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() not in _BODY_HEADERS  # the body kept is decoded and may be cut
+        ]
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=bytes(body[:MAX_BODY]),
+            request=streamed.request,
+        )
 
 
 def _connect_reason(exc: BaseException) -> str:
@@ -105,7 +143,7 @@ async def check_tls(target: Target, obs: Observation) -> None:
     plain = (ep.url or "").replace("https://", "http://", 1)
     async with client(target) as http:
         try:
-            response = await http.get(plain)
+            response = await fetch(http, plain)
             obs.tls_required = response.status_code == 400 and b"HTTPS" in response.content
         except httpx.HTTPError:
             obs.tls_required = True

@@ -1,4 +1,4 @@
-"""MQTT 3.1.1: does the broker accept an anonymous client, and let it subscribe?"""
+"""MQTT: does the broker accept an anonymous client, and let it subscribe and read?"""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from pydantic import field_validator
 
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
+from safemirror.guard.probes.mqtt_wire import (
+    DISCONNECT,
+    MOSQUITTO_AUTO_ID,
+    assigned_client_id,
+    connect_packet,
+    read_packet,
+    subscribe_packet,
+)
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import Wire, plaintext_or_tls
 from safemirror.guard.spec import Strict, Target
 
 CONNACK_CODES = {
@@ -23,6 +31,8 @@ CONNACK_CODES = {
     5: "not authorized",
 }
 VERSION_WAIT = 0.5  # seconds to wait for the retained $SYS version message
+#: Retained by every Mosquitto (with its $SYS tree on): its absence there means withheld.
+MOSQUITTO_RETAINED = "$SYS/broker/version"
 
 
 class MqttSettings(Strict):
@@ -36,47 +46,6 @@ class MqttSettings(Strict):
         if not value or "+" in value or "#" in value or "\0" in value:
             raise ValueError("must be one topic name, without the wildcards + and #")
         return value
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def utf8(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack("!H", len(raw)) + raw
-
-
-def connect_packet(client_id: str) -> bytes:
-    body = utf8("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 10) + utf8(client_id)
-    return b"\x10" + varint(len(body)) + body
-
-
-def subscribe_packet(topic: str) -> bytes:
-    body = struct.pack("!H", 1) + utf8(topic) + b"\x00"
-    return b"\x82" + varint(len(body)) + body
-
-
-async def read_packet(wire: Wire, expect: int | None = None) -> tuple[int, bytes]:
-    """One control packet; ``expect`` is the required first byte (checked before the rest)."""
-    first = (await wire.read_exact(1))[0]
-    if expect is not None and first != expect:
-        raise ProbeError("not an MQTT broker", connected=True)
-    size, shift = 0, 0
-    for _ in range(4):
-        byte = (await wire.read_exact(1))[0]
-        size |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    if size > 1 << 16:
-        raise ProbeError("MQTT packet too large for a probe", connected=True)
-    return first, await wire.read_exact(size)
 
 
 def _is_sys(topic: str) -> bool:
@@ -97,6 +66,21 @@ async def _version(wire: Wire) -> str | None:
         return None
 
 
+async def _is_mosquitto(target: Target, tls: bool) -> bool:
+    """Whether the broker is Mosquitto: asked with an MQTT 5 CONNECT without a client
+    identifier, it assigns one in its own format. Any failure is "not known to be"."""
+    ep = target.endpoint
+    try:
+        async with await Wire.open(ep.host, ep.port, target.timeout, tls=tls) as wire:
+            await wire.send(connect_packet("", level=5))
+            _, body = await read_packet(wire, expect=0x20)
+            await wire.send(DISCONNECT)
+        assigned = assigned_client_id(body)
+    except (ProbeError, ValueError, IndexError, struct.error):
+        return False
+    return assigned is not None and MOSQUITTO_AUTO_ID.fullmatch(assigned) is not None
+
+
 @register
 class MqttProbe(Probe):
     kind = "mqtt"
@@ -104,7 +88,9 @@ class MqttProbe(Probe):
     sends: ClassVar[str] = (
         "an MQTT 3.1.1 CONNECT without user name or password (clean session); if accepted, "
         "one SUBSCRIBE to `$SYS/broker/version` (QoS 0) — never a wildcard — and reads at "
-        "most that one retained message, then DISCONNECT."
+        "most that one retained message, then DISCONNECT. When the subscription is granted "
+        "but that message does not come, one MQTT 5 CONNECT without a client identifier "
+        "(Mosquitto tells itself by the one it assigns), then DISCONNECT."
     )
     default_port = 1883
     Settings = MqttSettings
@@ -119,9 +105,23 @@ class MqttProbe(Probe):
     async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(MqttSettings)
         ep, obs.product = target.endpoint, "MQTT broker"
-        obs.tls_offered = True if settings.tls else None
-        obs.tls_required = settings.tls
-        async with await Wire.open(ep.host, ep.port, target.timeout, tls=settings.tls) as wire:
+        # a TLS-only port resets (or answers with a TLS alert) a plaintext CONNECT
+        await plaintext_or_tls(
+            lambda tls: self._talk(target, settings, tls, obs),
+            tls=settings.tls,
+            spoke=lambda: obs.auth_required is not None,
+            host=ep.host,
+            port=ep.port,
+            timeout=target.timeout,
+        )
+
+    async def _talk(
+        self, target: Target, settings: MqttSettings, tls: bool, obs: Observation
+    ) -> None:
+        ep = target.endpoint
+        obs.tls_offered = True if tls else None  # MQTT serves TLS on a separate port
+        obs.tls_required = tls
+        async with await Wire.open(ep.host, ep.port, target.timeout, tls=tls) as wire:
             obs.reachable = True
             await wire.send(connect_packet(f"safemirror-guard-{os.urandom(4).hex()}"))
             first, body = await read_packet(wire, expect=0x20)
@@ -140,18 +140,31 @@ class MqttProbe(Probe):
             first, body = await read_packet(wire)
             granted = first >> 4 == 9 and len(body) >= 3 and body[2] != 0x80
             obs.withdraw(connected)
-            if granted:
-                obs.expose(
-                    "no-auth",
-                    f"accepts anonymous clients and lets them subscribe ({settings.topic})",
-                )
-            else:
+            if not granted:
                 obs.expose("anonymous-limited", "accepts anonymous connections (subscribe refused)")
+                await wire.send(DISCONNECT)
+                return
+            obs.expose(
+                "no-auth", f"accepts anonymous clients and lets them subscribe ({settings.topic})"
+            )
             # only a $SYS topic carries the broker's version; any other retained message is
             # a device's payload, never read
-            banner = await _version(wire) if granted and _is_sys(settings.topic) else None
-            if banner:
-                words = banner.split()
-                obs.product = words[0] if len(words) > 1 else obs.product
-                obs.version, obs.version_public = words[-1], True
-            await wire.send(b"\xe0\x00")
+            banner = await _version(wire) if _is_sys(settings.topic) else None
+            await wire.send(DISCONNECT)
+        if banner:
+            words = banner.split()
+            obs.product = words[0] if len(words) > 1 else obs.product
+            obs.version, obs.version_public = words[-1], True
+        elif settings.topic == MOSQUITTO_RETAINED and await _is_mosquitto(target, tls):
+            # Mosquitto grants every subscription (its ACL file checks only what is
+            # delivered) and retains this topic: it was withheld. That does not show the
+            # device topics are: `topic read #` for anonymous clients does not cover $SYS,
+            # so the finding stands (fail closed), and the note says what was seen.
+            obs.product = "mosquitto"
+            obs.notes.append(
+                f"Mosquitto granted the subscription to {MOSQUITTO_RETAINED} but withheld "
+                "the message it retains there: an ACL may deny anonymous clients $SYS (or "
+                "sys_interval is 0). Device topics were not tested, so the finding stands: "
+                "check what the ACL lets anonymous clients read ('topic read #' does not "
+                "cover $SYS)"
+            )

@@ -9,7 +9,7 @@ from safemirror import __version__
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import Wire, plaintext_or_tls
 from safemirror.guard.spec import Strict, Target
 
 CONNECT = {
@@ -62,12 +62,27 @@ class NatsProbe(Probe):
     async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(NatsSettings)
         ep, obs.product = target.endpoint, "NATS"
-        async with await Wire.open(ep.host, ep.port, target.timeout) as wire:
+        # no INFO in plaintext: a port where TLS comes first (`handshake_first`, or a
+        # TLS terminator in front) stays silent, resets, or answers with a TLS alert
+        await plaintext_or_tls(
+            lambda tls: self._talk(target, settings, tls, obs),
+            tls=False,
+            spoke=lambda: obs.auth_required is not None,
+            host=ep.host,
+            port=ep.port,
+            timeout=target.timeout,
+        )
+
+    async def _talk(
+        self, target: Target, settings: NatsSettings, tls: bool, obs: Observation
+    ) -> None:
+        ep = target.endpoint
+        async with await Wire.open(ep.host, ep.port, target.timeout, tls=tls) as wire:
             obs.reachable = True
             info = parse_info(await wire.read_line())
             obs.version = str(info["version"]) if "version" in info else None
             obs.version_public = obs.version is not None
-            obs.tls_required = bool(info.get("tls_required"))
+            obs.tls_required = tls or bool(info.get("tls_required"))
             obs.tls_offered = obs.tls_required or bool(info.get("tls_available"))
             obs.auth_required = bool(info.get("auth_required"))
             obs.metadata["jetstream"] = bool(info.get("jetstream"))
@@ -75,7 +90,7 @@ class NatsProbe(Probe):
                 if not obs.auth_required:
                     obs.expose("no-auth", "INFO says auth_required is false")
                 return
-            if obs.tls_required:
+            if obs.tls_required and not tls:  # announced in INFO: upgrade in place
                 await wire.start_tls()
             await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
             reply = await wire.read_line()

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire, tls_handshake_ok
+from safemirror.guard.probes.wire import Wire, plaintext_or_tls
 from safemirror.guard.spec import Strict, Target
 
 
@@ -96,17 +96,15 @@ class RedisProbe(Probe):
     async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(RedisSettings)
         ep, obs.product = target.endpoint, "Redis"
-        tls = settings.tls
-        try:
-            await self._talk(ep.host, ep.port, target.timeout, tls, obs)
-        except ProbeError as exc:
-            # a TLS-only port hangs up on (or answers with a TLS alert) a plaintext command
-            if tls or not exc.connected or obs.auth_required is not None:
-                raise
-            if not await tls_handshake_ok(ep.host, ep.port, target.timeout):
-                raise
-            tls = True  # the port speaks TLS only: ask again over TLS
-            await self._talk(ep.host, ep.port, target.timeout, True, obs)
+        # a TLS-only port hangs up on (or answers with a TLS alert) a plaintext command
+        tls = await plaintext_or_tls(
+            lambda tls: self._talk(ep.host, ep.port, target.timeout, tls, obs),
+            tls=settings.tls,
+            spoke=lambda: obs.auth_required is not None,
+            host=ep.host,
+            port=ep.port,
+            timeout=target.timeout,
+        )
         obs.tls_required = tls
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
 

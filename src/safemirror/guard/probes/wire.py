@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from safemirror.guard.model import ProbeError
+from safemirror.guard.resolve import connect_host
+
+#: A name's next address is tried this long after the previous one, while it is still
+#: pending (RFC 8305's 250 ms): one address that drops packets cannot use up the timeout.
+HAPPY_EYEBALLS_DELAY = 0.25
 
 
 def insecure_tls() -> ssl.SSLContext:
@@ -32,16 +38,26 @@ class Wire:
     ) -> None:
         self.reader, self.writer, self.host, self.timeout = reader, writer, host, timeout
 
+    @property
+    def peer(self) -> str | None:
+        """The address that answered."""
+        peername = self.writer.get_extra_info("peername")
+        return str(peername[0]) if peername else None
+
     @classmethod
     async def open(cls, host: str, port: int, timeout: float, *, tls: bool = False) -> Wire:
+        """Connect within ``timeout``: to the address the probe is pinned to, else to the
+        first of ``host``'s addresses that answers, tried in turn without waiting for the
+        previous one to time out."""
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(
-                    host,
+                    connect_host(host),
                     port,
                     ssl=insecure_tls() if tls else None,
                     server_hostname=host if tls else None,
                     limit=1 << 20,
+                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                 ),
                 timeout,
             )
@@ -49,6 +65,10 @@ class Wire:
             raise ProbeError(f"no TCP answer within {timeout:g} s") from None
         except ConnectionRefusedError:
             raise ProbeError("connection refused") from None
+        except (ConnectionResetError, ConnectionAbortedError):
+            # the handshake went through (something listens) and the server reset at once:
+            # the same event as a reset after the first read, however the race fell
+            raise ProbeError("connection lost: reset as it opened", connected=True) from None
         except ssl.SSLError as exc:
             raise ProbeError(f"TLS handshake failed ({exc.reason})", connected=True) from None
         except OSError as exc:
@@ -128,4 +148,34 @@ async def tls_handshake_ok(host: str, port: int, timeout: float) -> bool:
     except ProbeError:
         return False
     await wire.close()
+    return True
+
+
+async def speaks_tls_only(exc: ProbeError, host: str, port: int, timeout: float) -> bool:
+    """Whether a plaintext conversation that failed with ``exc`` met a TLS-only port: it
+    was connected (the server then reset, closed, answered with a TLS alert or stayed
+    silent) and a TLS handshake completes there. Callers ask only while the server has
+    said nothing of its own protocol, and then retry over TLS."""
+    return exc.connected and await tls_handshake_ok(host, port, timeout)
+
+
+async def plaintext_or_tls(
+    talk: Callable[[bool], Awaitable[None]],
+    *,
+    tls: bool,
+    spoke: Callable[[], bool],
+    host: str,
+    port: int,
+    timeout: float,
+) -> bool:
+    """Run ``talk(tls)``; when a plaintext attempt fails before the server said anything
+    of its own protocol (``spoke()`` is False) on a port that speaks TLS only, run
+    ``talk(True)``. Whether TLS was used."""
+    try:
+        await talk(tls)
+        return tls
+    except ProbeError as exc:
+        if tls or spoke() or not await speaks_tls_only(exc, host, port, timeout):
+            raise
+    await talk(True)
     return True

@@ -65,17 +65,32 @@
     return "/api/metrics/" + encodeURIComponent(metric.name) + "?" + params.toString();
   }
 
+  // A row's dimension value as shown (as metrics/categories.py labels it): the reserved
+  // labels (total), (unknown) and (empty), and a real value that looks like one quoted.
+  function dimLabel(row, by) {
+    var v = row[by];
+    var wrapped = function (a, b) { return v.length >= 2 && v[0] === a && v[v.length - 1] === b; };
+    if (row.total) { return "(total)"; }
+    if (v === null || v === undefined) { return "(unknown)"; }
+    v = String(v);
+    if (v === "") { return "(empty)"; }
+    return wrapped("(", ")") || wrapped('"', '"') ? '"' + v + '"' : v;
+  }
+
   function seriesOf(metric, data) {
     var column = metric.chart.value, by = data.by;
-    var labels = [], index = {}, series = {}, order = [];
+    // Keyed by data values: maps without a prototype, so "__proto__" or "constructor"
+    // is a value like any other.
+    var labels = [], index = Object.create(null), series = Object.create(null), order = [];
     data.rows.forEach(function (row) {
       if (!(row.period in index)) { index[row.period] = labels.length; labels.push(row.period); }
     });
     data.rows.forEach(function (row) {
       if (by && row.total) { return; }
-      var name = by ? String(row[by]) : "";
+      var name = by ? dimLabel(row, by) : "";  // one label per category
       if (!(name in series)) {
-        series[name] = { name: name, values: labels.map(function () { return null; }),
+        series[name] = { name: name, label: name,
+                         values: labels.map(function () { return null; }),
                          suppressed: labels.map(function () { return false; }) };
         order.push(name);
       }
@@ -88,7 +103,7 @@
       return s.values.reduce(function (a, v) { return a + (v === null ? 0 : v); }, 0);
     };
     var weight = function (s) {  // rank by volume, so rare values do not crowd the chart
-      var rows = data.rows.filter(function (r) { return !r.total && String(r[by]) === s.name; });
+      var rows = data.rows.filter(function (r) { return !r.total && dimLabel(r, by) === s.name; });
       var volume = rows.reduce(function (a, r) {
         var v = r[data.columns[0]];
         return a + (typeof v === "number" ? v : 0);
@@ -127,8 +142,10 @@
           td.className = "sm-suppressed-cell";
           td.textContent = "suppressed";
           td.title = "withheld: fewer than " + minCell + " people";
-        } else if (c === data.by && row.total) {
-          td.textContent = "(total)";
+        } else if (c === data.by) {
+          td.className = "dim";  // a data value: clipped, and whole in its tooltip
+          td.textContent = dimLabel(row, c);
+          td.title = td.textContent;
         } else {
           var v = row[c];
           td.textContent = typeof v === "number" ? SmChart.format(v, /_rate$/.test(c)) : (v === null ? "–" : v);
@@ -203,7 +220,11 @@
         var body = t.createTBody();
         res.rows.forEach(function (row) {
           var tr = body.insertRow();
-          row.forEach(function (v) { tr.insertCell().textContent = v === null ? "NULL" : String(v); });
+          row.forEach(function (v) {
+            var td = tr.insertCell();
+            td.textContent = v === null ? "NULL" : String(v);
+            td.title = td.textContent;  // long values are clipped on screen
+          });
         });
         out.textContent = "";
         out.appendChild(t);

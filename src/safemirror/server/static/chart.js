@@ -14,6 +14,11 @@
     return node;
   }
   function title(node, text) { el("title", {}, node).textContent = text; return node; }
+  // A series name is data: isolated (FSI…PDI) so its bidi controls cannot reorder the
+  // period and value that follow it in a tooltip.
+  function named(s) { return shown(s) ? "\u2068" + shown(s) + "\u2069, " : ""; }
+  // What a series is called on screen: its label, else its name ("": the total).
+  function shown(s) { return s.label || s.name || ""; }
   function niceMax(v) {
     if (!(v > 0)) { return 1; }
     var p = Math.pow(10, Math.floor(Math.log10(v))), n = v / p;
@@ -79,12 +84,13 @@
     var box = document.createElement("div");
     box.className = "legend";
     spec.series.forEach(function (s, i) {
-      if (spec.series.length === 1 && !s.name) { return; }
+      if (spec.series.length === 1 && !shown(s)) { return; }
       var item = document.createElement("span");
       var sw = document.createElement("i");
       sw.style.background = PALETTE[i % PALETTE.length];
       item.appendChild(sw);
-      item.appendChild(document.createTextNode(s.name || "total"));
+      item.appendChild(document.createTextNode(shown(s) || "total"));
+      item.title = shown(s) || "total";  // long names are clipped on screen
       box.appendChild(item);
     });
     container.appendChild(box);
@@ -95,7 +101,7 @@
     var marks = 0, withheld = 0;
     spec.series.forEach(function (s, si) {
       var color = PALETTE[si % PALETTE.length];
-      var g = el("g", { "class": "series", "data-series": s.name || "total" }, f.svg);
+      var g = el("g", { "class": "series", "data-series": shown(s) || "total" }, f.svg);
       var d = "", pen = false;
       s.values.forEach(function (v, i) {
         if (v === null) { pen = false; return; }
@@ -105,12 +111,12 @@
       if (d) { el("path", { d: d, "class": "sm-line", stroke: color }, g); }
       s.values.forEach(function (v, i) {
         if (s.suppressed[i]) {
-          withheldMark(f, g, f.x(i), 7, (s.name ? s.name + ", " : "") + spec.labels[i]);
+          withheldMark(f, g, f.x(i), 7, named(s) + spec.labels[i]);
           withheld++;
         } else if (v !== null) {
           title(el("circle", { cx: f.x(i), cy: f.y(v), r: 3, fill: color,
                                "class": "sm-point" }, g),
-                (s.name ? s.name + ", " : "") + spec.labels[i] + ": " + fmt(v, spec.percent));
+                named(s) + spec.labels[i] + ": " + fmt(v, spec.percent));
           marks++;
         }
       });
@@ -126,17 +132,17 @@
     var bw = Math.max(2, Math.min(40, (slot * 0.8) / k));
     spec.series.forEach(function (s, si) {
       var color = PALETTE[si % PALETTE.length];
-      var g = el("g", { "class": "series", "data-series": s.name || "total" }, f.svg);
+      var g = el("g", { "class": "series", "data-series": shown(s) || "total" }, f.svg);
       s.values.forEach(function (v, i) {
         var cx = f.x(i) + (si - (k - 1) / 2) * bw;
         if (s.suppressed[i]) {
-          withheldMark(f, g, cx, bw, (s.name ? s.name + ", " : "") + spec.labels[i]);
+          withheldMark(f, g, cx, bw, named(s) + spec.labels[i]);
           withheld++;
         } else if (v !== null) {
           var top = f.y(v);
           title(el("rect", { x: cx - bw / 2, y: top, width: bw, height: Math.max(0, f.base - top),
                              fill: color, "class": "sm-bar" }, g),
-                (s.name ? s.name + ", " : "") + spec.labels[i] + ": " + fmt(v, spec.percent));
+                named(s) + spec.labels[i] + ": " + fmt(v, spec.percent));
           marks++;
         }
       });

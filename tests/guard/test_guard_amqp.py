@@ -1,0 +1,131 @@
+"""RabbitMQ set up as a hardened install is: no guest user, and a TLS-only listener. Our own
+throw-away node (started once for the module); the management API is a stand-in that fails
+on cue, or the node's own."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safemirror.guard.model import State
+from safemirror.guard.scan import TargetResult
+from tests.conftest import free_port, port_open, require
+from tests.guard.guard_proxy import Management, TlsProxy
+from tests.guard.guard_support import HOST, Server, checks, launch_rabbitmq, probe
+
+pytestmark = pytest.mark.services
+
+PASSWORD = secrets.token_hex(16)  # the throw-away node's admin password
+TIMEOUT = 1.0
+
+
+@pytest.fixture(scope="module")
+def rabbit() -> Iterator[Server]:
+    require(shutil.which("rabbitmq-server") is not None, "rabbitmq-server is not installed")
+    server = launch_rabbitmq(PASSWORD, tls=True)
+    try:
+        server.wait(90)
+        server.wait(60, port=server.extra["tls_port"])
+        yield server
+    finally:
+        server.stop()
+
+
+def scan_amqp(port: int, **settings: Any) -> TargetResult:
+    return probe(
+        {
+            "name": "events",
+            "kind": "amqp",
+            "address": f"{HOST}:{port}",
+            "holds": ["pii"],
+            "timeout": TIMEOUT,
+            "settings": settings,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("silent", "answer within 1 s"),
+        ("hang", "answer within 1 s"),
+        ("reset", "connection lost"),
+        ("trickle", "answer within 1 s"),
+    ],
+)
+def test_guest_refused_stands_when_the_management_api_fails(
+    rabbit: Server, mode: str, reason: str
+) -> None:
+    """What the AMQP port established (guest refused) is the verdict; a management API that
+    times out or breaks off is a note, not `unreachable`."""
+    management = Management(mode)
+    try:
+        result = scan_amqp(rabbit.port, management_url=management.url)
+    finally:
+        management.stop()
+    obs = result.observation
+    assert obs.error is None, obs.error
+    assert result.state is State.SECURE, result.findings
+    assert obs.auth_required is True and obs.product == "RabbitMQ"
+    notes = obs.incomplete
+    assert len(notes) == 1, obs.notes
+    assert notes[0].startswith("probe stopped early: management API did not answer")
+    assert reason in notes[0]
+
+
+def test_guest_refused_with_the_real_management_api_is_secure(rabbit: Server) -> None:
+    url = f"http://{HOST}:{rabbit.extra['management_port']}"
+    result = scan_amqp(rabbit.port, management_url=url)
+    assert result.state is State.SECURE, result.findings
+    assert result.observation.incomplete == []
+    assert result.observation.metadata["management"] == url
+
+
+def test_a_tls_only_port_is_probed_over_tls(rabbit: Server) -> None:
+    """Without `tls: true` in the target: RabbitMQ answers the plaintext protocol header
+    with a TLS alert; the probe asks again over TLS and finds guest refused."""
+    result = scan_amqp(rabbit.extra["tls_port"], check_management=False)
+    obs = result.observation
+    assert obs.error is None, obs.error
+    assert result.state is State.SECURE, result.findings
+    assert obs.product == "RabbitMQ" and obs.auth_required is True
+    assert obs.tls_required is True and obs.tls_offered is True
+
+
+def test_guest_let_in_behind_a_tls_only_port_is_exposed(tmp_path: Path) -> None:
+    """The machine's RabbitMQ (guest/guest from loopback) behind a TLS terminator."""
+    require(port_open(HOST, 5672), f"RabbitMQ is not listening on {HOST}:5672")
+    front = TlsProxy(5672, tmp_path)
+    try:
+        result = probe(
+            {
+                "name": "events",
+                "kind": "amqp",
+                "address": f"{HOST}:{front.port}",
+                "holds": ["pii"],
+                "expect": {"tls": "required"},
+                "settings": {"check_management": False},
+            }
+        )
+    finally:
+        front.stop()
+    assert result.state is State.EXPOSED, result.observation.error
+    assert "default-credentials" in checks(result) and "tls" not in checks(result)
+    assert result.observation.tls_required is True
+
+
+def test_without_default_credentials_the_port_is_still_asked(rabbit: Server) -> None:
+    """`try_default_credentials: false` skips the login, not the handshake: a broker that
+    is down is unreachable, not secure."""
+    down = scan_amqp(free_port(), try_default_credentials=False, check_management=False)
+    assert down.state is State.UNREACHABLE
+    assert down.observation.error == "connection refused"
+    up = scan_amqp(rabbit.port, try_default_credentials=False, check_management=False)
+    assert up.state is State.SECURE, up.findings
+    assert up.observation.reachable and up.observation.product == "RabbitMQ"
+    assert "PLAIN" in up.observation.metadata["mechanisms"]
