@@ -239,9 +239,35 @@ def test_cookie_is_secure_under_tls(tmp_path: Path) -> None:
     project = make_project(
         tmp_path, tls_cert=str(tmp_path / "cert.pem"), tls_key=str(tmp_path / "key.pem")
     )
-    client = TestClient(create_app(project.config), base_url="https://127.0.0.1")
+    app = create_app(project.config)
+    client = TestClient(app, base_url="https://127.0.0.1")
     response = client.post("/login", data={"key": project.keys["viewer"]}, follow_redirects=False)
-    assert "Secure" in response.headers["set-cookie"]
+    cookie = response.headers["set-cookie"]
+    # the __Host- prefix: a browser takes it only Secure, on Path=/, without a Domain, so no
+    # sibling host can plant or shadow the session
+    assert cookie.startswith("__Host-sm_session=")
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    page = client.get("/")
+    assert page.status_code == 200 and 'name="csrf"' in page.text  # the session is read back
+    assert client.get("/api/metrics").status_code == 200
+    # the plain name is not honoured under TLS (a cookie set over HTTP cannot stand in)
+    token = client.cookies["__Host-sm_session"]
+    other = TestClient(app, base_url="https://127.0.0.1")
+    other.cookies.set("__Host-sm_session", token)
+    assert other.get("/api/metrics").status_code == 200
+    plain = TestClient(app, base_url="https://127.0.0.1")
+    plain.cookies.set("sm_session", token)
+    assert plain.get("/api/metrics").status_code == 401
+
+
+def test_plain_http_on_loopback_has_no_hsts_and_the_plain_cookie(
+    client: TestClient, project: Project
+) -> None:
+    response = client.post("/login", data={"key": project.keys["viewer"]}, follow_redirects=False)
+    assert response.headers["set-cookie"].startswith("sm_session=")
+    assert "Secure" not in response.headers["set-cookie"]
+    assert "strict-transport-security" not in response.headers
 
 
 def test_nothing_turns_authentication_off() -> None:

@@ -131,6 +131,7 @@ class SecurityHeaders:
         (b"referrer-policy", b"same-origin"),
     )
     DEFAULTS = ((b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"))
+    HSTS = ((b"strict-transport-security", b"max-age=31536000"),)  # under TLS only
 
     def __init__(self, app: ASGIApp, state: ServerState) -> None:
         self.app, self.state = app, state
@@ -146,6 +147,8 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 headers += [h for h in self.FIXED if h[0] not in present]
                 headers += [h for h in self.DEFAULTS if h[0] not in present]
+                if self.state.tls:
+                    headers += self.HSTS
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -250,17 +253,18 @@ def create_app(
 
     audit = AuditLog(config.audit_log, sync_interval_s=AUDIT_SYNC_INTERVAL_S)
     keys = KeyStore(config.server.keys_file)
+    tls = bool(config.server.tls_cert and config.server.tls_key)
     state = ServerState(
         config=config,
         audit=audit,
         keys=keys,
-        auth=Authenticator(keys, audit, FailureLimiter(failure_limit, failure_window_s)),
+        auth=Authenticator(keys, audit, FailureLimiter(failure_limit, failure_window_s), tls=tls),
         pool=MirrorPool(config.mirror, memory_limit=config.server.memory_limit),
         templates=Environment(
             loader=PackageLoader("safemirror.server", "templates"),
             autoescape=select_autoescape(default=True),
         ),
-        tls=bool(config.server.tls_cert and config.server.tls_key),
+        tls=tls,
         results=ResultCache(cache_size),
         sql=SqlWorker(WorkerSettings(config.mirror, config.policy, config.server.memory_limit)),
     )

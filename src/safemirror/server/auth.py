@@ -24,6 +24,16 @@ from safemirror.audit import AuditLog
 from safemirror.server.apikeys import KeyRecord, KeyStore, Role
 
 SESSION_COOKIE = "sm_session"
+SECURE_SESSION_COOKIE = "__Host-sm_session"  # browsers take it only over HTTPS, host-bound
+
+
+def session_cookie(tls: bool) -> str:
+    """The session cookie's name: under TLS the ``__Host-`` prefix, which a browser accepts
+    only with ``Secure``, ``Path=/`` and no ``Domain`` (no sibling host can plant or shadow
+    it); plain HTTP (loopback only) cannot carry that prefix."""
+    return SECURE_SESSION_COOKIE if tls else SESSION_COOKIE
+
+
 CSRF_HEADER = "x-csrf-token"
 SESSION_TTL = timedelta(hours=8)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -131,8 +141,11 @@ def client_of(request: Request) -> str:
 class Authenticator:
     """Resolves a request to a ``Principal`` or refuses it (401, 403, 429)."""
 
-    def __init__(self, store: KeyStore, audit: AuditLog, limiter: FailureLimiter) -> None:
+    def __init__(
+        self, store: KeyStore, audit: AuditLog, limiter: FailureLimiter, *, tls: bool = False
+    ) -> None:
         self.store, self.audit, self.limiter = store, audit, limiter
+        self.cookie = session_cookie(tls)
         self.sessions = Sessions()
 
     def refuse_if_locked(self, request: Request) -> None:
@@ -194,7 +207,7 @@ class Authenticator:
                 )
             record = self.check_key(request, key.strip())
             return Principal(record.id, record.name, record.role, "bearer")
-        token = request.cookies.get(SESSION_COOKIE)
+        token = request.cookies.get(self.cookie)
         session = self.sessions.get(token) if token else None
         if session is not None:
             self.refuse_if_locked(request)

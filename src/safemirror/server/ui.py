@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safemirror import __version__
 from safemirror.server.app import current, state_of
-from safemirror.server.auth import SESSION_COOKIE, SESSION_TTL, Principal, client_of
+from safemirror.server.auth import SESSION_TTL, Principal, client_of
 from safemirror.server.routing import Routes
 
 routes = Routes(defaults={"include_in_schema": False})
@@ -67,7 +67,7 @@ async def login(request: Request) -> Response:
     )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        state.auth.cookie,
         token,
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
@@ -86,12 +86,12 @@ async def logout(request: Request, who: Principal = Depends(current)) -> Respons
     sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
     if who.via == "session" and not hmac.compare_digest(sent, who.csrf or ""):
         raise HTTPException(403, "missing or wrong CSRF token")
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(state.auth.cookie)
     if token:
         state.auth.sessions.close(token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=state.tls
+        state.auth.cookie, path="/", httponly=True, samesite="strict", secure=state.tls
     )
     return response
 
