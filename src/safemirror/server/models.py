@@ -83,6 +83,7 @@ class SqlIn(BaseModel):
 
 class SqlOut(BaseModel):
     columns: list[str]
+    types: list[str] = Field(description="each column's DuckDB type")
     rows: list[list[Any]]
     row_count: int
     truncated: bool

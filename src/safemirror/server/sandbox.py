@@ -17,16 +17,10 @@ What runs is sqlglot's regeneration of what it checked, never the raw text.
 
 from __future__ import annotations
 
-import base64
 import logging
-import math
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import duckdb
 import sqlglot
@@ -36,6 +30,9 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from safemirror.errors import UsageError
 from safemirror.metrics.mirror import deadline
 from safemirror.policy.model import Policy
+from safemirror.server.sqljson import column_types, jsonable, raw_rows
+from safemirror.server.sqlnames import keep_names
+from safemirror.server.sqltables import ParseError, parsed_tables, visible_ctes
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # no "falling back to Command" noise
 
@@ -234,10 +231,7 @@ def _check(sql: str, catalog: Catalog) -> str:
             if s is not None
         ]
     except SqlglotError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise QueryRefused(
-            f"the query could not be parsed: {first}", hint="send a single SELECT statement"
-        ) from None
+        raise _parse_error(exc, sql) from None
     except RecursionError:
         raise  # check_sql says "nested too deeply"
     except Exception:  # the parser itself failed on this text (a parser bug)
@@ -247,17 +241,18 @@ def _check(sql: str, catalog: Catalog) -> str:
     if len(statements) != 1:
         raise QueryRefused(f"{len(statements)} statements sent; exactly one SELECT is allowed")
     tree = statements[0]
+    if isinstance(tree, exp.Pivot):  # DuckDB's PIVOT/UNPIVOT statement: a query too
+        tree = exp.select("*").from_(exp.Subquery(this=tree))
     if not isinstance(tree, exp.Select | exp.SetOperation | exp.Subquery):
         kind = type(tree).__name__.upper()
         raise QueryRefused(f"only SELECT queries are allowed (this is {kind})")
-    ctes = {str(c.alias_or_name).lower() for c in tree.find_all(exp.CTE)}
     for node in tree.walk():
         if isinstance(node, FORBIDDEN_NODES):
             raise QueryRefused(
                 f"{type(node).__name__.upper()} is not allowed: the SQL interface is read-only"
             )
         if isinstance(node, exp.Table):
-            _check_table(node, catalog, ctes)
+            _check_table(node, catalog, visible_ctes(node))
         elif isinstance(node, exp.Func):
             name = _function_name(node)
             if _denied(name):
@@ -265,17 +260,63 @@ def _check(sql: str, catalog: Catalog) -> str:
                     f"function {name}() is not allowed",
                     hint="it reaches files, the network, settings or other queries",
                 )
+    keep_names(tree, sql)
     text = tree.sql(dialect="duckdb")
-    try:
-        touched = {t.lower() for t in duckdb.get_table_names(text)}
-    except duckdb.Error as exc:
-        raise QueryRefused(f"the query was refused: {str(exc).splitlines()[0]}") from None
-    outside = sorted(touched - catalog.allowed)
+    outside = sorted(_tables_read(text, tree) - catalog.allowed)
     if outside:
         raise QueryRefused(
             f"table {outside[0]} is not available to SQL", hint=_tables_hint(catalog)
         )
     return text
+
+
+def _parse_error(exc: SqlglotError, sql: str) -> QueryRefused:
+    """Where the text stopped parsing, and what to do about it."""
+    first = str(exc).splitlines()[0] if str(exc) else "syntax error"
+    errors = getattr(exc, "errors", None) or [{}]
+    near = str(errors[0].get("highlight") or "").strip()
+    where = f" (near '{near[:40]}')" if near else ""
+    hint = "send a single SELECT statement"
+    if _starts_with_pivot(sql):
+        hint = (
+            "a PIVOT/UNPIVOT statement takes no ORDER BY or LIMIT here: "
+            "write SELECT * FROM (PIVOT ...) ORDER BY ..."
+        )
+    return QueryRefused(f"the query could not be parsed: {first}{where}", hint=hint)
+
+
+def _starts_with_pivot(sql: str) -> bool:
+    try:
+        tokens = sqlglot.tokenize(sql[:200], read="duckdb")
+    except SqlglotError:
+        return False
+    return bool(tokens) and tokens[0].text.upper() in {"PIVOT", "UNPIVOT"}
+
+
+def _tables_read(text: str, tree: exp.Expression) -> set[str]:
+    """The tables (lower case) DuckDB's own parser sees ``text`` read."""
+    try:
+        return {t.lower() for t in duckdb.get_table_names(text)}
+    except duckdb.BinderException:
+        pass  # it binds against stand-in tables, which some valid queries cannot bind to
+    except duckdb.InvalidInputException as exc:
+        if "single statement" in str(exc) and tree.find(exp.Pivot):
+            raise QueryRefused(
+                "a PIVOT without the list of values to pivot on is not supported",
+                hint="name the values: PIVOT t ON col IN ('a', 'b') USING count(*)",
+            ) from None
+        raise QueryRefused(f"the query was refused: {str(exc).splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query was refused: {str(exc).splitlines()[0]}") from None
+    try:
+        found = parsed_tables(text)
+    except (ParseError, duckdb.Error) as exc:
+        raise QueryRefused(f"the query was refused: {str(exc).splitlines()[0]}") from None
+    for catalog, schema, name in sorted(found):
+        if catalog or schema:
+            qualified = ".".join(p for p in (catalog, schema, name) if p)
+            raise QueryRefused(f"qualified table name {qualified} is not allowed")
+    return {name.lower() for _, _, name in found}
 
 
 def _tables_hint(catalog: Catalog) -> str:
@@ -313,29 +354,6 @@ def _check_table(node: exp.Table, catalog: Catalog, ctes: set[str]) -> None:
         raise QueryRefused(f"{name} is not a table of the mirror", hint=_tables_hint(catalog))
 
 
-def jsonable(value: Any) -> Any:
-    """A JSON-safe rendering of a DuckDB value."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | dtime):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return str(value)
-
-
 MAX_RESULT_BYTES = 32 << 20  # about this much of values per response, whatever max_rows
 FETCH_ROWS = 256  # rows converted at a time, so a result stops at the budget
 
@@ -354,31 +372,33 @@ def _size(value: Any) -> int:
 @dataclass
 class SqlResult:
     columns: list[str]
+    types: list[str]
     rows: list[list[Any]]
     truncated: bool
     duration_ms: float
 
 
-def _fetch(cursor: duckdb.DuckDBPyConnection, max_rows: int) -> tuple[list[list[Any]], bool]:
+def _fetch(
+    cursor: duckdb.DuckDBPyConnection, types: list[str], max_rows: int
+) -> tuple[list[list[Any]], bool]:
     """At most ``max_rows`` rows and ``MAX_RESULT_BYTES`` of values; whether more were left."""
     rows: list[list[Any]] = []
     size = 0
-    while len(rows) < max_rows:
-        chunk = cursor.fetchmany(min(FETCH_ROWS, max_rows - len(rows)))
-        if not chunk:
-            return rows, False
-        for raw in chunk:
-            row = [jsonable(v) for v in raw]
-            size += _size(row)
-            if size > MAX_RESULT_BYTES:
-                if not rows:
-                    raise QueryFailed(
-                        f"the first row of the result is larger than {MAX_RESULT_BYTES >> 20} MB",
-                        hint="select fewer or shorter values",
-                    )
-                return rows, True
-            rows.append(row)
-    return rows, bool(cursor.fetchmany(1))
+    source = raw_rows(cursor, types, min(FETCH_ROWS, max_rows + 1))
+    for raw in source:
+        if len(rows) == max_rows:
+            return rows, True
+        row = [jsonable(v) for v in raw]
+        size += _size(row)
+        if size > MAX_RESULT_BYTES:
+            if not rows:
+                raise QueryFailed(
+                    f"the first row of the result is larger than {MAX_RESULT_BYTES >> 20} MB",
+                    hint="select fewer or shorter values",
+                )
+            return rows, True
+        rows.append(row)
+    return rows, False
 
 
 def run_sql(
@@ -390,7 +410,8 @@ def run_sql(
         try:
             cursor.execute(text)
             columns = [d[0] for d in cursor.description or []]
-            rows, truncated = _fetch(cursor, max_rows)
+            types = column_types(cursor)
+            rows, truncated = _fetch(cursor, types, max_rows)
         except duckdb.InterruptException:
             raise  # the deadline turns it into QueryTimeout
         except duckdb.Error as exc:
@@ -399,4 +420,4 @@ def run_sql(
             raise QueryFailed(
                 "the query failed: out of memory", hint="select fewer or shorter values"
             ) from None
-    return SqlResult(columns, rows, truncated, round((time.perf_counter() - t0) * 1000, 2))
+    return SqlResult(columns, types, rows, truncated, round((time.perf_counter() - t0) * 1000, 2))

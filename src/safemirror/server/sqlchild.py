@@ -164,6 +164,7 @@ class _Worker:
         body = json.dumps(
             {
                 "columns": result.columns,
+                "types": result.types,
                 "rows": result.rows,
                 "row_count": len(result.rows),
                 "truncated": result.truncated,
