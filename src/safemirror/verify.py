@@ -2,7 +2,8 @@
 
 1. The mirror holds exactly the tables and columns the policy lets through.
 2. Every raw value of the production text columns classified ``drop``, ``secret`` or
-   ``pseudonymize`` is matched — exactly and case-folded — against the distinct values of
+   ``pseudonymize`` is matched — exactly and case-folded, alike in every locale
+   (``sources.folding``) — against the distinct values of
    every text column of the mirror: the source runs the semi-join in the database, so only
    matches travel (``Source.matching``).
 3. The detectors (emails, IPs, MACs, tokens, …) run over the mirror's text values.
@@ -30,6 +31,7 @@ from safemirror.mirror.textcounts import count_columns
 from safemirror.policy.detectors.registry import mirror_detectors
 from safemirror.policy.model import Policy
 from safemirror.sources.base import Source, TableInfo
+from safemirror.sources.folding import fold_text
 
 DETECTOR_SAMPLE = 200_000  # distinct values per column given to the detectors
 COMMON = 11  # rows sharing a mirror value that make it a category
@@ -191,7 +193,7 @@ def check_mirror_text(
         values = found.column("v").combine_chunks()
         distinct[key] = values
         rare = pc.filter(values, pc.less(found.column("n"), COMMON))
-        folded[key] = pc.unique(pc.utf8_lower(rare))
+        folded[key] = pc.unique(fold_text(rare))
         report.mirror_values += len(values)
     if any(len(v) for v in folded.values()):
         value_set = pc.unique(pa.concat_arrays([v.cast(pa.string()) for v in folded.values()]))

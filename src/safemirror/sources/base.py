@@ -96,8 +96,9 @@ class Source(Protocol):
         ...
 
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
-        """The distinct lower-cased values of ``column`` that are in ``folded`` (themselves
-        lower-cased), computed inside the database: only matches travel."""
+        """The distinct folded values (``sources.folding``) of ``column`` that are in
+        ``folded`` (themselves folded), computed inside the database: only matches
+        travel."""
         ...
 
     def sample(self, table: str, columns: Sequence[str], rows: int) -> pa.Table:

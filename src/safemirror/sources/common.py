@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from safemirror.errors import SourceError, UsageError
 from safemirror.sources.base import ColumnInfo, TableInfo
+from safemirror.sources.folding import fold_text
 
 _SECRET_PARAMS = {"password", "pass", "passwd", "sslpassword", "secret", "token"}
 
@@ -355,17 +356,18 @@ def estimated_row_bytes(cols: Sequence[ColumnInfo]) -> int:
 
 
 def folded_bound(folded: Iterable[str]) -> int:
-    """The most bytes a value can take whose lower case is one of ``folded``. Lower case
-    maps a character to one or more, and no encoding spends more than 4 bytes on one, so
-    a longer value is none of them: it need not be folded (nor, in PostgreSQL, even
-    decompressed: its length is in its header)."""
+    """The most bytes a value can take whose fold (``folding``) is one of ``folded``. The
+    fold maps a character to one or more (but for 'i' and a combining dot, 3 bytes in
+    UTF-8, to 'i'), and no encoding spends more than 4 bytes on one, so a longer value is
+    none of them: it need not be folded (nor, in PostgreSQL, even decompressed: its
+    length is in its header)."""
     return 4 * max(map(len, folded), default=0)
 
 
 def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> list[str]:
-    """The distinct lower-cased values of the first column of ``batches`` that are in
-    ``folded`` (vectorized: ``utf8_lower`` and a hash set, one batch at a time; values
-    longer than ``folded_bound`` are left out before they are folded)."""
+    """The distinct folded values (``folding``) of the first column of ``batches`` that
+    are in ``folded`` (vectorized: ``fold_text`` and a hash set, one batch at a time;
+    values longer than ``folded_bound`` are left out before they are folded)."""
     wanted = pa.array(sorted(set(folded)), pa.string())
     found: set[str] = set()
     if not len(wanted):
@@ -376,7 +378,7 @@ def match_folded(batches: Iterable[pa.RecordBatch], folded: Sequence[str]) -> li
         if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
         values = pc.filter(values, pc.less_equal(pc.binary_length(values), bound))
-        lowered = pc.utf8_lower(values)
+        lowered = fold_text(values)
         hits = pc.filter(lowered, pc.is_in(lowered, value_set=wanted))
         found.update(pc.unique(hits).to_pylist())
     return sorted(found)

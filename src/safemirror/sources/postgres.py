@@ -56,6 +56,7 @@ from safemirror.sources.common import (
 from safemirror.sources.common import (
     cursor_type as _cursor_type,
 )
+from safemirror.sources.folding import PROBE, fold_sql, sql_literal
 from safemirror.sources.pg_batches import refuse_undecoded, restore_infinities, take_versions
 from safemirror.sources.pg_errors import out_of_range_hint, withheld
 from safemirror.sources.pg_notes import read_notes
@@ -109,7 +110,7 @@ class PostgresSource:
         self._tables: dict[str, TableInfo] | None = None
         self._pgtypes: dict[str, dict[str, str]] = {}  # table -> column -> base type name
         self._base_spelled: dict[str, dict[str, str]] = {}  # ... -> base type as spelled
-        self._unicode_lower: bool | None = None
+        self._collation: str | None = None  # the one verify folds in ('': none)
         self._versioned: bool | None = None  # whether rows carry ``xmin`` (not on look-alikes)
         self._by_column: dict[str, bool | None] = {}  # tables read by column privileges: xmin?
         self._unseen = 0  # the most sessions of other roles a watermark could not see into
@@ -384,21 +385,26 @@ class PostgresSource:
         return [v for b in result.to_batches() for v in self._valid_text(table, b)[0].to_pylist()]
 
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
-        """The distinct lower-cased values of ``column`` that are in ``folded``: a hash
-        semi-join in the server (``folded`` travels as one bound JSON array, only matches
-        come back; a value longer than ``folded_bound`` is ruled out by its length, which
-        the server knows without decompressing it, before it is folded). A server whose
-        ``lower()`` folds ASCII only (C locale) would miss 'Élodie', so there the column
-        streams and Arrow folds it instead."""
+        """The distinct folded values (``folding``) of ``column`` that are in ``folded``: a
+        hash semi-join in the server (``folded`` travels as one bound JSON array, only
+        matches come back; a value longer than ``folded_bound`` is ruled out by its length,
+        which the server knows without decompressing it, before it is folded). The server
+        folds in a collation of its own whose lower case passes ``folding.PROBE`` (ICU's
+        root locale, else the database's default), never the column's (a column in
+        ``"C"`` folds ASCII only, one in Turkish folds 'I' to 'ı'). A server with no such
+        collation (a C-locale database without ICU) would miss 'Élodie', so there the
+        column streams and Arrow folds it instead."""
         _, (col,) = self._resolve(table, [column])
         if not folded:
             return []
-        if not self._folds_unicode():
+        collation = self._fold_collation()
+        if collation is None:
             return match_folded(self.read(table, [column]), folded)
         text = f"({quote_ident(col.name)})::text"
+        fold = fold_sql(text, collation)
         sql = (
-            f"SELECT DISTINCT lower({text}) AS v FROM {self._qualified(table)} "
-            f"WHERE octet_length({text}) <= $2::bigint AND lower({text}) IN "
+            f"SELECT DISTINCT {fold} AS v FROM {self._qualified(table)} "
+            f"WHERE octet_length({text}) <= $2::bigint AND {fold} IN "
             "(SELECT json_array_elements_text($1::json))"
         )
         wanted = (json.dumps(sorted(set(folded))), folded_bound(folded))
@@ -421,11 +427,22 @@ class PostgresSource:
     def _reads_xmin(self, table: str) -> bool:
         return self._sessions.succeeds(f"SELECT xmin FROM {self._qualified(table)} LIMIT 0")
 
-    def _folds_unicode(self) -> bool:
-        if self._unicode_lower is None:
-            probe = self._query("SELECT lower('ÀÉÎØÜ') = 'àéîøü'")
-            self._unicode_lower = bool(probe.column(0)[0].as_py())
-        return self._unicode_lower
+    def _fold_collation(self) -> str | None:
+        """The collation (quoted) whose lower case folds as ``folding`` does, asked once:
+        ICU's root locale if the server has it, else the database's default; None when
+        neither passes ``folding.PROBE``."""
+        if self._collation is None:
+            self._collation = ""
+            for name in ('"und-x-icu"', '"default"'):
+                probe = f"SELECT {fold_sql(sql_literal(PROBE[0]), name)} = {sql_literal(PROBE[1])}"
+                try:
+                    passes = bool(self._query(probe).column(0)[0].as_py())
+                except SourceError:  # no such collation, or a server not in UTF-8
+                    continue
+                if passes:
+                    self._collation = name
+                    break
+        return self._collation or None
 
     def sample(self, table: str, columns: Sequence[str], rows: int) -> pa.Table:
         """Up to ``rows`` rows, a repeatable random spread (or the whole small table)."""

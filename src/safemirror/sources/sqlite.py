@@ -451,8 +451,9 @@ class SqliteSource:
         return values
 
     def matching(self, table: str, column: str, folded: Sequence[str]) -> list[str]:
-        """The distinct lower-cased values of ``column`` that are in ``folded``. SQLite's
-        ``lower()`` folds ASCII only, so the folding happens in Arrow, batch by batch."""
+        """The distinct folded values (``folding``) of ``column`` that are in ``folded``.
+        SQLite's ``lower()`` folds ASCII only, so the folding happens in Arrow, batch by
+        batch."""
         self._resolve(table, [column])
         return match_folded(self.read(table, [column]), folded)
 
