@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -164,3 +165,43 @@ def test_a_range_to_the_end_of_the_calendar_is_a_usage_error(project_file: Path)
     result = runner.invoke(root(), [*args, "--grain", "day", "-c", str(project_file)])
     assert isinstance(result.exception, UsageError)
     assert "must end by 9999-11-30" in str(result.exception)
+
+
+@pytest.mark.parametrize("stamp", ["infinity", "9999-12-31 23:59:59"])
+def test_a_mirror_stamped_at_the_end_of_time_still_has_a_default_range(
+    tmp_path: Path, stamp: str
+) -> None:
+    """A row kept as PostgreSQL's ``infinity``, or a far-future sentinel (an account
+    'created' 9999-12-31), is no reason to refuse the default range: it ends on the last
+    real day, or on the last day a range may end."""
+    mirror = tmp_path / "far.duckdb"
+    con = duckdb.connect(str(mirror))
+    con.execute("CREATE TABLE users (id BIGINT, country TEXT, created_at TIMESTAMP)")
+    con.execute("INSERT INTO users VALUES (1, 'DE', '2025-03-20 10:00'), (2, 'DE', ?)", [stamp])
+    con.close()
+    project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
+    result = runner.invoke(
+        root(), ["metrics", "user_growth", "--format", "json", "-c", str(project)]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["to"] == ("2025-03-20" if stamp == "infinity" else "9999-11-30")
+
+
+def test_a_user_the_system_has_no_name_for_is_audited_by_id(
+    project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run in a container as a user id that no passwd file lists, with no LOGNAME."""
+    import pwd
+
+    def unknown(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", unknown)
+    args = ["metrics", "user_growth", "--to", "2024-03-15", "--format", "json"]
+    result = runner.invoke(root(), [*args, "-c", str(project_file)])
+    assert result.exit_code == 0, result.output
+    entries = AuditLog(project_file.parent / "audit.jsonl").entries()
+    assert [e for e in entries if e.kind == "metrics.read"][-1].data["who"] == f"cli:{os.getuid()}"

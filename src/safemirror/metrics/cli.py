@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -85,7 +86,7 @@ def metrics_command(
     AuditLog(project.audit_log).append(
         "metrics.read",
         {
-            "who": f"cli:{getpass.getuser()}",
+            "who": f"cli:{_user()}",
             "metric": metric.name,
             "from": str(query.start),
             "to": str(query.end),
@@ -102,6 +103,15 @@ def metrics_command(
         typer.echo(as_csv(result), nl=False)
     else:
         console.print(as_table(result))
+
+
+def _user() -> str:
+    """Who runs the command: the login name, or the user id where the system knows no
+    name for it (a container run as an id that is in no passwd file)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def register(root: typer.Typer) -> None:

@@ -198,11 +198,14 @@ _ACTIVITY_COLUMNS = (
 
 
 def latest_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The last day with activity in the mirror (None when it has none, or is not a mirror)."""
+    """The last day with activity in the mirror (None when it has none, or is not a mirror).
+    ``infinity`` (kept from PostgreSQL) is no day: left out."""
     days: list[date] = []
     for table, column in _ACTIVITY_COLUMNS:
         try:
-            row = con.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
+            row = con.execute(
+                f'SELECT max("{column}") FROM "{table}" WHERE isfinite("{column}")'
+            ).fetchone()
         except (duckdb.CatalogException, duckdb.BinderException):
             continue  # not in this mirror
         value = row[0] if row else None

@@ -116,10 +116,11 @@ def query_range(
 ) -> tuple[date, date]:
     """The range asked for, its missing ends filled in: by default the twelve months (from
     the 1st of the month) up to ``end``, or without one up to the latest data (``latest``,
-    asked only then) or today when the mirror is empty."""
+    asked only then) or today when the mirror is empty, but no later than ``LAST_DAY`` (a
+    row stamped 9999-12-31 is data too)."""
     if start is not None and end is not None:
         return start, end
-    last = end or latest() or today
+    last = end or min(latest() or today, LAST_DAY)
     year, month = last.year, last.month - 11
     if month <= 0:
         year, month = year - 1, month + 12
