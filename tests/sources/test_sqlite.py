@@ -339,3 +339,30 @@ def test_an_empty_file_is_no_database_and_stays_untouched(tmp_path: Path) -> Non
     assert err.value.exit_code == ExitCode.SOURCE
     assert path.stat().st_size == 0 and os.stat(path).st_mtime_ns == before
     assert [p.name for p in tmp_path.iterdir()] == ["empty.db"]  # no journal, no WAL
+
+
+def test_timestamp_text_sqlite_reads_is_read_alike() -> None:
+    """Text SQLite's date functions read: nanoseconds (Java's ``Instant``, Go), spaces
+    before the offset, a lower-case ``z``; each the same instant, never refused."""
+    texts = [
+        "2026-01-01T04:15:00.123456789Z",
+        "2026-01-01 10:00:00.123456 +05:45",
+        "2026-01-01T04:15:00.1234567z",
+        " 2026-01-01T00:45:00.123456999-03:30 ",
+    ]
+    expected = datetime(2026, 1, 1, 4, 15, 0, 123456, UTC)
+    assert parse_timestamps(pa.array(texts)).to_pylist() == [expected] * len(texts)
+
+
+def test_nanosecond_stamps_sync_incrementally(tmp_path: Path) -> None:
+    url = sqlite_db(
+        tmp_path / "nanos.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at TIMESTAMP)",
+        "INSERT INTO t VALUES (1, '2024-07-01T10:00:00.000000001Z')",
+        "INSERT INTO t VALUES (2, '2024-01-01T00:00:00.999999999Z')",
+    )
+    with SqliteSource(url) as src:
+        since = datetime(2024, 6, 1, tzinfo=UTC)
+        later = pa.Table.from_batches(list(src.read("t", ["id"], since=since, cursor=["at"])))
+        assert later.column("id").to_pylist() == [1]
+        assert src.max_cursor("t", ["at"]) == datetime(2024, 7, 1, 10, tzinfo=UTC)

@@ -41,6 +41,8 @@ _STORAGE = {
 # A numeric column's integers, exactly: as REAL, one beyond 2**53 would be rounded.
 _INTEGER_ONLY = "CASE WHEN typeof({0}) = 'integer' THEN {0} END"
 _ZONE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+_FRACTION = r"(:\d\d\.\d{6})\d+"  # a second's digits past the microsecond
+_SPACED_ZONE = r"\s+(Z|z|[+-]\d\d(:?\d\d)?)$"  # '10:00:00 +05:45'
 # Columns the driver hands over as numbers: as text only when some stored value is not one
 # (the driver then formats every number of the batch as text, to 7 significant digits).
 _NUMERIC = {"bigint", "integer", "double", "numeric"}
@@ -79,8 +81,20 @@ def rounds_numbers(declared: str) -> bool:
 
 
 def parse_timestamps(values: pa.Array) -> pa.Array:
-    """ISO-8601 text -> ``timestamp[us, UTC]``; text without an offset is taken as UTC."""
+    """ISO-8601 text -> ``timestamp[us, UTC]``; text without an offset is taken as UTC.
+    What SQLite's own date functions read, Arrow reads too: more than six digits of a
+    second (nanoseconds, as Java's ``Instant`` and Go write them: cut to microseconds),
+    spaces before the offset, a lower-case ``z`` (rewritten only when a value needs it)."""
     text = pc.utf8_trim_whitespace(values)
+    try:
+        return _parsed(text)
+    except pa.ArrowInvalid:
+        text = pc.replace_substring_regex(text, _FRACTION, r"\1")
+        text = pc.replace_substring_regex(text, _SPACED_ZONE, r"\1")
+        return _parsed(pc.replace_substring_regex(text, "z$", "Z"))
+
+
+def _parsed(text: pa.Array) -> pa.Array:
     text = pc.if_else(
         pc.equal(pc.utf8_length(text), 10), pc.binary_join_element_wise(text, " 00:00:00", ""), text
     )
