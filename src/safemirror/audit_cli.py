@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from safemirror.audit import AuditLog
-from safemirror.consoles import console
+from safemirror.consoles import console, emit
 from safemirror.errors import AuditError
 
 audit_app = typer.Typer(
@@ -56,7 +56,7 @@ def show_cmd(
     """Print the newest entries as JSON lines."""
     entries = [e for e in AuditLog(_log_path(log)).entries() if kind is None or e.kind == kind]
     for entry in entries[-last:]:
-        typer.echo(
+        emit(
             json.dumps(
                 {"seq": entry.seq, "ts": entry.ts, "kind": entry.kind, "data": entry.data},
                 sort_keys=True,

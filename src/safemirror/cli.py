@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from safemirror import __version__
-from safemirror.consoles import err_console
+from safemirror.consoles import err_console, tolerate_encoding
 from safemirror.errors import ExitCode, SafemirrorError, Terminated
 
 CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
@@ -80,6 +80,7 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code (errors are printed)."""
     args = list(argv) if argv is not None else sys.argv[1:]
+    tolerate_encoding()
     try:
         result = build_app(args)(args=args, standalone_mode=False)
     except SafemirrorError as exc:

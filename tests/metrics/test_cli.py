@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -14,6 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import safemirror
 from safemirror.audit import AuditLog
 from safemirror.errors import SourceError, UsageError
 from safemirror.metrics import all_metrics
@@ -205,3 +208,51 @@ def test_a_user_the_system_has_no_name_for_is_audited_by_id(
     assert result.exit_code == 0, result.output
     entries = AuditLog(project_file.parent / "audit.jsonl").entries()
     assert [e for e in entries if e.kind == "metrics.read"][-1].data["who"] == f"cli:{os.getuid()}"
+
+
+ASCII_TERMINAL = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+
+
+def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONIO"))}
+    src = str(Path(safemirror.__file__).parents[1])
+    base["PYTHONPATH"] = os.pathsep.join([src, base.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "safemirror", *args],
+        cwd=cwd,
+        env={**base, **env},
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("env", [ASCII_TERMINAL, {"PYTHONIOENCODING": "latin-1"}])
+def test_an_ascii_or_latin1_terminal_gets_output_not_a_traceback(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A terminal whose encoding lacks '—' or the table's box lines (``LC_ALL=C`` with
+    UTF-8 mode off, a Latin-1 locale) still gets the table and the help; data in CSV
+    and JSON is UTF-8 whatever the locale, so 'Türkiye' and 'Ελλάδα' survive."""
+    mirror = tmp_path / "mirror.duckdb"
+    con = duckdb.connect(str(mirror))
+    con.execute("CREATE TABLE users (id BIGINT, country TEXT, created_at TIMESTAMP)")
+    con.execute(
+        "INSERT INTO users SELECT i, CASE WHEN i % 2 = 0 THEN 'Türkiye' ELSE 'Ελλάδα' END, "
+        "TIMESTAMP '2025-03-01' FROM range(40) t(i)"
+    )
+    con.close()
+    project = project_yaml(tmp_path, mirror, "sqlite:///unused.db")
+    table = _cli(["metrics", "user_growth", "--by", "country", "-c", str(project)], tmp_path, **env)
+    assert table.returncode == 0 and b"Traceback" not in table.stderr, table.stderr
+    assert b"2025-03-01" in table.stdout
+    for args in (["--help"], ["metrics"], ["metrics", "--help"]):
+        shown = _cli(args, tmp_path, **env)
+        assert shown.returncode == 0 and b"Traceback" not in shown.stderr, shown.stderr
+    by = ["metrics", "user_growth", "--by", "country", "-c", str(project), "--format"]
+    csv_out = _cli([*by, "csv"], tmp_path, **env)
+    assert csv_out.returncode == 0, csv_out.stderr
+    assert "Türkiye" in csv_out.stdout.decode("utf-8")
+    assert "Ελλάδα" in csv_out.stdout.decode("utf-8")
+    json_out = _cli([*by, "json"], tmp_path, **env)
+    countries = {row["country"] for row in json.loads(json_out.stdout)["rows"]}
+    assert {"Türkiye", "Ελλάδα"} <= countries

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from safemirror.audit import AuditLog
+from safemirror.consoles import emit
 from safemirror.errors import ExitCode, Terminated, UsageError
 from safemirror.guard import discover as discover_mod
 from safemirror.guard import report
@@ -132,7 +133,7 @@ def scan_cmd(
         if output:
             _write_report(output, lambda handle: print(text, file=handle))
         else:
-            typer.echo(text)
+            emit(text)
     if result.at_or_above(threshold):
         raise typer.Exit(ExitCode.FINDINGS)
 
@@ -153,10 +154,10 @@ def discover_cmd(
     known = targets_mod.load(targets).targets if targets else []
     found = discover_mod.discover(known, include_unknown=include_unknown)
     if fmt == "json":
-        typer.echo(json.dumps([{**c.__dict__, "address": c.address} for c in found], indent=2))
+        emit(json.dumps([{**c.__dict__, "address": c.address} for c in found], indent=2))
     elif fmt == "yaml":
         entries = discover_mod.fragment(found, registry.kinds(), (t.name for t in known))
-        typer.echo(yaml.safe_dump({"targets": entries}, sort_keys=False))
+        emit(yaml.safe_dump({"targets": entries}, sort_keys=False))
     else:
         table = Table(title="listening sockets not covered by the targets file")
         for column in ("address", "looks like", "bound to", "owner", "process"):
@@ -317,9 +318,9 @@ def probes_cmd(kind: str | None = typer.Argument(None, help="Show one kind in de
         f"[bold]{probe.kind}[/] — {escape(probe.title)}\n\nsends: {escape(probe.sends)}\n"
     )
     console().print("settings schema:")
-    typer.echo(json.dumps(probe.Settings.model_json_schema(), indent=2))
+    emit(json.dumps(probe.Settings.model_json_schema(), indent=2))
     console().print("\nexample entry:")
-    typer.echo(yaml.safe_dump({"targets": [probe.example]}, sort_keys=False))
+    emit(yaml.safe_dump({"targets": [probe.example]}, sort_keys=False))
 
 
 @guard_app.command("validate")

@@ -16,7 +16,7 @@ import typer
 
 from safemirror.audit import AuditLog
 from safemirror.config import load_config
-from safemirror.consoles import console
+from safemirror.consoles import console, emit
 from safemirror.metrics.compute import compute, latest_day
 from safemirror.metrics.mirror import MirrorMissing, connect_read_only
 from safemirror.metrics.periods import Grain, MetricQuery, parse_day, query_range
@@ -55,7 +55,7 @@ def metrics_command(
         if fmt is Format.table:
             console.print(metrics_table(metrics))
         else:
-            typer.echo(json.dumps([m.describe() for m in metrics], indent=2))
+            emit(json.dumps([m.describe() for m in metrics], indent=2))
         return
     metric = get_metric(name)
     project = load_config(config)
@@ -98,9 +98,9 @@ def metrics_command(
         },
     )
     if fmt is Format.json:
-        typer.echo(as_json(result))
+        emit(as_json(result))
     elif fmt is Format.csv:
-        typer.echo(as_csv(result), nl=False)
+        emit(as_csv(result), newline=False)
     else:
         console.print(as_table(result))
 

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from safemirror.config import load_config, resolve_env, source_url
-from safemirror.consoles import console, err_console
+from safemirror.consoles import console, emit, err_console
 from safemirror.errors import ConflictError, PolicyError
 from safemirror.keys import create_key_file
 from safemirror.mirror.manifest import read_state
@@ -39,7 +39,7 @@ def suggest_cmd(
         finally:
             src.close()
     if output is None:
-        typer.echo(text, nl=False)
+        emit(text, newline=False)
         return
     if output.exists():
         raise ConflictError(f"{output} already exists", hint="choose another --output path")

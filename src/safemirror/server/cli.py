@@ -14,7 +14,7 @@ from rich.table import Table
 
 from safemirror.audit import AuditLog
 from safemirror.config import ProjectConfig, load_config
-from safemirror.consoles import console
+from safemirror.consoles import console, emit
 from safemirror.errors import ConfigError, UsageError
 from safemirror.server.apikeys import KeyRecord, KeyStore, Role, parse_expiry
 from safemirror.server.memcap import cap_process_memory, memory_bytes
@@ -185,7 +185,7 @@ def keys_list(
     """List keys (never their secrets)."""
     records = [r.public() for r in KeyStore(load_config(config).server.keys_file).records()]
     if as_json:
-        typer.echo(json.dumps(records, indent=2))
+        emit(json.dumps(records, indent=2))
         return
     table = Table(title="API keys")
     for column in ("id", "name", "role", "status", "created", "expires"):
