@@ -173,3 +173,38 @@ def test_a_zoneless_stamp_west_of_utc_is_still_read(pg_url: str) -> None:
         for cursor, mark in (("at", since), ("day", day)):
             read = src.read("local", ["id"], since=mark, cursor=[cursor])
             assert sorted(pa.Table.from_batches(list(read)).column("id").to_pylist()) == [2, 3]
+
+
+def _falling_back_in_half_an_hour(conn: psycopg.Connection) -> str:
+    """A POSIX time zone at UTC until half an hour from now, then an hour west of it: its
+    clocks go back an hour then, and the half hour to come happens twice (west of UTC, or
+    at it, the present does not hold the watermark back that far)."""
+    (now,) = conn.execute("SELECT clock_timestamp()").fetchone()  # type: ignore[misc]
+    wall = now.astimezone(UTC)  # summer time: UTC
+    day = wall.timetuple().tm_yday
+    minutes = wall.hour * 60 + wall.minute + 30
+    if wall.year % 4 == 0 and day >= 60:  # POSIX 'Jn' counts no 29 February
+        day, minutes = (59, minutes + 24 * 60) if day == 60 else (day - 1, minutes)
+    return f"XST1XDT0,J1/0,J{day}/{minutes // 60}:{minutes % 60:02d}"
+
+
+def test_a_zoneless_stamp_in_the_hour_that_repeats_is_still_read(pg_url: str) -> None:
+    """Where clocks go back (the end of daylight saving time), a row stamped by ``now()``
+    in the second pass of the repeated hour holds an earlier wall-clock time than one
+    stamped in the first pass: a watermark taken in the first pass must leave room for it."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        zone = _falling_back_in_half_an_hour(conn)
+        conn.execute("CREATE TABLE local (id bigint PRIMARY KEY, at timestamp)")
+        (database,) = conn.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+        conn.execute(f"ALTER DATABASE \"{database}\" SET TimeZone = '{zone}'")
+    with psycopg.connect(pg_url, autocommit=True) as writer:
+        writer.execute("INSERT INTO local VALUES (1, now())")  # the first pass
+        (first,) = writer.execute("SELECT now()::timestamp").fetchone()  # type: ignore[misc]
+    with PostgresSource(pg_url) as src:
+        mark = src.max_cursor("local", ["at"])
+        again = first - timedelta(minutes=20)  # what the clock reads in the second pass
+        assert mark <= again.replace(tzinfo=UTC)
+        with psycopg.connect(pg_url, autocommit=True) as writer:
+            writer.execute("INSERT INTO local VALUES (2, %s)", (again,))
+        read = pa.Table.from_batches(list(src.read("local", ["id"], since=mark, cursor=["at"])))
+        assert 2 in read.column("id").to_pylist()

@@ -90,20 +90,36 @@ _LITERAL_SHAPES = {
 # nor the server's own workers'), or the present; how many users' sessions on the
 # database hide that start, as those of other roles do from a role without the privileges
 # of pg_read_all_stats (the server's own workers have no user); and whether the server is
-# a standby, which sees none of the transactions open on its primary; and that oldest
-# start on the wall clock of the time zone a session starts with (the database's default
-# unless the role or PGTZ sets another; the sync's own sessions then switch to UTC), as a
-# writer's ``now()`` lands in a column with no time zone.
-OPEN_SINCE_SQL = """
-SELECT LEAST(clock_timestamp(),
+# a standby, which sees none of the transactions open on its primary; and the earliest
+# wall-clock time a row not visible yet can be stamped with, on the clock of the time zone
+# a session starts with (the database's default unless the role or PGTZ sets another; the
+# sync's own sessions then switch to UTC), as a writer's ``now()`` lands in a column with
+# no time zone: that oldest start, or the earliest wall-clock time from now on. Where
+# clocks go back (the end of daylight saving time), that is the start of the hour that
+# comes round again, not now: a row stamped then, in the second pass, reads earlier than
+# one stamped in the first. The clock is sampled every ``WALL_STEP`` over the next day
+# (time zones go back by hours at most), each sample taken back one step, so the
+# earliest is never missed: without a change of offset, the samples give now.
+WALL_STEP = "15 minutes"
+OPEN_SINCE_SQL = f"""
+WITH zone AS (SELECT reset_val AS tz FROM pg_catalog.pg_settings WHERE name = 'TimeZone'),
+     clock AS (SELECT clock_timestamp() AS now),
+     wall AS (
+         SELECT min(s AT TIME ZONE zone.tz
+                    - CASE WHEN s = clock.now THEN interval '0' ELSE interval '{WALL_STEP}' END)
+                AS earliest
+         FROM zone, clock,
+              generate_series(clock.now, clock.now + interval '26 hours',
+                              interval '{WALL_STEP}') AS s)
+SELECT LEAST(min(clock.now),
              min(xact_start) FILTER (WHERE backend_type = 'client backend')) AS open_since,
        count(*) FILTER (WHERE backend_type IS NULL AND usesysid IS NOT NULL) AS unseen,
        pg_catalog.pg_is_in_recovery() AS standby,
-       (min(xact_start) FILTER (WHERE backend_type = 'client backend'))
-           AT TIME ZONE (SELECT reset_val FROM pg_catalog.pg_settings
-                         WHERE name = 'TimeZone') AS open_wall
-FROM pg_catalog.pg_stat_activity
-WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+       LEAST((min(xact_start) FILTER (WHERE backend_type = 'client backend'))
+                 AT TIME ZONE min(zone.tz), min(wall.earliest)) AS open_wall
+FROM zone, clock, wall
+LEFT JOIN pg_catalog.pg_stat_activity
+    ON datname = current_database() AND pid <> pg_backend_pid()"""
 
 SCHEMA_SQL = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::name"
 
