@@ -271,7 +271,10 @@ def launch_postgres(password: str, tls: bool = True) -> Server:
     return server
 
 
-def launch_mariadb(password: str) -> Server:
+def launch_mariadb(password: str, *, tls: bool = False, init_sql: str = "") -> Server:
+    """Root has ``password``, no anonymous user; ``init_sql`` runs next (as root, at start).
+    With ``tls`` the server offers TLS (a throw-away certificate); ``extra["socket"]`` is
+    its Unix socket, where root signs in with the password."""
     port, work = free_port(), _workdir("mariadb")
     data = work / "data"
     root = ["--user=root"] if os.geteuid() == 0 else []
@@ -292,7 +295,7 @@ def launch_mariadb(password: str) -> Server:
     init.write_text(
         "DELETE FROM mysql.global_priv WHERE User='';\n"
         f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{password}';\n"
-        "FLUSH PRIVILEGES;\n"
+        "FLUSH PRIVILEGES;\n" + init_sql
     )
     argv = [
         "mariadbd",
@@ -308,8 +311,12 @@ def launch_mariadb(password: str) -> Server:
         "--innodb-buffer-pool-size=16M",
         f"--log-error={work}/error.log",
     ]
+    if tls:
+        cert, key = self_signed(work)
+        argv += [f"--ssl-cert={cert}", f"--ssl-key={key}"]
     server = _spawn("mariadb", argv, work, port)
     server.log = work / "error.log"
+    server.extra["socket"] = str(work / "mysqld.sock")
     return server
 
 

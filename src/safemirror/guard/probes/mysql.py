@@ -17,6 +17,19 @@ from safemirror.guard.spec import Strict, Target
 CLIENT_SSL = 0x800
 CLIENT_CAPS = 0x1 | 0x4 | 0x200 | 0x2000 | 0x8000 | 0x80000  # 4.1 auth, plugin auth
 TLS_REQUIRED_CODES = {3159, 4181}  # require_secure_transport (MySQL, MariaDB)
+#: Refusals of the empty password: access denied, denied by the account's auth plugin
+#: (unix_socket), account locked (MySQL, MariaDB). Any other error says nothing either way.
+REFUSED_CODES = {1045, 1698, 3118, 4151}
+#: Errors the server sends only after the empty password was checked and found right.
+ACCEPTED_CODES = {
+    1862: "expired: a client that supports expired passwords is let in to set a new one",
+    1203: "its connection limit is reached now",  # max_user_connections
+    1226: "its connection limit is reached now",  # max_connections_per_hour and the like
+}
+#: Plaintext refusals asked again over TLS when the server offers it: MariaDB refuses a
+#: plaintext login under ``require_secure_transport`` as "access denied", as both do for an
+#: account that ``REQUIRE SSL``.
+RETRY_OVER_TLS = TLS_REQUIRED_CODES | {1045}
 
 
 class MysqlSettings(Strict):
@@ -149,7 +162,8 @@ class MysqlProbe(Probe):
     sends: ClassVar[str] = (
         "reads the server greeting (version, TLS capability), then one login per user in "
         "`settings.users` (default `root` and the anonymous user `''`) with an empty "
-        "password, rate-limited; when one is let in, `SHOW DATABASES` (names only) and "
+        'password, rate-limited (a plaintext "access denied" is asked again over TLS when '
+        "the server offers it); when one is let in, `SHOW DATABASES` (names only) and "
         "`COM_QUIT`."
     )
     default_port = 3306
@@ -166,15 +180,37 @@ class MysqlProbe(Probe):
     async def observe(self, target: Target, ctx: ProbeContext, obs: Observation) -> None:
         settings = target.settings_as(MysqlSettings)
         obs.auth_required = True
+        unsure: list[str] = []
         for user in settings.users:
             hello, result = await self._attempt(target, ctx, obs, user, tls=False)
-            if result.code in TLS_REQUIRED_CODES and hello.caps & CLIENT_SSL:
-                obs.tls_required = True
+            plain = result
+            if not plain.ok and hello.caps & CLIENT_SSL and plain.code in RETRY_OVER_TLS:
+                # require_secure_transport (MariaDB refuses plaintext like a wrong password)
+                # or an account that REQUIRE SSL: what plaintext refused, TLS may let in
                 hello, result = await self._attempt(target, ctx, obs, user, tls=True)
-            elif obs.tls_required is None:
+                obs.tls_required = obs.tls_required or plain.code in TLS_REQUIRED_CODES
+                if result.ok and plain.code not in TLS_REQUIRED_CODES:
+                    obs.notes.append(f"{who(user)} refused in plaintext, let in over TLS")
+            if obs.tls_required is None:
                 obs.tls_required = False
-            if not result.ok:
-                obs.notes.append(f"{who(user)} refused: {result.code} {result.message}".strip())
+            if result.ok:
+                continue
+            refusal = f"{result.code} {result.message}".strip()
+            if result.code in ACCEPTED_CODES:
+                obs.auth_required = False
+                why = ACCEPTED_CODES[result.code]
+                obs.expose("no-auth", f"accepts the empty password of {who(user)}; {why}")
+            elif result.code in REFUSED_CODES | TLS_REQUIRED_CODES:
+                obs.notes.append(f"{who(user)} refused: {refusal}")
+            else:
+                obs.notes.append(f"{who(user)}: {refusal}")
+                unsure.append(f"{who(user)}: {refusal}")
+        if unsure and not obs.exposures:
+            # fail closed: "too many connections" and the like do not mean "password needed"
+            raise ProbeError(
+                "cannot tell whether an empty password is refused (" + "; ".join(unsure) + ")",
+                connected=True,
+            )
 
     async def _attempt(
         self, target: Target, ctx: ProbeContext, obs: Observation, user: str, *, tls: bool
