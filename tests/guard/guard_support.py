@@ -210,8 +210,9 @@ def pg_bindir() -> str | None:
     return str(Path(initdb).parent) if initdb else None
 
 
-def launch_postgres(password: str, tls: bool = True) -> Server:
-    """A cluster with SCRAM for everyone; with ``tls`` only ``hostssl`` lines (TLS required)."""
+def launch_postgres(password: str, tls: bool = True, settings: tuple[str, ...] = ()) -> Server:
+    """A cluster with SCRAM for everyone; with ``tls`` only ``hostssl`` lines (TLS required).
+    ``settings`` are more ``name=value`` server settings (``max_connections=3``)."""
     bindir = pg_bindir()
     assert bindir, "initdb not found"
     owner = "postgres" if os.geteuid() == 0 else None
@@ -266,6 +267,8 @@ def launch_postgres(password: str, tls: bool = True) -> Server:
         "-c",
         "shared_buffers=16MB",
     ]
+    for setting in settings:
+        argv += ["-c", setting]
     server = _spawn("postgres", argv, work, port, user=owner)
     server.extra["socket_dir"] = str(work)
     return server

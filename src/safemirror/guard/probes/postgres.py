@@ -149,7 +149,8 @@ async def run_session(
     admitted: Callable[[], object] = lambda: None,
 ) -> Session:
     """One connection: optional TLS upgrade, startup, authentication, database list.
-    ``admitted`` is told as soon as the server lets the client in, before the list."""
+    ``admitted`` is told as soon as the server lets the client in (AuthenticationOk), even
+    when it then refuses the session (no such database or role)."""
     session = Session()
     async with await Wire.open(ep_host, ep_port, timeout) as wire:
         if tls:
@@ -166,8 +167,9 @@ async def run_session(
                 return session
             if kind == b"R":
                 code = struct.unpack("!i", body[:4])[0]
-                if code == 0:
+                if code == 0:  # in: what follows (no such database…) does not undo it
                     session.authenticated = True
+                    admitted()
                 elif not await _authenticate(
                     wire,
                     code,
@@ -183,8 +185,6 @@ async def run_session(
                 session.params[name.decode()] = rest.split(b"\0", 1)[0].decode("utf-8", "replace")
             elif kind == b"Z":
                 break
-        if session.authenticated:
-            admitted()
         if settings.list_databases:
             session.databases = await _list_databases(wire)
         await wire.send(_msg(b"X", b""))
@@ -203,9 +203,28 @@ async def _list_databases(wire: Wire) -> list[str]:
             return names
 
 
-def _wants_tls(error: dict[str, str] | None) -> bool:
-    text = (error or {}).get("M", "")
-    return "no encryption" in text or "SSL off" in text
+#: SQLSTATEs of a refusal: no pg_hba.conf line lets the client in (or one rejects it), or
+#: the password is wrong. Anything else before authentication (too many clients, starting
+#: up, shutting down) says nothing about whether a password is needed.
+REFUSALS = {"28000", "28P01"}
+
+
+def _refused(session: Session) -> bool:
+    return (
+        session.error is not None
+        and not session.authenticated
+        and (session.error.get("C") in REFUSALS)
+    )
+
+
+def _undecided(session: Session) -> ProbeError | None:
+    """Fail closed: a session that ended before authentication for another reason than a
+    refusal cannot say whether a password is needed."""
+    if session.error is None or session.authenticated or _refused(session):
+        return None
+    err = session.error
+    reason = f"{err.get('C', '')} {err.get('M', '')}".strip()
+    return ProbeError(f"cannot tell whether a password is needed: {reason}", connected=True)
 
 
 @register
@@ -246,20 +265,26 @@ class PostgresProbe(Probe):
             obs.auth_required = False
             obs.expose("no-auth", detail, "? databases")
 
-        tls = False
         session = await run_session(
             ep.host, ep.port, target.timeout, settings, tls=False, admitted=trusted
         )
-        if _wants_tls(session.error) and obs.tls_offered:
-            tls = True
-            session = await run_session(
+        tls = False
+        if _refused(session) and obs.tls_offered:  # hostssl only, or host … reject
+            over_tls = await run_session(
                 ep.host, ep.port, target.timeout, settings, tls=True, admitted=trusted
             )
-        obs.tls_required = tls if session.error is None or tls else None
+            if not _refused(over_tls):  # TLS got past what refused plaintext
+                session, tls = over_tls, True
+        obs.tls_required = tls if session.error is None or session.authenticated or tls else None
         self._record(obs, session, settings.user)
         if session.authenticated:
-            obs.expose("no-auth", detail, f"{len(session.databases or [])} databases")
-        elif session.error is None and settings.try_default_credentials:
+            count = len(session.databases) if session.databases is not None else "?"
+            obs.expose("no-auth", detail, f"{count} databases")
+            return
+        undecided = _undecided(session)
+        if undecided is not None:
+            raise undecided
+        if session.error is None and settings.try_default_credentials:
             await self._try_defaults(target, ctx, obs, settings, tls)
 
     def _record(self, obs: Observation, session: Session, user: str) -> None:
@@ -301,3 +326,6 @@ class PostgresProbe(Probe):
                 self._record(obs, session, user)
                 obs.auth_required = True
                 return
+            undecided = _undecided(session)
+            if undecided is not None:
+                raise undecided

@@ -1,0 +1,65 @@
+"""PostgreSQL clusters of our own (initdb in a temporary directory) in states a default
+install is not in: the default password on a cluster without the probed database, and a
+cluster with every connection slot taken."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+
+from safemirror.guard.model import State
+from tests.conftest import require
+from tests.guard.guard_support import HOST, Server, launch_postgres, pg_bindir, probe
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def postgres() -> Iterator[Server]:
+    """SCRAM for everyone, max_connections 3 (none reserved), `postgres`'s password is
+    the well-known default."""
+    require(pg_bindir() is not None, "PostgreSQL (initdb) is not installed")
+    server = launch_postgres(
+        "postgres",
+        tls=False,
+        settings=("max_connections=3", "superuser_reserved_connections=0"),
+    ).wait()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_default_password_counts_when_the_database_does_not_exist(postgres: Server) -> None:
+    """The server checks the password first and the database after: AuthenticationOk
+    followed by `database … does not exist` means the password was right."""
+    result = probe(
+        {
+            "name": "pg",
+            "kind": "postgres",
+            "address": f"{HOST}:{postgres.port}",
+            "holds": ["pii"],
+            "settings": {"database": "analytics"},
+        }
+    )
+    assert result.state is State.EXPOSED, result.observation.notes
+    assert result.findings[0].check == "default-credentials"
+    assert any("3D000" in note for note in result.observation.notes)
+
+
+def test_a_cluster_out_of_connection_slots_is_not_secure(postgres: Server) -> None:
+    """A full cluster answers "too many clients" before authentication: that says nothing
+    about passwords."""
+    import psycopg
+
+    dsn = f"host={HOST} port={postgres.port} user=postgres dbname=postgres"
+    with contextlib.ExitStack() as held:
+        for _ in range(3):
+            held.enter_context(psycopg.connect(dsn, password="postgres"))
+        result = probe({"name": "pg", "kind": "postgres", "address": f"{HOST}:{postgres.port}"})
+    assert result.state is State.UNREACHABLE
+    assert result.observation.error == (
+        "cannot tell whether a password is needed: 53300 sorry, too many clients already"
+    )
