@@ -142,9 +142,11 @@ def launch_redis(
     *,
     acl: str | None = None,
     tls: bool = False,
+    options: tuple[str, ...] = (),
 ) -> Server:
     """``acl`` is the default user's ACL rule (``"on nopass -@all +ping"``); with ``tls``
-    the port speaks TLS only (no plaintext port)."""
+    the port speaks TLS only (no plaintext port); ``options`` are more command-line
+    arguments (``"--maxclients", "1"``)."""
     port = port or free_port()
     work = _workdir("redis")
     argv = [
@@ -170,7 +172,7 @@ def launch_redis(
         cert, key = self_signed(work)
         argv += ["--tls-port", str(port), "--tls-cert-file", str(cert)]
         argv += ["--tls-key-file", str(key), "--tls-auth-clients", "no"]
-    return _spawn("redis", argv, work, port)
+    return _spawn("redis", [*argv, *options], work, port)
 
 
 def launch_nats(user: str, password: str, tls: bool = False) -> Server:

@@ -3,9 +3,11 @@ without a password, and a port that speaks TLS only. Our own throw-away servers.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -91,3 +93,45 @@ def test_tls_only_port_is_probed_over_tls(redis: Launch) -> None:
     locked = scan_redis(locked_port)
     assert locked.state is State.SECURE, locked.observation.error
     assert locked.observation.auth_required is True
+
+
+def test_info_ping_and_dbsize_all_disabled_do_not_hide_an_open_store(redis: Launch) -> None:
+    """Hardened by renaming INFO, PING and DBSIZE, without a password: any other command
+    still runs, and EXISTS of a key no store holds tells so without reading one."""
+    renamed = ("INFO", "PING", "DBSIZE")
+    open_port = redis(renamed=renamed).port
+    locked_port = redis(renamed=renamed, password=secrets.token_hex(16)).port
+    result = scan_redis(open_port)
+    assert result.state is State.EXPOSED
+    assert result.findings[0].check == "no-auth"
+    assert "answers EXISTS without AUTH" in result.findings[0].detail
+    locked = scan_redis(locked_port)
+    assert locked.state is State.SECURE
+    assert locked.observation.auth_required is True
+
+
+@contextlib.contextmanager
+def take_the_only_slot(port: int) -> Iterator[socket.socket]:
+    """A connection that holds the server's one client slot (once the readiness check's
+    own connection has been let go: until then, this one is refused)."""
+    deadline = time.monotonic() + 10
+    while True:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        conn.sendall(b"*1\r\n$4\r\nPING\r\n")
+        if conn.recv(64) == b"+PONG\r\n":
+            break
+        conn.close()
+        assert time.monotonic() < deadline, "the slot was never free"
+    with conn:
+        yield conn
+
+
+def test_a_server_out_of_client_slots_is_not_secure(redis: Launch) -> None:
+    """At maxclients Redis answers any command with an error and hangs up, password or
+    not: the probe cannot tell, and must not say secure."""
+    port = redis(options=("--maxclients", "1")).port
+    with take_the_only_slot(port):
+        result = scan_redis(port)
+    assert result.state is State.UNREACHABLE
+    assert "cannot tell whether AUTH is required" in (result.observation.error or "")
+    assert "max number of clients reached" in (result.observation.error or "")

@@ -81,12 +81,14 @@ def test_redis_protected_mode_is_not_an_exposure() -> None:
     ("replies", "state"),
     [
         (b"-ERR unknown command 'INFO'\r\n+PONG\r\n", State.EXPOSED),  # then it hangs up
-        (b"-ERR unknown command 'INFO'\r\n-ERR unknown command 'PING'\r\n", State.SECURE),
+        (b"-ERR unknown command 'INFO'\r\n-NOAUTH Authentication required.\r\n", State.SECURE),
+        (b"-ERR unknown command 'INFO'\r\n-ERR unknown command 'PING'\r\n", State.UNREACHABLE),
     ],
 )
 def test_redis_with_info_refused_is_asked_to_ping(replies: bytes, state: State) -> None:
     """A canned server (replies sent at once, then the connection closed): PONG means open
-    even when the key count cannot be read; a refused PING leaves INFO's refusal standing."""
+    even when the key count cannot be read; PING refused for want of AUTH leaves INFO's
+    refusal standing; refused for another reason, and then the hang-up, tells nothing."""
     server = TcpServer(reply=replies, close_after=True)
     try:
         result = probe(
@@ -98,8 +100,10 @@ def test_redis_with_info_refused_is_asked_to_ping(replies: bytes, state: State) 
     if state is State.EXPOSED:
         assert result.observation.metadata["keys"] == "?"
         assert "INFO refused: ERR" in result.findings[0].detail
-    else:
+    elif state is State.SECURE:
         assert result.observation.notes == ["INFO refused: ERR"]
+    else:
+        assert "cannot tell whether AUTH is required" in (result.observation.error or "")
 
 
 def test_a_slow_target_does_not_delay_the_others() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from safemirror.guard.model import Observation, ProbeError
@@ -18,6 +19,24 @@ class RedisSettings(Strict):
 # replies that mean: sign in first (NOPERM does not: the client is signed in already, as the
 # password-less default user, and only its ACL refuses the command)
 _AUTH_ERRORS = {"NOAUTH", "WRONGPASS", "DENIED"}
+
+
+def _error_code(reply: tuple[str, str] | None) -> str | None:
+    """The code of an error reply (``NOAUTH``, ``ERR``…), else None."""
+    return reply[1].split(" ", 1)[0] if reply is not None and reply[0] == "-" else None
+
+
+def _needs_auth(reply: tuple[str, str] | None) -> bool:
+    """An error reply that means "sign in first" (Redis before 2.8 said "operation not
+    permitted")."""
+    return _error_code(reply) in _AUTH_ERRORS or (
+        reply is not None and reply[0] == "-" and "operation not permitted" in reply[1].lower()
+    )
+
+
+def _unlikely_key() -> str:
+    """A key name no store holds: EXISTS of it reads nothing."""
+    return f"safemirror-guard-{os.urandom(8).hex()}"
 
 
 def resp_command(*args: str) -> bytes:
@@ -81,7 +100,8 @@ class RedisProbe(Probe):
     sends: ClassVar[str] = (
         "RESP `INFO server`; when it answers, `INFO keyspace` (database and key counts), "
         "then `QUIT`; when INFO is refused for another reason than authentication (renamed "
-        "or disabled), `PING` and `DBSIZE`. No keys or values are read. No passwords are tried."
+        "or disabled), `PING` and `DBSIZE`, and when neither tells, `EXISTS` of a random key "
+        "name. No keys or values are read. No passwords are tried."
     )
     default_port = 6379
     Settings = RedisSettings
@@ -108,11 +128,15 @@ class RedisProbe(Probe):
         obs.tls_required = tls
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
 
-    async def _without_info(self, wire: Wire, code: str, obs: Observation) -> bool:
-        """INFO refused for another reason than authentication: renamed or disabled (as
-        hardening guides advise), or ``NOPERM`` (the default user signs in without a
-        password but its ACL denies INFO). PING and DBSIZE tell whether commands run without
-        AUTH and how many keys they reach. True when an anonymous client is let in."""
+    async def _without_info(self, wire: Wire, refusal: str, obs: Observation) -> bool:
+        """INFO refused (``refusal``) for another reason than authentication: renamed or
+        disabled (as hardening guides advise), or ``NOPERM`` (the default user signs in
+        without a password but its ACL denies INFO). PING, DBSIZE and, when neither tells,
+        EXISTS of a random key name tell whether commands run without AUTH and how many
+        keys they reach. True when an anonymous client is let in, False when a command is
+        refused for want of AUTH; a ``ProbeError`` when nothing tells (fail closed: the
+        server hung up, or refused every command for other reasons)."""
+        code = refusal.split(" ", 1)[0]
         ping = await _ask(wire, "PING")
         pong = ping is not None and ping[0] == "+" and ping[1].upper() == "PONG"
         provisional = None
@@ -126,7 +150,7 @@ class RedisProbe(Probe):
         size = await _ask(wire, "DBSIZE") if ping is not None else None
         obs.withdraw(provisional)
         counted = size is not None and size[0] == ":" and size[1].isdigit()
-        limited = code == "NOPERM" or (size is not None and size[1].startswith("NOPERM"))
+        limited = code == "NOPERM" or _error_code(size) == "NOPERM"
         if counted or (pong and not limited):  # commands reach the keyspace without AUTH
             count: int | str = int(size[1]) if size is not None and counted else "?"
             obs.auth_required = False
@@ -137,7 +161,22 @@ class RedisProbe(Probe):
             )
             return True
         if not limited:
-            return False
+            if _needs_auth(ping) or _needs_auth(size):
+                return False
+            exists = await _ask(wire, "EXISTS", _unlikely_key()) if size is not None else None
+            if exists is not None and exists[0] == ":":
+                obs.auth_required = False
+                obs.metadata["keys"] = "?"
+                obs.expose("no-auth", "answers EXISTS without AUTH", f"INFO refused: {code}")
+                return True
+            if _needs_auth(exists):
+                return False
+            if _error_code(exists) != "NOPERM":
+                ended = "" if exists is not None else "; then it hung up"
+                raise ProbeError(
+                    f"cannot tell whether AUTH is required: INFO refused ({refusal[:80]}){ended}",
+                    connected=True,
+                )
         # the default user needs no password: anonymous clients are in, with its ACL's rights
         obs.auth_required = False
         refused = "INFO and DBSIZE" if pong else "INFO, PING and DBSIZE"
@@ -156,7 +195,7 @@ class RedisProbe(Probe):
             kind, text = await read_reply(wire)
             if kind == "-":
                 code = text.split(" ", 1)[0]
-                if code not in _AUTH_ERRORS and await self._without_info(wire, code, obs):
+                if not _needs_auth((kind, text)) and await self._without_info(wire, text, obs):
                     return
                 obs.auth_required = True
                 if code == "DENIED":
