@@ -175,9 +175,18 @@ def launch_redis(
     return _spawn("redis", [*argv, *options], work, port)
 
 
-def launch_nats(user: str, password: str, tls: bool = False) -> Server:
+def launch_nats(
+    user: str | None, password: str | None, tls: bool = False, config: str = ""
+) -> Server:
+    """Without ``user`` no credentials are needed; ``config`` is the text of a
+    configuration file (``max_connections: 1``)."""
     port, work = free_port(), _workdir("nats")
-    argv = ["nats-server", "-a", HOST, "-p", str(port), "--user", user, "--pass", password]
+    argv = ["nats-server", "-a", HOST, "-p", str(port)]
+    if user is not None and password is not None:
+        argv += ["--user", user, "--pass", password]
+    if config:
+        (work / "nats.conf").write_text(config)
+        argv += ["-c", str(work / "nats.conf")]
     if tls:
         cert, key = self_signed(work)
         argv += ["--tls", "--tlscert", str(cert), "--tlskey", str(key)]

@@ -4,8 +4,13 @@ nats-server (the machine's, and our own with a password) behind a TLS-only port.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import secrets
 import shutil
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,3 +64,50 @@ def test_a_server_with_a_password_behind_a_tls_first_port_is_secure(tmp_path: Pa
     assert result.state is State.SECURE, result.findings
     assert result.observation.auth_required is True
     assert result.observation.tls_required is True
+
+
+@pytest.mark.parametrize(
+    ("user", "state"), [(None, State.EXPOSED), ("guard", State.UNREACHABLE)], ids=["open", "auth"]
+)
+def test_a_server_out_of_connections_is_not_secure(user: str | None, state: State) -> None:
+    """At max_connections nats-server answers CONNECT with `-ERR 'maximum connections
+    exceeded'`, whoever asks: that is no refusal of credentials. INFO's auth_required
+    false stands (exposed); with auth_required true the probe cannot tell."""
+    require(shutil.which("nats-server") is not None, "nats-server is not installed")
+    password = secrets.token_hex(16) if user else None
+    server = launch_nats(user, password, config="max_connections: 1\n").wait()
+    try:
+        with take_the_only_slot(server.port, user, password):
+            result = probe({"name": "bus", "kind": "nats", "address": f"{HOST}:{server.port}"})
+    finally:
+        server.stop()
+    assert result.state is state
+    if state is State.EXPOSED:
+        assert result.findings[0].detail == "INFO says auth_required is false"
+        assert any("maximum connections exceeded" in n for n in result.observation.notes)
+    else:
+        assert "cannot tell whether credentials are required" in (result.observation.error or "")
+
+
+@contextlib.contextmanager
+def take_the_only_slot(port: int, user: str | None, password: str | None) -> Iterator[None]:
+    """A client connection holding the server's one slot (once the readiness check's own
+    connection is let go: until then, this one is refused)."""
+    auth = {"user": user, "pass": password} if user else {}
+    connect = b"CONNECT " + json.dumps({"verbose": False, **auth}).encode() + b"\r\nPING\r\n"
+    deadline = time.monotonic() + 10
+    while True:
+        conn = socket.create_connection((HOST, port), timeout=5)
+        reader = conn.makefile("rb")
+        reader.readline()  # INFO
+        conn.sendall(connect)
+        if reader.readline() == b"PONG\r\n":
+            break
+        reader.close()
+        conn.close()
+        assert time.monotonic() < deadline, "the slot was never free"
+    try:
+        yield
+    finally:
+        reader.close()
+        conn.close()

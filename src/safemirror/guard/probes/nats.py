@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 from safemirror import __version__
@@ -25,6 +26,20 @@ CONNECT = {
 
 class NatsSettings(Strict):
     confirm: bool = True  # send CONNECT + PING to confirm anonymous access
+
+
+#: ``-ERR`` texts that mean "credentials needed" (a wrong, missing, expired or revoked one).
+_AUTH_REFUSAL = re.compile(r"Authorization Violation|Authentication", re.IGNORECASE)
+
+
+async def _answer(wire: Wire) -> bytes:
+    """The server's answer to CONNECT + PING: the first line that is not an ``+OK`` or an
+    asynchronous ``INFO`` (a cluster announcing its members)."""
+    for _ in range(8):
+        line = await wire.read_line()
+        if not line.startswith((b"+OK", b"INFO ")):
+            return line
+    raise ProbeError("no answer to PING among the server's lines", connected=True)
 
 
 def parse_info(line: bytes) -> dict[str, Any]:
@@ -93,10 +108,18 @@ class NatsProbe(Probe):
             if obs.tls_required and not tls:  # announced in INFO: upgrade in place
                 await wire.start_tls()
             await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
-            reply = await wire.read_line()
+            reply = await _answer(wire)
+            said = reply.decode("utf-8", "replace").strip()[:120]
             if reply.startswith(b"PONG"):
                 obs.auth_required = False
                 obs.expose("no-auth", "accepts CONNECT without credentials (PING answered)")
-            else:
+            elif reply.startswith(b"-ERR") and _AUTH_REFUSAL.search(said):
                 obs.auth_required = True
-                obs.notes.append(reply.decode("utf-8", "replace").strip()[:120])
+                obs.notes.append(said)
+            elif not obs.auth_required:  # fail closed: INFO's word stands, with the refusal
+                obs.expose("no-auth", "INFO says auth_required is false")
+                obs.notes.append(f"CONNECT refused for another reason: {said}")
+            else:
+                raise ProbeError(
+                    f"cannot tell whether credentials are required: {said}", connected=True
+                )
