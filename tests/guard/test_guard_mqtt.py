@@ -18,7 +18,7 @@ from safemirror.guard.model import Severity, State
 from safemirror.guard.scan import TargetResult
 from tests.conftest import require
 from tests.guard.guard_support import HOST, Server, checks, launch_mosquitto, probe
-from tests.guard.guard_tcp import Listener
+from tests.guard.guard_tcp import Listener, TcpServer
 
 pytestmark = pytest.mark.services
 
@@ -168,3 +168,17 @@ def test_silence_from_another_broker_stays_readable() -> None:
         broker.stop()
     assert result.state is State.EXPOSED
     assert result.findings[0].check == "no-auth"
+
+
+@pytest.mark.parametrize("code", [1, 2, 3])
+def test_a_connack_that_refuses_for_another_reason_is_not_secure(code: int) -> None:
+    """CONNACK 1 (protocol version), 2 (client identifier) and 3 (server unavailable) do
+    not refuse the anonymous client itself: the probe cannot tell, and says so."""
+    broker = TcpServer(reply=bytes([0x20, 0x02, 0x00, code]))
+    try:
+        result = probe({"name": "m", "kind": "mqtt", "address": f"{HOST}:{broker.port}"})
+    finally:
+        broker.stop()
+    assert result.state is State.UNREACHABLE
+    error = result.observation.error or ""
+    assert error.startswith("cannot tell whether anonymous clients are refused: CONNACK")

@@ -30,6 +30,9 @@ CONNACK_CODES = {
     4: "bad user name or password",
     5: "not authorized",
 }
+#: The CONNACK codes that refuse the anonymous client itself; the others (unacceptable
+#: protocol version, client identifier rejected, server unavailable) say nothing of it.
+AUTH_REFUSALS = {4, 5}
 VERSION_WAIT = 0.5  # seconds to wait for the retained $SYS version message
 #: Retained by every Mosquitto (with its $SYS tree on): its absence there means withheld.
 MOSQUITTO_RETAINED = "$SYS/broker/version"
@@ -94,6 +97,7 @@ class MqttProbe(Probe):
     )
     default_port = 1883
     Settings = MqttSettings
+    connack: int | None = None  # the CONNACK return code, once the broker answered
     example: ClassVar[dict[str, Any]] = {
         "name": "device-telemetry",
         "kind": "mqtt",
@@ -109,7 +113,7 @@ class MqttProbe(Probe):
         await plaintext_or_tls(
             lambda tls: self._talk(target, settings, tls, obs),
             tls=settings.tls,
-            spoke=lambda: obs.auth_required is not None,
+            spoke=lambda: self.connack is not None,
             host=ep.host,
             port=ep.port,
             timeout=target.timeout,
@@ -127,11 +131,16 @@ class MqttProbe(Probe):
             first, body = await read_packet(wire, expect=0x20)
             if len(body) != 2:
                 raise ProbeError("not an MQTT broker", connected=True)
+            self.connack = body[1]  # it speaks MQTT: no TLS-only port
             if body[1] != 0:
+                why = CONNACK_CODES.get(body[1], f"return code {body[1]}")
+                if body[1] not in AUTH_REFUSALS:  # fail closed: busy, or not our protocol
+                    raise ProbeError(
+                        f"cannot tell whether anonymous clients are refused: CONNACK {why}",
+                        connected=True,
+                    )
                 obs.auth_required = True
-                obs.notes.append(
-                    f"anonymous CONNECT refused: {CONNACK_CODES.get(body[1], body[1])}"
-                )
+                obs.notes.append(f"anonymous CONNECT refused: {why}")
                 return
             obs.auth_required = False
             # established now; restated once the broker answers the SUBSCRIBE
