@@ -205,6 +205,47 @@ def test_generic_http_open_and_protected() -> None:
     assert protected.state is State.SECURE
 
 
+@pytest.mark.parametrize(
+    ("status", "location", "state", "said"),
+    [
+        (302, "/app/home?token=abc", State.UNREACHABLE, "/ answered HTTP 302 to /app/home"),
+        (301, "https://ui.example/", State.UNREACHABLE, "HTTP 301 to https://ui.example/"),
+        (404, None, State.UNREACHABLE, "/ answered HTTP 404"),
+        (503, None, State.UNREACHABLE, "/ answered HTTP 503"),
+        (302, "/login?next=%2F", State.SECURE, None),
+        (303, "https://sso.example/oidc/authorize?client=x", State.SECURE, None),
+    ],
+)
+def test_generic_http_says_secure_only_when_asked_for_credentials(
+    status: int, location: str | None, state: State, said: str | None
+) -> None:
+    """An open dashboard often redirects `/` to its start page, and a missing path or a
+    failing server says nothing: only 401/403 or a redirect to a sign-in page is secure."""
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(status)
+            if location:
+                self.send_header("location", location)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = HttpThread(Handler)
+    try:
+        result = probe({"name": "ui", "kind": "http", "address": server.url, "holds": ["pii"]})
+    finally:
+        server.stop()
+    assert result.state is state
+    if said is not None:
+        error = result.observation.error or ""
+        assert error.startswith("cannot tell whether credentials are needed") and said in error
+        assert "token" not in error
+
+
 def test_an_endless_answer_is_cut_not_read_into_memory() -> None:
     """A path that answers 200 and then streams without end: the probe reads a bounded
     prefix (the status is what counts), reports the path open and hangs up, instead of
