@@ -159,6 +159,32 @@ def test_safemirror_server_with_keys_is_secure(tmp_path: Path) -> None:
     assert result.observation.metadata["status"] == {"/api/metrics": 401, "/api/sql": 401}
 
 
+def test_a_safemirror_target_where_no_path_asks_for_a_key_is_not_secure() -> None:
+    """Another service on the port (404 everywhere) never asked for a key: that is not
+    safemirror's server locked down, and the probe says it cannot tell."""
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = HttpThread(Handler)
+    try:
+        result = probe({"name": "api", "kind": "safemirror", "address": server.url})
+    finally:
+        server.stop()
+    assert result.state is State.UNREACHABLE
+    assert result.observation.error == (
+        "cannot tell whether a key is needed: /api/metrics answered HTTP 404; "
+        "/api/sql answered HTTP 404"
+    )
+
+
 # --- generic HTTP ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from safemirror.guard.address import is_loopback_host
-from safemirror.guard.model import Observation
+from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes import httpbase
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
@@ -56,7 +56,15 @@ class SafemirrorProbe(Probe):
             if health.status_code != 200:
                 obs.notes.append(f"health check answered HTTP {health.status_code}")
             open_paths = httpbase.OpenPaths(obs, "answers without a key on")
+            answers: list[str] = []
             for path in settings.protected_paths:
                 answer = await httpbase.get(http, base + path, connected=True)
                 open_paths.record(path, answer.status_code)
+                answers.append(f"{path} answered HTTP {answer.status_code}")
+        statuses = obs.metadata["status"].values()
+        if not open_paths.paths and not {401, 403} & set(statuses):
+            # fail closed: no path asked for a key (404: another service, or an old one)
+            raise ProbeError(
+                "cannot tell whether a key is needed: " + "; ".join(answers), connected=True
+            )
         await httpbase.check_tls(target, obs)
