@@ -341,14 +341,17 @@ def rabbitmq_server() -> str:
     return str(direct) if direct.exists() else "rabbitmq-server"
 
 
-def launch_rabbitmq(admin_password: str, *, tls: bool = False) -> Server:
-    """A private RabbitMQ node with the management plugin; only ``admin`` exists (no guest).
-    With ``tls`` it also has a TLS-only AMQP listener (``extra["tls_port"]``)."""
+def launch_rabbitmq(
+    admin_password: str, *, tls: bool = False, user: str = "admin", conf_extra: str = ""
+) -> Server:
+    """A private RabbitMQ node with the management plugin; only ``user`` (``admin``) exists,
+    with ``admin_password``. With ``tls`` it also has a TLS-only AMQP listener
+    (``extra["tls_port"]``); ``conf_extra`` are more rabbitmq.conf lines."""
     port, mgmt, dist, work = free_port(), free_port(), free_port(), _workdir("rabbitmq")
     conf = (
         f"listeners.tcp.local = {HOST}:{port}\nmanagement.tcp.port = {mgmt}\n"
-        f"management.tcp.ip = {HOST}\ndefault_user = admin\ndefault_pass = {admin_password}\n"
-        "loopback_users = none\n"
+        f"management.tcp.ip = {HOST}\ndefault_user = {user}\ndefault_pass = {admin_password}\n"
+        "loopback_users = none\n" + conf_extra
     )
     tls_port = free_port() if tls else None
     if tls:

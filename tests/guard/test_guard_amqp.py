@@ -129,3 +129,19 @@ def test_without_default_credentials_the_port_is_still_asked(rabbit: Server) -> 
     assert up.state is State.SECURE, up.findings
     assert up.observation.reachable and up.observation.product == "RabbitMQ"
     assert "PLAIN" in up.observation.metadata["mechanisms"]
+
+
+def test_guest_is_tried_with_amqplain_when_plain_is_not_offered() -> None:
+    """A node offering AMQPLAIN only (`auth_mechanisms.1 = AMQPLAIN`) still lets guest in
+    with its default password: the probe logs in with the mechanism offered."""
+    require(shutil.which("rabbitmq-server") is not None, "rabbitmq-server is not installed")
+    server = launch_rabbitmq("guest", user="guest", conf_extra="auth_mechanisms.1 = AMQPLAIN\n")
+    try:
+        server.wait(90)
+        result = scan_amqp(server.port, check_management=False)
+    finally:
+        server.stop()
+    assert result.observation.metadata["mechanisms"] == ["AMQPLAIN"]
+    assert result.state is State.EXPOSED, result.observation.notes
+    assert result.findings[0].check == "default-credentials"
+    assert "AMQP accepts user 'guest'" in result.findings[0].detail

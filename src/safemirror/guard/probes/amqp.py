@@ -76,16 +76,25 @@ async def amqp_login(
         obs.version = str(props["version"]) if "version" in props else None
         obs.version_public = obs.version is not None
         obs.metadata["mechanisms"] = mechanisms.split()
-        if credentials is None or "PLAIN" not in mechanisms.split():
+        if credentials is None:
+            return
+        offered = mechanisms.split()
+        mechanism = next((m for m in ("PLAIN", "AMQPLAIN") if m in offered), None)
+        if mechanism is None:  # EXTERNAL (client certificates) and the like: no password
+            obs.notes.append(f"no password mechanism offered ({mechanisms}): guest not tried")
             return
         user, password = credentials
-        response = b"\0" + user.encode() + b"\0" + password.encode()
+        response = (
+            b"\0" + user.encode() + b"\0" + password.encode()
+            if mechanism == "PLAIN"  # AMQPLAIN: a field table without its length
+            else encode_table({"LOGIN": user, "PASSWORD": password})[4:]
+        )
         await wire.send(
             method_frame(
                 10,
                 11,
                 encode_table(CLIENT_PROPERTIES)
-                + shortstr("PLAIN")
+                + shortstr(mechanism)
                 + longstr(response)
                 + shortstr("en_US"),
             )
@@ -140,7 +149,8 @@ class AmqpProbe(Probe):
     title = "RabbitMQ (AMQP 0-9-1) and its management API"
     sends: ClassVar[str] = (
         "the AMQP 0-9-1 protocol header; reads Connection.Start (product, version, auth "
-        "mechanisms); logs in once with PLAIN guest/guest and opens the vhost, then closes. "
+        "mechanisms); logs in once with PLAIN (or AMQPLAIN) guest/guest and opens the vhost, "
+        "then closes. "
         "When the management API listens (default port 15672) it GETs `/api/overview` "
         "without credentials, then with guest/guest (counts of queues and connections only)."
     )
