@@ -176,10 +176,16 @@ def launch_redis(
 
 
 def launch_nats(
-    user: str | None, password: str | None, tls: bool = False, config: str = ""
+    user: str | None,
+    password: str | None,
+    tls: bool = False,
+    config: str = "",
+    *,
+    verify: bool = False,
 ) -> Server:
     """Without ``user`` no credentials are needed; ``config`` is the text of a
-    configuration file (``max_connections: 1``)."""
+    configuration file (``max_connections: 1``); with ``verify`` (and ``tls``) clients
+    need a certificate signed by the server's own."""
     port, work = free_port(), _workdir("nats")
     argv = ["nats-server", "-a", HOST, "-p", str(port)]
     if user is not None and password is not None:
@@ -190,6 +196,8 @@ def launch_nats(
     if tls:
         cert, key = self_signed(work)
         argv += ["--tls", "--tlscert", str(cert), "--tlskey", str(key)]
+        if verify:
+            argv += ["--tlsverify", "--tlscacert", str(cert)]
     return _spawn("nats", argv, work, port)
 
 

@@ -111,3 +111,17 @@ def take_the_only_slot(port: int, user: str | None, password: str | None) -> Ite
     finally:
         reader.close()
         conn.close()
+
+
+def test_a_server_that_requires_client_certificates_is_secure() -> None:
+    """`--tlsverify` without users: the client certificate is the credential, and the
+    server refuses the probe's TLS session without one (an alert, not a protocol error)."""
+    require(shutil.which("nats-server") is not None, "nats-server is not installed")
+    server = launch_nats(None, None, tls=True, verify=True).wait()
+    try:
+        result = probe({"name": "bus", "kind": "nats", "address": f"{HOST}:{server.port}"})
+    finally:
+        server.stop()
+    assert result.state is State.SECURE, result.observation.error
+    assert result.observation.auth_required is True
+    assert "refused without a client certificate (tls_verify)" in result.observation.notes

@@ -101,14 +101,22 @@ class NatsProbe(Probe):
             obs.tls_offered = obs.tls_required or bool(info.get("tls_available"))
             obs.auth_required = bool(info.get("auth_required"))
             obs.metadata["jetstream"] = bool(info.get("jetstream"))
+            verify = bool(info.get("tls_verify"))  # a client certificate is the credential
             if not settings.confirm:
-                if not obs.auth_required:
+                if not obs.auth_required and not verify:
                     obs.expose("no-auth", "INFO says auth_required is false")
                 return
-            if obs.tls_required and not tls:  # announced in INFO: upgrade in place
-                await wire.start_tls()
-            await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
-            reply = await _answer(wire)
+            try:
+                if obs.tls_required and not tls:  # announced in INFO: upgrade in place
+                    await wire.start_tls()
+                await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
+                reply = await _answer(wire)
+            except ProbeError as exc:
+                if not (verify and "CERTIFICATE" in exc.reason.upper()):
+                    raise
+                obs.auth_required = True
+                obs.notes.append("refused without a client certificate (tls_verify)")
+                return
             said = reply.decode("utf-8", "replace").strip()[:120]
             if reply.startswith(b"PONG"):
                 obs.auth_required = False
