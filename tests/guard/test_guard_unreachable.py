@@ -3,6 +3,7 @@ never a hang, never a crash — for every kind."""
 
 from __future__ import annotations
 
+import struct
 import time
 
 import pytest
@@ -50,6 +51,53 @@ def test_silent_host_is_unreachable_within_its_budget(kind: str, silent: TcpServ
         or "no complete answer" in result.findings[0].detail
     )
     assert elapsed < TIMEOUT * BUDGET_FACTOR + 0.5
+
+
+def _nested_amqp_start(depth: int = 20_000) -> bytes:
+    """A Connection.Start whose server properties nest ``depth`` field tables."""
+    table = b""
+    for _ in range(depth):
+        table = b"\x00F" + struct.pack("!I", len(table)) + table
+    args = b"\x00\x09" + struct.pack("!I", len(table)) + table
+    args += struct.pack("!I", 5) + b"PLAIN" + struct.pack("!I", 5) + b"en_US"
+    payload = struct.pack("!HH", 10, 10) + args
+    return struct.pack("!BHI", 1, 0, len(payload)) + payload + b"\xce"
+
+
+def test_replies_nested_without_end_are_reported_not_crashed() -> None:
+    """A hostile server nests JSON (NATS INFO, Elasticsearch) or AMQP field tables deeper
+    than Python recurses: the target is unreachable, the sweep goes on."""
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.guard.guard_fakes import HttpThread
+
+    class Deep(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"[" * 200_000
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    nats = TcpServer(greet=b"INFO " + b"[" * 60_000 + b"\r\n")
+    amqp = TcpServer(reply=_nested_amqp_start())
+    search = HttpThread(Deep)
+    try:
+        results = [
+            probe(entry("nats", nats.port)),
+            probe({**entry("amqp", amqp.port), "settings": {"check_management": False}}),
+            probe(entry("elasticsearch", search.port)),
+        ]
+    finally:
+        nats.stop()
+        amqp.stop()
+        search.stop()
+    for result in results:
+        assert result.state is State.UNREACHABLE
+        assert result.observation.error == "unexpected answer (RecursionError)"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -101,7 +101,15 @@ async def _observe(target: Target, ctx: ProbeContext) -> Observation:
         obs = stopped_early(obs, exc.reason, connected=exc.connected)
     except TimeoutError:
         obs = stopped_early(obs, f"no complete answer within {budget:g} s", connected=True)
-    except (OSError, ValueError, IndexError, KeyError, UnicodeError, struct.error) as exc:
+    except (
+        OSError,
+        ValueError,
+        IndexError,
+        KeyError,
+        UnicodeError,
+        struct.error,
+        RecursionError,  # nested without end: JSON, AMQP field tables
+    ) as exc:
         # a malformed or hostile reply: report it, never crash the sweep
         reason = f"unexpected answer ({type(exc).__name__})"
         obs = stopped_early(obs, reason, connected=True)
