@@ -4,6 +4,7 @@ on cue, or the node's own."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -145,3 +146,39 @@ def test_guest_is_tried_with_amqplain_when_plain_is_not_offered() -> None:
     assert result.state is State.EXPOSED, result.observation.notes
     assert result.findings[0].check == "default-credentials"
     assert "AMQP accepts user 'guest'" in result.findings[0].detail
+
+
+@pytest.mark.parametrize(
+    "overview",
+    [{"object_totals": [1, 2]}, {"rabbitmq_version": {"x": 1}, "object_totals": {"queues": "7"}}],
+)
+def test_an_odd_management_overview_is_reported_not_crashed(
+    rabbit: Server, overview: dict[str, Any]
+) -> None:
+    """A management API (or what answers at its URL) that returns 200 with fields of the
+    wrong types: open all the same, its figures left out."""
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.guard.guard_fakes import HttpThread
+
+    body = json.dumps(overview).encode()
+
+    class Overview(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    management = HttpThread(Overview)
+    try:
+        result = scan_amqp(rabbit.port, management_url=management.url)
+    finally:
+        management.stop()
+    assert result.state is State.EXPOSED
+    assert result.findings[0].detail == "management API answers /api/overview without credentials"
+    assert "queues" not in result.observation.metadata
+    assert isinstance(result.observation.version, str)  # from Connection.Start

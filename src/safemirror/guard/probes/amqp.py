@@ -257,10 +257,12 @@ class AmqpProbe(Probe):
 
     @staticmethod
     def _overview(obs: Observation, response: Any) -> None:
-        data = httpbase.json_or_none(response) or {}
-        if isinstance(data, dict):
-            obs.version = obs.version or data.get("rabbitmq_version")
-            totals = data.get("object_totals") or {}
-            for key in ("queues", "exchanges", "connections", "consumers"):
-                if isinstance(totals.get(key), int):
-                    obs.metadata[key] = totals[key]
+        data = httpbase.json_or_none(response)
+        if not isinstance(data, dict):
+            return
+        version = data.get("rabbitmq_version")
+        obs.version = obs.version or (version if isinstance(version, str) else None)
+        totals = data.get("object_totals")
+        for key in ("queues", "exchanges", "connections", "consumers"):
+            if isinstance(totals, dict) and isinstance(totals.get(key), int):
+                obs.metadata[key] = totals[key]
