@@ -229,9 +229,15 @@ def pg_bindir() -> str | None:
     return str(Path(initdb).parent) if initdb else None
 
 
-def launch_postgres(password: str, tls: bool = True, settings: tuple[str, ...] = ()) -> Server:
-    """A cluster with SCRAM for everyone; with ``tls`` only ``hostssl`` lines (TLS required).
-    ``settings`` are more ``name=value`` server settings (``max_connections=3``)."""
+def launch_postgres(
+    password: str,
+    tls: bool = True,
+    settings: tuple[str, ...] = (),
+    method: str = "scram-sha-256",
+) -> Server:
+    """A cluster with SCRAM (or ``method``) for everyone over TCP; with ``tls`` only
+    ``hostssl`` lines (TLS required). ``settings`` are more ``name=value`` server settings
+    (``max_connections=3``)."""
     bindir = pg_bindir()
     assert bindir, "initdb not found"
     owner = "postgres" if os.geteuid() == 0 else None
@@ -267,9 +273,9 @@ def launch_postgres(password: str, tls: bool = True, settings: tuple[str, ...] =
         self_signed(data, owner)
         with (data / "postgresql.conf").open("a") as conf:
             conf.write("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
-        hba += f"hostssl all all {HOST}/32 scram-sha-256\n"
+        hba += f"hostssl all all {HOST}/32 {method}\n"
     else:
-        hba += f"host all all {HOST}/32 scram-sha-256\n"
+        hba += f"host all all {HOST}/32 {method}\n"
     (data / "pg_hba.conf").write_text(hba)
     argv = [
         f"{bindir}/postgres",

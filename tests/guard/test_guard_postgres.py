@@ -63,3 +63,26 @@ def test_a_cluster_out_of_connection_slots_is_not_secure(postgres: Server) -> No
     assert result.observation.error == (
         "cannot tell whether a password is needed: 53300 sorry, too many clients already"
     )
+
+
+def test_trust_for_a_role_that_does_not_exist_says_so() -> None:
+    """Under trust the server lets the client past authentication before it looks the role
+    up: the finding says that any role that exists gets in, not that this one did."""
+    require(pg_bindir() is not None, "PostgreSQL (initdb) is not installed")
+    server = launch_postgres("unused", tls=False, method="trust").wait()
+    try:
+        result = probe(
+            {
+                "name": "pg",
+                "kind": "postgres",
+                "address": f"{HOST}:{server.port}",
+                "settings": {"user": "reporting"},
+            }
+        )
+    finally:
+        server.stop()
+    assert result.state is State.EXPOSED
+    assert [f.detail for f in result.findings if f.check == "no-auth"] == [
+        "trusts user 'reporting' without a password (no such role: the roles that exist get "
+        "in the same way) (? databases)"
+    ]

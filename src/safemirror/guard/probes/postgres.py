@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
-from safemirror.guard.model import Observation, ProbeError
+from safemirror.guard.model import Exposure, Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
 from safemirror.guard.probes.wire import Wire
@@ -279,6 +279,12 @@ class PostgresProbe(Probe):
         self._record(obs, session, settings.user)
         if session.authenticated:
             count = len(session.databases) if session.databases is not None else "?"
+            if (session.error or {}).get("C") == "28000":  # trust, checked before the role
+                obs.withdraw(Exposure("no-auth", detail, "? databases"))
+                detail = (
+                    f"trusts user {settings.user!r} without a password (no such role: "
+                    "the roles that exist get in the same way)"
+                )
             obs.expose("no-auth", detail, f"{count} databases")
             return
         undecided = _undecided(session)
