@@ -104,12 +104,16 @@ class TlsProxy(Listener):
     """A TLS-only port in front of ``HOST:upstream`` (as a TLS terminator, or NATS with
     ``handshake_first``, presents a server): TLS comes first, the plaintext inside goes to
     the real server. A client that speaks first in plaintext is answered with a TLS alert;
-    one that waits for the server to speak waits in vain."""
+    one that waits for the server to speak waits in vain. With ``client_certs`` it ends the
+    handshake of a client without a certificate signed by its own."""
 
-    def __init__(self, upstream: int, workdir: Path) -> None:
+    def __init__(self, upstream: int, workdir: Path, *, client_certs: bool = False) -> None:
         cert, key = self_signed(workdir)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
+        if client_certs:
+            self.context.verify_mode = ssl.CERT_REQUIRED
+            self.context.load_verify_locations(cert)
         self.upstream = upstream
         self.open: list[socket.socket] = []
         super().__init__()

@@ -142,10 +142,13 @@ def launch_redis(
     *,
     acl: str | None = None,
     tls: bool = False,
+    client_certs: str = "no",
     options: tuple[str, ...] = (),
 ) -> Server:
     """``acl`` is the default user's ACL rule (``"on nopass -@all +ping"``); with ``tls``
-    the port speaks TLS only (no plaintext port); ``options`` are more command-line
+    the port speaks TLS only (no plaintext port), and ``client_certs`` is its
+    ``tls-auth-clients`` (``yes``: clients need a certificate signed by its own;
+    ``optional``: it asks for one but goes on without); ``options`` are more command-line
     arguments (``"--maxclients", "1"``)."""
     port = port or free_port()
     work = _workdir("redis")
@@ -171,7 +174,9 @@ def launch_redis(
     if tls:
         cert, key = self_signed(work)
         argv += ["--tls-port", str(port), "--tls-cert-file", str(cert)]
-        argv += ["--tls-key-file", str(key), "--tls-auth-clients", "no"]
+        argv += ["--tls-key-file", str(key), "--tls-auth-clients", client_certs]
+        if client_certs != "no":
+            argv += ["--tls-ca-cert-file", str(cert)]
     return _spawn("redis", [*argv, *options], work, port)
 
 
@@ -201,8 +206,11 @@ def launch_nats(
     return _spawn("nats", argv, work, port)
 
 
-def launch_mosquitto(anonymous: bool, *, tls: bool = False, acl: str | None = None) -> Server:
-    """With ``tls`` the listener speaks TLS only; ``acl`` is the text of its ACL file."""
+def launch_mosquitto(
+    anonymous: bool, *, tls: bool = False, client_certs: bool = False, acl: str | None = None
+) -> Server:
+    """With ``tls`` the listener speaks TLS only, and with ``client_certs`` too it refuses
+    clients without a certificate signed by its own; ``acl`` is the text of its ACL file."""
     port, work = free_port(), _workdir("mosquitto")
     conf = work / "mosquitto.conf"
     text = f"listener {port} {HOST}\nallow_anonymous {str(anonymous).lower()}\n"
@@ -211,6 +219,8 @@ def launch_mosquitto(anonymous: bool, *, tls: bool = False, acl: str | None = No
         cert, key = self_signed(work)
         key.chmod(0o644)  # mosquitto may drop to its own user
         text += f"certfile {cert}\nkeyfile {key}\n"
+        if client_certs:
+            text += f"require_certificate true\ncafile {cert}\n"
     if acl is not None:
         (work / "acl").write_text(acl)
         (work / "acl").chmod(0o644)

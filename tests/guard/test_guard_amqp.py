@@ -120,6 +120,23 @@ def test_guest_let_in_behind_a_tls_only_port_is_exposed(tmp_path: Path) -> None:
     assert result.observation.tls_required is True
 
 
+def test_guest_behind_a_port_that_requires_client_certificates_is_secure(
+    tmp_path: Path,
+) -> None:
+    """The machine's RabbitMQ (guest/guest from loopback) behind a TLS terminator that
+    requires a client certificate: without one nobody gets to the login."""
+    require(port_open(HOST, 5672), f"RabbitMQ is not listening on {HOST}:5672")
+    front = TlsProxy(5672, tmp_path, client_certs=True)
+    try:
+        result = scan_amqp(front.port, check_management=False)
+    finally:
+        front.stop()
+    obs = result.observation
+    assert result.state is State.SECURE, obs.error
+    assert obs.auth_required is True and obs.tls_required is True
+    assert "requires a client certificate" in obs.notes
+
+
 def test_without_default_credentials_the_port_is_still_asked(rabbit: Server) -> None:
     """`try_default_credentials: false` skips the login, not the handshake: a broker that
     is down is unreachable, not secure."""

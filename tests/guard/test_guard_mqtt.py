@@ -53,6 +53,30 @@ def test_a_retained_message_on_the_chosen_topic_is_not_read_as_a_version() -> No
     assert "4711" not in text and "unlocked" not in text
 
 
+@pytest.mark.parametrize("tls_setting", [False, True])
+def test_a_listener_that_requires_client_certificates_is_secure(tls_setting: bool) -> None:
+    """`require_certificate true`, anonymous clients allowed: the certificate is the
+    credential, and a client without one is refused in the TLS session, not by CONNACK."""
+    require(shutil.which("mosquitto") is not None, "mosquitto is not installed")
+    broker = launch_mosquitto(anonymous=True, tls=True, client_certs=True).wait()
+    try:
+        result = probe(
+            {
+                "name": "m",
+                "kind": "mqtt",
+                "address": f"{HOST}:{broker.port}",
+                "holds": ["pii"],
+                "settings": {"tls": tls_setting},
+            }
+        )
+    finally:
+        broker.stop()
+    obs = result.observation
+    assert result.state is State.SECURE, obs.error
+    assert obs.auth_required is True and obs.tls_required is True
+    assert "requires a client certificate" in obs.notes
+
+
 @pytest.mark.parametrize("anonymous", [True, False])
 def test_a_tls_only_listener_is_probed_over_tls(anonymous: bool) -> None:
     """Without `tls: true` in the target: Mosquitto resets a plaintext CONNECT on a TLS

@@ -124,4 +124,4 @@ def test_a_server_that_requires_client_certificates_is_secure() -> None:
         server.stop()
     assert result.state is State.SECURE, result.observation.error
     assert result.observation.auth_required is True
-    assert "refused without a client certificate (tls_verify)" in result.observation.notes
+    assert "requires a client certificate" in result.observation.notes

@@ -135,3 +135,37 @@ def test_a_server_out_of_client_slots_is_not_secure(redis: Launch) -> None:
     assert result.state is State.UNREACHABLE
     assert "cannot tell whether AUTH is required" in (result.observation.error or "")
     assert "max number of clients reached" in (result.observation.error or "")
+
+
+@pytest.mark.parametrize("protocol", ["TLSv1.3", "TLSv1.2"])
+@pytest.mark.parametrize("tls_setting", [False, True])
+def test_a_port_that_requires_client_certificates_is_secure(
+    redis: Launch, protocol: str, tls_setting: bool
+) -> None:
+    """`--tls-auth-clients yes`, no password: the client certificate is the credential.
+    Without one the server ends the session (TLS 1.3: an alert after the handshake; TLS
+    1.2: a handshake failure), which is a refusal, not an unreachable store."""
+    port = redis(tls=True, client_certs="yes", options=("--tls-protocols", protocol)).port
+    result = probe(
+        {
+            "name": "r",
+            "kind": "redis",
+            "address": f"127.0.0.1:{port}",
+            "holds": ["pii"],
+            "settings": {"tls": tls_setting},
+        }
+    )
+    obs = result.observation
+    assert result.state is State.SECURE, obs.error
+    assert obs.auth_required is True and obs.tls_required is True
+    assert "requires a client certificate" in obs.notes
+
+
+def test_an_optional_client_certificate_does_not_hide_an_open_store(redis: Launch) -> None:
+    """`--tls-auth-clients optional`: the server asks for a certificate and goes on
+    without one; only a session ended for want of it is a refusal."""
+    port = redis(tls=True, client_certs="optional").port
+    result = scan_redis(port)
+    assert result.state is State.EXPOSED, result.observation.error
+    assert result.findings[0].check == "no-auth"
+    assert "requires a client certificate" not in result.observation.notes

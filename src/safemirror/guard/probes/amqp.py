@@ -25,7 +25,12 @@ from safemirror.guard.probes.amqp_wire import (
 )
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire, plaintext_or_tls
+from safemirror.guard.probes.wire import (
+    ClientCertRefused,
+    Wire,
+    client_cert_required,
+    plaintext_or_tls,
+)
 from safemirror.guard.spec import Strict, Target
 
 MANAGEMENT_PORT = 15672
@@ -172,13 +177,16 @@ class AmqpProbe(Probe):
         tls = settings.tls
         obs.tls_offered = True if tls else None
         obs.tls_required = tls
-        if settings.try_default_credentials:
-            for pair in self.default_credentials:
-                async with ctx.limiter.attempt(ep.host):
-                    tls = await self._login(target, settings, tls, pair, obs)
-        else:  # the port is still asked who it is: a store that is down is not secure
-            await self._login(target, settings, tls, None, obs)
-            obs.notes.append("default credentials not tried (settings)")
+        try:
+            if settings.try_default_credentials:
+                for pair in self.default_credentials:
+                    async with ctx.limiter.attempt(ep.host):
+                        tls = await self._login(target, settings, tls, pair, obs)
+            else:  # the port is still asked who it is: a store that is down is not secure
+                await self._login(target, settings, tls, None, obs)
+                obs.notes.append("default credentials not tried (settings)")
+        except ClientCertRefused:  # ssl_options.fail_if_no_peer_cert
+            client_cert_required(obs)
         obs.settled = True  # the AMQP port has answered; the management API is auxiliary
         if settings.check_management:
             await self._management(target, ctx, settings, obs)

@@ -20,7 +20,12 @@ from safemirror.guard.probes.mqtt_wire import (
     subscribe_packet,
 )
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire, plaintext_or_tls
+from safemirror.guard.probes.wire import (
+    ClientCertRefused,
+    Wire,
+    client_cert_required,
+    plaintext_or_tls,
+)
 from safemirror.guard.spec import Strict, Target
 
 CONNACK_CODES = {
@@ -110,14 +115,17 @@ class MqttProbe(Probe):
         settings = target.settings_as(MqttSettings)
         ep, obs.product = target.endpoint, "MQTT broker"
         # a TLS-only port resets (or answers with a TLS alert) a plaintext CONNECT
-        await plaintext_or_tls(
-            lambda tls: self._talk(target, settings, tls, obs),
-            tls=settings.tls,
-            spoke=lambda: self.connack is not None,
-            host=ep.host,
-            port=ep.port,
-            timeout=target.timeout,
-        )
+        try:
+            await plaintext_or_tls(
+                lambda tls: self._talk(target, settings, tls, obs),
+                tls=settings.tls,
+                spoke=lambda: self.connack is not None,
+                host=ep.host,
+                port=ep.port,
+                timeout=target.timeout,
+            )
+        except ClientCertRefused:  # require_certificate true
+            client_cert_required(obs)
 
     async def _talk(
         self, target: Target, settings: MqttSettings, tls: bool, obs: Observation

@@ -11,7 +11,7 @@ from pydantic import Field
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import ClientCertRefused, Wire, client_cert_required
 from safemirror.guard.spec import Strict, Target
 
 CLIENT_SSL = 0x800
@@ -187,7 +187,10 @@ class MysqlProbe(Probe):
             if not plain.ok and hello.caps & CLIENT_SSL and plain.code in RETRY_OVER_TLS:
                 # require_secure_transport (MariaDB refuses plaintext like a wrong password)
                 # or an account that REQUIRE SSL: what plaintext refused, TLS may let in
-                hello, result = await self._attempt(target, ctx, obs, user, tls=True)
+                try:
+                    hello, result = await self._attempt(target, ctx, obs, user, tls=True)
+                except ClientCertRefused:  # the plaintext refusal stands
+                    client_cert_required(obs)
                 obs.tls_required = obs.tls_required or plain.code in TLS_REQUIRED_CODES
                 if result.ok and plain.code not in TLS_REQUIRED_CODES:
                     obs.notes.append(f"{who(user)} refused in plaintext, let in over TLS")

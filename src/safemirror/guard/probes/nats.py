@@ -10,7 +10,12 @@ from safemirror import __version__
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire, plaintext_or_tls
+from safemirror.guard.probes.wire import (
+    ClientCertRefused,
+    Wire,
+    client_cert_required,
+    plaintext_or_tls,
+)
 from safemirror.guard.spec import Strict, Target
 
 CONNECT = {
@@ -79,14 +84,17 @@ class NatsProbe(Probe):
         ep, obs.product = target.endpoint, "NATS"
         # no INFO in plaintext: a port where TLS comes first (`handshake_first`, or a
         # TLS terminator in front) stays silent, resets, or answers with a TLS alert
-        await plaintext_or_tls(
-            lambda tls: self._talk(target, settings, tls, obs),
-            tls=False,
-            spoke=lambda: obs.auth_required is not None,
-            host=ep.host,
-            port=ep.port,
-            timeout=target.timeout,
-        )
+        try:
+            await plaintext_or_tls(
+                lambda tls: self._talk(target, settings, tls, obs),
+                tls=False,
+                spoke=lambda: obs.auth_required is not None,
+                host=ep.host,
+                port=ep.port,
+                timeout=target.timeout,
+            )
+        except ClientCertRefused:  # tls_verify: the client certificate is the credential
+            client_cert_required(obs)
 
     async def _talk(
         self, target: Target, settings: NatsSettings, tls: bool, obs: Observation
@@ -106,17 +114,10 @@ class NatsProbe(Probe):
                 if not obs.auth_required and not verify:
                     obs.expose("no-auth", "INFO says auth_required is false")
                 return
-            try:
-                if obs.tls_required and not tls:  # announced in INFO: upgrade in place
-                    await wire.start_tls()
-                await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
-                reply = await _answer(wire)
-            except ProbeError as exc:
-                if not (verify and "CERTIFICATE" in exc.reason.upper()):
-                    raise
-                obs.auth_required = True
-                obs.notes.append("refused without a client certificate (tls_verify)")
-                return
+            if obs.tls_required and not tls:  # announced in INFO: upgrade in place
+                await wire.start_tls()
+            await wire.send(b"CONNECT " + json.dumps(CONNECT).encode() + b"\r\nPING\r\n")
+            reply = await _answer(wire)
             said = reply.decode("utf-8", "replace").strip()[:120]
             if reply.startswith(b"PONG"):
                 obs.auth_required = False

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from safemirror.guard.model import Exposure, Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire
+from safemirror.guard.probes.wire import ClientCertRefused, Wire, client_cert_required
 from safemirror.guard.spec import Strict, Target
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
@@ -270,9 +270,14 @@ class PostgresProbe(Probe):
         )
         tls = False
         if _refused(session) and obs.tls_offered:  # hostssl only, or host … reject
-            over_tls = await run_session(
-                ep.host, ep.port, target.timeout, settings, tls=True, admitted=trusted
-            )
+            try:
+                over_tls = await run_session(
+                    ep.host, ep.port, target.timeout, settings, tls=True, admitted=trusted
+                )
+            except ClientCertRefused:  # a TLS terminator in front that requires one
+                self._record(obs, session, settings.user)
+                client_cert_required(obs)
+                return
             if not _refused(over_tls):  # TLS got past what refused plaintext
                 session, tls = over_tls, True
         obs.tls_required = tls if session.error is None or session.authenticated or tls else None

@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 from safemirror.guard.model import Observation, ProbeError
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
-from safemirror.guard.probes.wire import Wire, plaintext_or_tls
+from safemirror.guard.probes.wire import (
+    ClientCertRefused,
+    Wire,
+    client_cert_required,
+    plaintext_or_tls,
+)
 from safemirror.guard.spec import Strict, Target
 
 
@@ -117,14 +122,18 @@ class RedisProbe(Probe):
         settings = target.settings_as(RedisSettings)
         ep, obs.product = target.endpoint, "Redis"
         # a TLS-only port hangs up on (or answers with a TLS alert) a plaintext command
-        tls = await plaintext_or_tls(
-            lambda tls: self._talk(ep.host, ep.port, target.timeout, tls, obs),
-            tls=settings.tls,
-            spoke=lambda: obs.auth_required is not None,
-            host=ep.host,
-            port=ep.port,
-            timeout=target.timeout,
-        )
+        try:
+            tls = await plaintext_or_tls(
+                lambda tls: self._talk(ep.host, ep.port, target.timeout, tls, obs),
+                tls=settings.tls,
+                spoke=lambda: obs.auth_required is not None,
+                host=ep.host,
+                port=ep.port,
+                timeout=target.timeout,
+            )
+        except ClientCertRefused:  # --tls-auth-clients yes
+            client_cert_required(obs)
+            return
         obs.tls_required = tls
         obs.tls_offered = True if tls else None  # Redis serves TLS on a separate port
 
