@@ -298,10 +298,12 @@ class SafemirrorStandin:
             check(authorization)
             return {"metrics": ["device_activations", "failed_connection_rate"]}
 
-        @app.get("/api/sql")
-        def sql(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        @app.post("/api/sql")  # POST only, as the real server serves it (GET: 405)
+        def sql(
+            body: dict[str, str], authorization: str | None = Header(default=None)
+        ) -> dict[str, Any]:
             check(authorization)
-            return {"columns": [], "rows": []}
+            return {"columns": ["?column?"], "rows": [[1]]} if body.get("sql") else {}
 
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"

@@ -173,6 +173,8 @@ def test_a_safemirror_target_where_no_path_asks_for_a_key_is_not_secure() -> Non
             self.send_header("content-length", "0")
             self.end_headers()
 
+        do_POST = do_GET
+
     server = HttpThread(Handler)
     try:
         result = probe({"name": "api", "kind": "safemirror", "address": server.url})
@@ -181,7 +183,7 @@ def test_a_safemirror_target_where_no_path_asks_for_a_key_is_not_secure() -> Non
     assert result.state is State.UNREACHABLE
     assert result.observation.error == (
         "cannot tell whether a key is needed: /api/metrics answered HTTP 404; "
-        "/api/sql answered HTTP 404"
+        "POST /api/sql answered HTTP 404"
     )
 
 
@@ -234,7 +236,12 @@ def test_generic_http_open_and_protected() -> None:
 @pytest.mark.parametrize(
     ("status", "location", "state", "said"),
     [
-        (302, "/app/home?token=abc", State.UNREACHABLE, "/ answered HTTP 302 to /app/home"),
+        (
+            302,
+            "/app/home?token=abc",
+            State.UNREACHABLE,
+            "/ → /app/home answered HTTP 302 to /app/home (a redirect loop)",
+        ),
         (301, "https://ui.example/", State.UNREACHABLE, "HTTP 301 to https://ui.example/"),
         (404, None, State.UNREACHABLE, "/ answered HTTP 404"),
         (503, None, State.UNREACHABLE, "/ answered HTTP 503"),
@@ -245,8 +252,9 @@ def test_generic_http_open_and_protected() -> None:
 def test_generic_http_says_secure_only_when_asked_for_credentials(
     status: int, location: str | None, state: State, said: str | None
 ) -> None:
-    """An open dashboard often redirects `/` to its start page, and a missing path or a
-    failing server says nothing: only 401/403 or a redirect to a sign-in page is secure."""
+    """A redirect that leads nowhere that tells (a loop, another origin), a missing path
+    or a failing server says nothing: only 401/403 or a redirect to a sign-in page is
+    secure."""
     from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):

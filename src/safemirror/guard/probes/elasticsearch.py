@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import httpx
 
 from safemirror.guard.model import Observation, ProbeError
-from safemirror.guard.probes import httpbase
+from safemirror.guard.probes import httpbase, redirects
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
 from safemirror.guard.spec import Strict, Target
@@ -84,16 +84,23 @@ class ElasticsearchProbe(Probe):
         base = target.endpoint.url or ""
         obs.product = "Elasticsearch/OpenSearch"
         async with httpbase.client(target, verify=settings.verify_tls) as http:
-            root = await httpbase.get(http, base + "/")
+            root = await redirects.follow(http, base + "/")
             obs.reachable = True
-            cat = await httpbase.get(http, base + CAT_INDICES, connected=True)
-            self._classify(obs, root, cat)
-            locked = root.status_code == 401 and cat.status_code == 401
+            cat = await redirects.follow(http, base + CAT_INDICES, connected=True)
+            self._classify(obs, root.answer, cat)
+            locked = root.status == 401 and cat.status == 401
             if locked and settings.try_default_credentials:
                 await self._try_defaults(target, ctx, http, base, obs)
         await httpbase.check_tls(target, obs)
 
-    def _classify(self, obs: Observation, root: httpx.Response, cat: httpx.Response) -> None:
+    def _classify(
+        self, obs: Observation, root: httpx.Response, followed: redirects.Followed
+    ) -> None:
+        """The verdict from ``/`` and ``/_cat/indices`` (their last answers, after the
+        redirects followed within the origin)."""
+        cat = followed.answer
+        if followed.redirected:
+            obs.notes.append(f"/_cat/indices redirected: {followed.chain}")
         if root.status_code == 200:
             describe_root(obs, httpbase.json_or_none(root))
             obs.version_public = obs.version is not None
@@ -115,9 +122,12 @@ class ElasticsearchProbe(Probe):
             obs.auth_required = True
             if root.status_code == 200:
                 obs.expose("anonymous-limited", "answers / without credentials")
+        elif followed.signs_in:  # a sign-in proxy in front (oauth2-proxy, an SSO gateway)
+            obs.auth_required = True
         else:
+            said = f" ({followed.describe()})" if followed.redirected else ""
             raise ProbeError(
-                f"unexpected HTTP {cat.status_code} from /_cat/indices; "
+                f"unexpected HTTP {cat.status_code} from /_cat/indices{said}; "
                 "is this Elasticsearch/OpenSearch?",
                 connected=True,
             )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from pydantic import Field
 
 from safemirror.guard.model import Observation, ProbeError
-from safemirror.guard.probes import httpbase
+from safemirror.guard.probes import httpbase, redirects
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
 from safemirror.guard.spec import Strict, Target, UrlPath
@@ -21,38 +18,16 @@ class HttpSettings(Strict):
     verify_tls: bool = False
 
 
-#: Statuses that ask for credentials (or refuse the anonymous client).
-ASKS = {401, 403, 407}
-#: Words in a redirect's target that name a sign-in page.
-SIGN_IN = re.compile(r"log-?in|sign-?in|auth|sso|saml|oidc|cas/", re.IGNORECASE)
-
-
-def asks_for_credentials(answer: httpx.Response) -> bool:
-    """401/403/407, or a redirect to a sign-in page (`/login?next=/`, an SSO provider)."""
-    if answer.status_code in ASKS:
-        return True
-    location = answer.headers.get("location", "")
-    return 300 <= answer.status_code < 400 and SIGN_IN.search(location) is not None
-
-
-def _to(answer: httpx.Response) -> str:
-    """Where a redirect points, without its query (it may carry a token)."""
-    location = answer.headers.get("location")
-    if not location or not 300 <= answer.status_code < 400:
-        return ""
-    parts = urlsplit(location)
-    return f" to {urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))[:120]}"
-
-
 @register
 class HttpProbe(Probe):
     kind = "http"
     title = "Generic HTTP service (admin UIs, REST stores, dashboards)"
     sends: ClassVar[str] = (
-        "`GET` on each path in `settings.paths` (default `/`) without credentials; a 2xx "
-        "answer means it answers without credentials, 401/403 (or a redirect to a sign-in "
-        "page) means it asks for them, anything else tells nothing. The `Server` header is "
-        "recorded as the disclosed version."
+        "`GET` on each path in `settings.paths` (default `/`) without credentials, following "
+        "redirects within the target's origin (at most 5); a 2xx answer means it answers "
+        "without credentials, 401/403/407 (or a redirect to a sign-in page) means it asks "
+        "for them, anything else tells nothing. The `Server` header is recorded as the "
+        "disclosed version."
     )
     default_port = 80
     url_address = True
@@ -73,16 +48,21 @@ class HttpProbe(Probe):
         unsure: list[str] = []
         async with httpbase.client(target, verify=settings.verify_tls) as http:
             for path in settings.paths:
-                answer = await httpbase.get(http, base + path, connected=obs.reachable)
+                followed = await redirects.follow(http, base + path, connected=obs.reachable)
                 obs.reachable = True
-                server = httpbase.server_header(answer)
+                server = httpbase.server_header(followed.answer)
                 if server:
                     obs.product, _, version = server.partition("/")
                     obs.version = version.split(" ", 1)[0] or None
                     obs.version_public = obs.version is not None
-                open_paths.record(path, answer.status_code)
-                if not 200 <= answer.status_code < 300 and not asks_for_credentials(answer):
-                    unsure.append(f"{path} answered HTTP {answer.status_code}{_to(answer)}")
+                shown = f"{path} (redirected to {followed.final})" if followed.redirected else path
+                open_paths.record(path, followed.status, shown)
+                if followed.redirected:
+                    obs.metadata.setdefault("redirects", {})[path] = followed.chain
+                if followed.asks and followed.redirected:
+                    obs.notes.append(f"{path} asks for credentials: {followed.chain}")
+                elif not followed.open and not followed.asks:
+                    unsure.append(followed.describe())
         if unsure and not open_paths.paths:
             # fail closed: a redirect elsewhere than a sign-in page, a missing path or a
             # server error says nothing of whether the path needs credentials

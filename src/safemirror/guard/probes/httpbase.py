@@ -48,10 +48,13 @@ async def get(
     *,
     auth: tuple[str, str] | None = None,
     connected: bool = False,
+    method: str = "GET",
+    json: Any = None,
 ) -> httpx.Response:
-    """GET ``url``; network failures become ``ProbeError`` (unreachable)."""
+    """GET ``url`` (or send ``method`` with a ``json`` body); network failures become
+    ``ProbeError`` (unreachable)."""
     try:
-        return await fetch(http, url, auth)
+        return await fetch(http, url, auth, method=method, json=json)
     except httpx.ConnectTimeout:
         raise ProbeError(f"no TCP answer within {http.timeout.connect or 0:g} s") from None
     except httpx.ConnectError as exc:
@@ -67,11 +70,17 @@ async def get(
 
 
 async def fetch(
-    http: httpx.AsyncClient, url: str, auth: tuple[str, str] | None = None
+    http: httpx.AsyncClient,
+    url: str,
+    auth: tuple[str, str] | None = None,
+    *,
+    method: str = "GET",
+    json: Any = None,
 ) -> httpx.Response:
-    """GET ``url``, reading at most ``MAX_BODY`` bytes of the (decoded) body: the answer
-    returned holds the status, the headers and that much of the body."""
-    async with http.stream("GET", url, auth=auth) as streamed:
+    """GET ``url`` (or ``method`` it, with a ``json`` body), reading at most ``MAX_BODY``
+    bytes of the (decoded) body: the answer returned holds the status, the headers and
+    that much of the body."""
+    async with http.stream(method, url, auth=auth, json=json) as streamed:
         body = bytearray()
         async for chunk in streamed.aiter_bytes():
             body += chunk
@@ -112,10 +121,12 @@ class OpenPaths:
     paths: list[str] = field(default_factory=list)
     _fact: Exposure | None = None
 
-    def record(self, path: str, status: int) -> None:
+    def record(self, path: str, status: int, shown: str | None = None) -> None:
+        """``path`` answered ``status``; ``shown`` names it in the finding (where its
+        redirects led)."""
         self.obs.metadata.setdefault("status", {})[path] = status
         if 200 <= status < 300:
-            self.paths.append(path)
+            self.paths.append(shown or path)
             self.obs.withdraw(self._fact)
             self._fact = self.obs.expose("no-auth", f"{self.wording} {', '.join(self.paths)}")
         self.obs.auth_required = not self.paths

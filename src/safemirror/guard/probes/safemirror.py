@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import httpx
 from pydantic import Field
 
 from safemirror.guard.address import is_loopback_host
 from safemirror.guard.model import Observation, ProbeError
-from safemirror.guard.probes import httpbase
+from safemirror.guard.probes import httpbase, redirects
 from safemirror.guard.probes.base import Probe, ProbeContext
 from safemirror.guard.probes.registry import register
 from safemirror.guard.spec import Strict, Target, UrlPath
+
+#: Routes the server serves with POST only (a GET answers 405, which tells nothing), and the
+#: body each is asked with: without a key the query never runs; `SELECT 1` reads nothing.
+POST_ROUTES: dict[str, dict[str, str]] = {"/api/sql": {"sql": "SELECT 1"}}
 
 
 class SafemirrorSettings(Strict):
@@ -24,9 +29,11 @@ class SafemirrorProbe(Probe):
     kind = "safemirror"
     title = "safemirror's own HTTP server"
     sends: ClassVar[str] = (
-        "`GET /api/health` (expected to answer 200 without a key), then `GET` on each "
-        "protected path (`/api/metrics`, `/api/sql`) without an `Authorization` header; "
-        "any 2xx there means the server answers without a key."
+        "`GET /api/health` (expected to answer 200 without a key), then each protected "
+        "path the way the server serves it (`GET /api/metrics`; `POST /api/sql` with "
+        '`{"sql": "SELECT 1"}`) without an `Authorization` header, following GET redirects '
+        "within the target's origin; any 2xx there means the server answers without a key, "
+        "401/403 (or a redirect to a sign-in page) that it asks for one."
     )
     default_port = 8000
     url_address = True
@@ -56,15 +63,40 @@ class SafemirrorProbe(Probe):
             if health.status_code != 200:
                 obs.notes.append(f"health check answered HTTP {health.status_code}")
             open_paths = httpbase.OpenPaths(obs, "answers without a key on")
-            answers: list[str] = []
+            asked = False
+            unsure: list[str] = []
             for path in settings.protected_paths:
-                answer = await httpbase.get(http, base + path, connected=True)
-                open_paths.record(path, answer.status_code)
-                answers.append(f"{path} answered HTTP {answer.status_code}")
-        statuses = obs.metadata["status"].values()
-        if not open_paths.paths and not {401, 403} & set(statuses):
+                followed = await _ask(http, base, path)
+                shown = f"{path} (redirected to {followed.final})" if followed.redirected else path
+                open_paths.record(path, followed.status, shown)
+                if followed.asks:
+                    asked = True
+                    if followed.redirected:
+                        obs.notes.append(f"{path} asks for a key: {followed.chain}")
+                elif not followed.open:
+                    unsure.append(_described(path, followed))
+        if not open_paths.paths and not asked:
             # fail closed: no path asked for a key (404: another service, or an old one)
             raise ProbeError(
-                "cannot tell whether a key is needed: " + "; ".join(answers), connected=True
+                "cannot tell whether a key is needed: " + "; ".join(unsure), connected=True
             )
+        obs.notes.extend(f"cannot tell: {what}" for what in unsure)
         await httpbase.check_tls(target, obs)
+
+
+async def _ask(http: httpx.AsyncClient, base: str, path: str) -> redirects.Followed:
+    """Ask ``path`` without a key, with the method the server serves it with."""
+    if path in POST_ROUTES:
+        return await redirects.follow(
+            http, base + path, connected=True, method="POST", json=POST_ROUTES[path]
+        )
+    return await redirects.follow(http, base + path, connected=True)
+
+
+def _described(path: str, followed: redirects.Followed) -> str:
+    """What a path that tells nothing answered (a 405 names the methods it allows)."""
+    text = followed.describe()
+    if path in POST_ROUTES:
+        text = f"POST {text}"
+    allow = followed.answer.headers.get("allow") if followed.status == 405 else None
+    return f"{text} (allows {allow})" if allow else text
