@@ -16,20 +16,30 @@ from tests.guard.guard_support import HOST, Server, launch_postgres, pg_bindir, 
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture
-def postgres() -> Iterator[Server]:
-    """SCRAM for everyone, max_connections 3 (none reserved), `postgres`'s password is
-    the well-known default."""
+@contextlib.contextmanager
+def cluster(*settings: str) -> Iterator[Server]:
+    """SCRAM for everyone, `postgres`'s password the well-known default."""
     require(pg_bindir() is not None, "PostgreSQL (initdb) is not installed")
-    server = launch_postgres(
-        "postgres",
-        tls=False,
-        settings=("max_connections=3", "superuser_reserved_connections=0"),
-    ).wait()
+    server = launch_postgres("postgres", tls=False, settings=settings).wait()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def postgres() -> Iterator[Server]:
+    """Enough connection slots that the probe's own connections, one after another, never
+    wait for the server to free the slot of the previous one."""
+    with cluster() as server:
+        yield server
+
+
+@pytest.fixture
+def full_postgres() -> Iterator[Server]:
+    """Three connection slots, none reserved: the test takes them all."""
+    with cluster("max_connections=3", "superuser_reserved_connections=0") as server:
+        yield server
 
 
 def test_the_default_password_counts_when_the_database_does_not_exist(postgres: Server) -> None:
@@ -49,16 +59,17 @@ def test_the_default_password_counts_when_the_database_does_not_exist(postgres: 
     assert any("3D000" in note for note in result.observation.notes)
 
 
-def test_a_cluster_out_of_connection_slots_is_not_secure(postgres: Server) -> None:
+def test_a_cluster_out_of_connection_slots_is_not_secure(full_postgres: Server) -> None:
     """A full cluster answers "too many clients" before authentication: that says nothing
     about passwords."""
     import psycopg
 
-    dsn = f"host={HOST} port={postgres.port} user=postgres dbname=postgres"
+    dsn = f"host={HOST} port={full_postgres.port} user=postgres dbname=postgres"
     with contextlib.ExitStack() as held:
         for _ in range(3):
             held.enter_context(psycopg.connect(dsn, password="postgres"))
-        result = probe({"name": "pg", "kind": "postgres", "address": f"{HOST}:{postgres.port}"})
+        address = f"{HOST}:{full_postgres.port}"
+        result = probe({"name": "pg", "kind": "postgres", "address": address})
     assert result.state is State.UNREACHABLE
     assert result.observation.error == (
         "cannot tell whether a password is needed: 53300 sorry, too many clients already"
