@@ -186,6 +186,7 @@ def test_a_target_url_names_the_file_sync_reads(tmp_path: Path, name: str, url_n
     [
         ("sqlite:///x.db?immutable=1", "'immutable'"),
         ("sqlite:///x.db#part", "fragment"),
+        ("postgresql://app:pa#ss@127.0.0.1:9/nowhere", "fragment"),
     ],
 )
 def test_a_target_url_with_a_query_or_fragment_is_refused(
@@ -196,4 +197,6 @@ def test_a_target_url_with_a_query_or_fragment_is_refused(
     with pytest.raises(UsageError, match=said) as err:
         generate(url, scale=TINY)
     assert err.value.exit_code == ExitCode.USAGE
+    assert "source" not in err.value.message  # it is a target here
+    assert url.partition("#")[2] not in (err.value.message + (err.value.hint or ""))
     assert list(tmp_path.iterdir()) == []

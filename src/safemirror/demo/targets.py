@@ -22,7 +22,7 @@ import pyarrow as pa
 from safemirror.demo import strings
 from safemirror.demo.schema import TABLES, create_ddl, post_load_ddl
 from safemirror.errors import ConflictError, SourceError, UsageError
-from safemirror.sources.common import sqlite_path, sqlite_url, with_query
+from safemirror.sources.common import refuse_fragment, sqlite_path, sqlite_url, with_query
 
 _HINT_URL = "use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
 
@@ -56,6 +56,7 @@ def parse_target(url: str) -> Target:
     """Parse ``sqlite:///file.db`` or ``postgresql://…``; anything else is a usage error."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme in ("postgresql", "postgres"):
+        refuse_fragment(url)  # as the source does (libpq checks the query string itself)
         return Target("postgresql", url)
     if scheme == "sqlite":
         raw = url.split("://", 1)[1]

@@ -60,15 +60,16 @@ def redact_url(url: str) -> str:
 
 
 def refuse_fragment(url: str) -> None:
-    """Refuse a source URL with a ``#fragment``, which no source reads: it is most likely
-    part of a password or file name holding an unescaped '#' (never echoed: it may be)."""
+    """Refuse a URL (a source, a demo target) with a ``#fragment``, which nothing reads: it
+    is most likely part of a password or file name holding an unescaped '#' (never echoed:
+    it may be)."""
     try:
         fragment = urlsplit(url).fragment
     except ValueError:
         return  # the source's own parsing reports it
     if fragment or url.endswith("#"):
         raise UsageError(
-            "the source URL has a '#fragment', which no source reads",
+            "the URL has a '#fragment', which safemirror does not read",
             hint="remove it; a '#' in a password or file name is written %23",
         )
 
@@ -89,8 +90,7 @@ def refuse_parameters(url: str, supported: Collection[str], kind: str) -> None:
     )
     shown = ", ".join(repr(n) if n else "a parameter with no name" for n in unknown)
     raise UsageError(
-        f"the {kind} source URL sets {shown or 'a query'}, which safemirror does not "
-        f"support: {takes}",
+        f"the {kind} URL sets {shown or 'a query'}, which safemirror does not support: {takes}",
         hint="remove them; a '?' in a file name is written %3F",
     )
 
