@@ -3,6 +3,7 @@ queries DuckDB's table lister cannot bind are still held to the tables they read
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -57,3 +58,29 @@ def test_cte_references_are_not_tables() -> None:
     tree = sqlglot.parse_one(sql, read="duckdb")
     scopes = [sorted(visible_ctes(t)) for t in tree.find_all(exp.Table)]
     assert all("t" in s or "u" in s for s in scopes), scopes
+
+
+def test_a_cte_hides_a_table_only_by_duckdb_s_ascii_case_rule() -> None:
+    """DuckDB matches names ignoring the case of ASCII letters only: a CTE named with the
+    Kelvin sign (which Python lower-cases to 'k') does not hide the table ``bank``."""
+    catalog = Catalog(frozenset({"users"}), {}, frozenset({"bank"}))
+    sql = 'WITH "ban\u212a" AS (SELECT 1 AS z) SELECT * FROM bank'
+    con = duckdb.connect()
+    con.execute("CREATE TABLE bank (secret INTEGER); INSERT INTO bank VALUES (42)")
+    assert con.execute(sql).fetchall() == [(42,)]  # DuckDB reads the table
+    for text in (sql, sql + UNBINDABLE):
+        with pytest.raises(QueryRefused, match="bank is aggregate-only"):
+            check_sql(text, catalog)
+        assert "bank" in _tables_read(text, sqlglot.parse_one(text, read="duckdb"))
+
+
+def test_a_recursive_term_is_told_apart_from_an_equal_subquery_of_the_anchor() -> None:
+    """The anchor's subquery ``SELECT x FROM body_metrics`` reads the table even though the
+    recursive term is the same text."""
+    sql = (
+        "WITH RECURSIVE body_metrics AS (SELECT x FROM (SELECT x FROM body_metrics) s "
+        "UNION SELECT x FROM body_metrics) SELECT x FROM body_metrics"
+    )
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    anchor_read = next(t for t in tree.find_all(exp.Table) if t.find_ancestor(exp.Subquery))
+    assert "body_metrics" not in visible_ctes(anchor_read)

@@ -32,7 +32,7 @@ from safemirror.metrics.mirror import deadline
 from safemirror.policy.model import Policy
 from safemirror.server.sqljson import column_types, jsonable, raw_rows
 from safemirror.server.sqlnames import keep_names
-from safemirror.server.sqltables import ParseError, parsed_tables, visible_ctes
+from safemirror.server.sqltables import ParseError, fold_name, parsed_tables, visible_ctes
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # no "falling back to Command" noise
 
@@ -340,9 +340,9 @@ def _check_table(node: exp.Table, catalog: Catalog, ctes: set[str]) -> None:
             f"qualified table name {node.sql(dialect='duckdb')} is not allowed",
             hint=_tables_hint(catalog),
         )
-    name = str(node.name).lower()
-    if name in ctes:
+    if fold_name(str(node.name)) in ctes:
         return
+    name = str(node.name).lower()
     if name.startswith("_sm_"):
         raise QueryRefused(f"table {name} is a system table and not available to SQL")
     if name in catalog.aggregate:

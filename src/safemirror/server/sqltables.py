@@ -4,7 +4,10 @@ A CTE's name hides a table of the same name only where DuckDB says so: in the qu
 ``WITH`` belongs to (its main body and the CTEs defined after it), and inside its own body
 only in the recursive term of a ``WITH RECURSIVE`` union. Everywhere else (the CTE's own
 body, an earlier CTE, the anchor of a recursive union, outside the query) the name is the
-table. Both the sqlglot check and DuckDB's parse tree below follow these rules.
+table. Both the sqlglot check and DuckDB's parse tree below follow these rules, and
+compare names as DuckDB does: ASCII letters without regard to case, every other character
+as it is (Python's ``lower`` would make the Kelvin sign 'K' a 'k', and a CTE named with it
+hide the table whose name has a 'k').
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ from sqlglot import exp
 
 from safemirror.mirror.schema import OFFLINE
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_name(name: str) -> str:
+    """An identifier as DuckDB matches a CTE or table name: ASCII letters lower-cased,
+    every other character kept."""
+    return name.translate(_ASCII_LOWER)
+
 
 def _within(node: exp.Expression, ancestor: exp.Expression) -> bool:
-    return node is ancestor or ancestor in _parents(node)
+    """Whether ``node`` is ``ancestor`` or below it (the same node, not an equal one)."""
+    return node is ancestor or any(p is ancestor for p in _parents(node))
 
 
 def _parents(node: exp.Expression) -> list[Any]:
@@ -34,16 +46,16 @@ def _parents(node: exp.Expression) -> list[Any]:
 
 
 def _names(with_: exp.With) -> list[str]:
-    return [str(c.alias_or_name).lower() for c in with_.expressions]
+    return [fold_name(str(c.alias_or_name)) for c in with_.expressions]
 
 
 def visible_ctes(table: exp.Table) -> set[str]:
-    """The CTE names (lower case) that ``table`` may refer to, by DuckDB's scoping."""
+    """The CTE names (``fold_name``) that ``table`` may refer to, by DuckDB's scoping."""
     names: set[str] = set()
     path = [table, *_parents(table)]
     for child, node in itertools.pairwise(path):
         if isinstance(node, exp.With) and isinstance(child, exp.CTE):
-            position = node.expressions.index(child)
+            position = next(i for i, c in enumerate(node.expressions) if c is child)
             names.update(_names(node)[:position])
             body = child.this
             if (
@@ -51,7 +63,7 @@ def visible_ctes(table: exp.Table) -> set[str]:
                 and isinstance(body, exp.Union)
                 and _within(table, body.expression)
             ):
-                names.add(str(child.alias_or_name).lower())
+                names.add(fold_name(str(child.alias_or_name)))
         elif not isinstance(node, exp.With):
             with_ = node.args.get("with_")
             if isinstance(with_, exp.With) and child is not with_:
@@ -105,14 +117,15 @@ def _walk(node: Any, scope: frozenset[str], found: set[tuple[str, str, str]]) ->
     if isinstance(ctes, dict):
         names: list[str] = []
         for entry in ctes.get("map") or []:
-            _walk_cte(entry.get("value"), str(entry.get("key")).lower(), scope | set(names), found)
-            names.append(str(entry.get("key")).lower())
+            name = fold_name(str(entry.get("key")))
+            _walk_cte(entry.get("value"), name, scope | set(names), found)
+            names.append(name)
         scope = scope | set(names)
         node = {k: v for k, v in node.items() if k != "cte_map"}
     if node.get("type") == "BASE_TABLE" and "table_name" in node:
         catalog, schema = str(node.get("catalog_name") or ""), str(node.get("schema_name") or "")
         name = str(node["table_name"])
-        if catalog or schema or name.lower() not in scope:
+        if catalog or schema or fold_name(name) not in scope:
             found.add((catalog, schema, name))
     for value in node.values():
         _walk(value, scope, found)
