@@ -38,11 +38,17 @@ def fold_str(value: str) -> str:
 
 def fold_sql(expr: str, collation: str) -> str:
     """SQL folding the text ``expr`` as ``fold_text`` does, with PostgreSQL's ``lower``
-    in ``collation`` (a quoted name); ``PROBE`` says whether that collation can."""
+    in ``collation`` (a quoted name); ``PROBE`` says whether that collation can. A value
+    all in ASCII (as many as its bytes are its characters) folds to its ASCII lower case,
+    which ``lower`` in ``"C"`` computes byte by byte: the Unicode lower case and the
+    replacements, a few times dearer, are left to the values that need them."""
     folded = f"lower(({expr}) COLLATE {collation})"
     for old, new in _SAME:
         folded = f"replace({folded}, {sql_literal(old)}, {sql_literal(new)})"
-    return folded
+    ascii_lower = f'(lower(({expr}) COLLATE "C") COLLATE {collation})'
+    return (
+        f"CASE WHEN octet_length({expr}) = char_length({expr}) THEN {ascii_lower} ELSE {folded} END"
+    )
 
 
 def sql_literal(text: str) -> str:
