@@ -155,3 +155,19 @@ def test_safemirror_behind_a_sign_in_proxy_is_secure(site: list[Site]) -> None:
     assert result.state is State.SECURE, result.observation.error
     assert result.observation.auth_required is True
     assert "/oauth2/sign_in" not in server.asked
+
+
+def test_a_redirect_s_user_name_and_password_are_never_recorded(site: list[Site]) -> None:
+    """A location that carries credentials in its authority (``user:password@host``) is
+    named without them, as one that carries a token in its query is."""
+    other = Site({"/app": (200, None)})
+    site.append(other)
+    there = other.url.replace("http://", "http://svc:hunter2@")
+    _, result = scan_site(site, {"/": (302, f"{there}/app")})
+    assert result.state is State.UNREACHABLE
+    assert result.observation.error == (
+        "cannot tell whether credentials are needed: / answered HTTP 302 to "
+        f"{other.url}/app (another origin: not followed)"
+    )
+    assert "hunter2" not in repr(result.to_dict())
+    assert other.asked == []

@@ -4,7 +4,7 @@ Admin UIs redirect `/` to their start page (`/app/home`), or through it to a sig
 (`/` → `/ui/` → `/login`): the first answer says nothing, the last one does. The guard
 follows only within the target's origin (scheme, host, port): it talks to the targets it
 was given and to no other host. Locations are kept without their query (it may carry a
-token).
+token), and without user name and password (a location may carry those too).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def _bare(url: httpx.URL) -> httpx.URL:
-    """``url`` without query and fragment."""
-    return url.copy_with(query=None, fragment=None)
+    """``url`` without user name and password, query and fragment."""
+    return url.copy_with(userinfo=b"", query=None, fragment=None)
 
 
 def _signs_in(url: httpx.URL, start: httpx.URL) -> bool:
@@ -94,7 +94,7 @@ class Followed:
 
 def _shown(url: httpx.URL, start: httpx.URL) -> str:
     """A location as recorded: its path within the target's origin, else its origin and
-    path; never its query."""
+    path; never its query, nor a user name and password."""
     bare = _bare(url)
     if _origin(url) == _origin(start):
         return bare.raw_path.decode("ascii", "replace")[:120] or "/"
