@@ -29,6 +29,8 @@ import pyarrow as pa
 MAX_SAFE_INTEGER = 2**53 - 1
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 MICROS = 1_000_000
+INFINITE = 2**63 - 1  # DuckDB's ±infinity: a timestamp's raw value
+INFINITE_DAYS = 2**31 - 1  # and a date's
 
 # A DB-API cursor's Arrow reader copies its rows once more; that is what it costs here.
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
@@ -104,13 +106,74 @@ def raw_rows(cursor: duckdb.DuckDBPyConnection, types: list[str], chunk: int) ->
         reader: Any = cursor.to_arrow_reader(chunk)
         for batch in reader:
             columns = [
-                [_from_arrow(v, field.type) for v in column.to_pylist()]
+                [_from_arrow(v, field.type) for v in _python(column)]
                 for column, field in zip(batch.columns, batch.schema, strict=True)
             ]
             yield from zip(*columns, strict=True)
         return
     while rows := cursor.fetchmany(chunk):
         yield from rows
+
+
+def _python(column: pa.Array) -> list[Any]:
+    """``column``'s values as Python; one past what Python's dates hold (DuckDB's
+    ``infinity``, a year after 9999) as DuckDB's own conversion gives it."""
+    try:
+        values: list[Any] = column.to_pylist()
+    except (OverflowError, ValueError):
+        values = [_scalar(v) for v in column]
+    return values
+
+
+def _scalar(value: pa.Scalar) -> Any:
+    """One value as ``to_pylist`` gives it, or where Python's dates cannot hold it, as
+    DuckDB does: ±infinity as the latest or earliest datetime or date, another value
+    as DuckDB writes it (``294000-01-01 10:11:12.5``)."""
+    try:
+        return value.as_py()
+    except (OverflowError, ValueError):
+        pass
+    kind = value.type
+    if pa.types.is_map(kind):
+        return [(_scalar(e["key"]), _scalar(e["value"])) for e in value.values]
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return [_scalar(v) for v in value.values]
+    if pa.types.is_struct(kind):
+        return {f.name: _scalar(value[f.name]) for f in kind}
+    if pa.types.is_date32(kind):
+        days = value.cast(pa.int32()).as_py()
+        if abs(days) == INFINITE_DAYS:
+            return date.max if days > 0 else date.min
+        return _iso_day(days)
+    if pa.types.is_timestamp(kind):
+        raw = value.cast(pa.int64()).as_py()
+        if abs(raw) == INFINITE:
+            return datetime.max if raw > 0 else datetime.min
+        per_second = {"s": 1, "ms": 1000, "us": MICROS, "ns": 1000 * MICROS}[kind.unit]
+        days, rest = divmod(raw, 86400 * per_second)
+        return f"{_iso_day(days)} {_iso_time(rest * MICROS // per_second)}"
+    raise ValueError(f"a {kind} value Python cannot hold")
+
+
+def _iso_day(days: int) -> str:
+    """The proleptic Gregorian day ``days`` after 1970-01-01, as ISO 8601 (any year)."""
+    shifted = days + 719468  # from 0000-03-01 (H. Hinnant's days_from_civil, inverted)
+    era, day_of_era = divmod(shifted, 146097)
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    year = year_of_era + era * 400 + (month <= 2)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _iso_time(micros: int) -> str:
+    seconds, fraction = divmod(micros, MICROS)
+    text = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{text}.{fraction:06d}".rstrip("0") if fraction else text
 
 
 def _from_arrow(value: Any, kind: pa.DataType) -> Any:
