@@ -73,11 +73,7 @@ def visible_ctes(table: exp.Table) -> set[str]:
 
 @functools.cache
 def _parser_database() -> duckdb.DuckDBPyConnection:
-    config: dict[str, Any] = {
-        "enable_external_access": False,
-        **OFFLINE,
-        "lock_configuration": True,
-    }
+    config: dict[str, Any] = {"enable_external_access": False, **OFFLINE}
     return duckdb.connect(":memory:", config=config | {"lock_configuration": True})
 
 

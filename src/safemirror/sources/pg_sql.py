@@ -238,10 +238,11 @@ def zoneless_since(
     open_since: datetime | None, open_wall: datetime | None, typnames: Sequence[str]
 ) -> datetime | None:
     """``open_since`` for a cursor over columns of ``typnames``: where one has no time zone
-    (``timestamp``, ``date``), the earlier of it and ``open_wall`` (the oldest open
-    transaction's start on a session's default wall clock, read as UTC like every zoneless
-    value). A transaction's ``now()`` lands in such a column on its own time zone's wall
-    clock, which west of UTC lies before the UTC instant; either may be the writers'."""
+    (``timestamp``, ``date``), the earlier of it and ``open_wall`` (on a session's default
+    wall clock, read as UTC like every zoneless value: the oldest open transaction's start,
+    or the earliest time that clock reads from now on, see ``OPEN_SINCE_SQL``). A
+    transaction's ``now()`` lands in such a column on its own time zone's wall clock, which
+    west of UTC lies before the UTC instant; either may be the writers'."""
     if open_since is None or open_wall is None or not _ZONELESS.intersection(typnames):
         return open_since
     return min(open_since, open_wall.replace(tzinfo=UTC))
