@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
+import httpx
 import pytest
 
 from safemirror.guard.model import State
+from safemirror.guard.probes.redirects import _signs_in
 from safemirror.guard.scan import TargetResult
 from tests.guard.guard_fakes import HttpThread
 from tests.guard.guard_support import probe
@@ -171,3 +173,25 @@ def test_a_redirect_s_user_name_and_password_are_never_recorded(site: list[Site]
     )
     assert "hunter2" not in repr(result.to_dict())
     assert other.asked == []
+
+
+@pytest.mark.parametrize(
+    ("location", "signs_in"),
+    [
+        ("/login?next=%2F", True),
+        ("/users/sign_in", True),
+        ("/Account/LogOn", True),
+        ("/oauth2/start?rd=%2F", True),
+        ("https://sso.corp.example/", True),
+        ("https://id.example/realms/x/protocol/openid-connect/auth", True),
+        ("/authors/", False),  # a longer word
+        ("/catalog/", False),
+        ("https://classo.example/home", False),
+        ("/dashboard/", False),
+    ],
+)
+def test_a_sign_in_page_is_told_by_whole_words(location: str, signs_in: bool) -> None:
+    """A name that only contains a sign-in word (`authors`, `classo`) is no sign-in page:
+    reading it as one would call an open site secure."""
+    start = httpx.URL("http://127.0.0.1:8080/")
+    assert _signs_in(start.join(location), start) is signs_in

@@ -22,7 +22,14 @@ MAX_HOPS = 5
 #: Statuses that ask for credentials (or refuse the anonymous client).
 ASKS = frozenset({401, 403, 407})
 #: Words in a redirect's target (host and path) that name a sign-in page.
-SIGN_IN = re.compile(r"log-?in|sign-?in|auth|sso|saml|oidc|cas/", re.IGNORECASE)
+#: A sign-in page's name, as a whole word of a path or host name (between characters that
+#: are not letters or digits): `/login`, `/users/sign_in`, `/oauth2/start`, `sso.corp`,
+#: `/openid-connect/auth`; never part of a longer word (`/authors/`, `classo.example`).
+SIGN_IN = re.compile(
+    r"(?<![a-z0-9])(?:log[-_]?[io]n|sign[-_]?[io]n|auth|oauth2?|authori[sz]e|authenticate|"
+    r"sso|saml2?|oidc|openid|cas|adfs|idp)(?![a-z0-9])",
+    re.IGNORECASE,
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
