@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -56,8 +57,22 @@ class TlsLog:
 
 def insecure_tls(log: TlsLog | None = None) -> ssl.SSLContext:
     """A client context that completes any handshake: the guard only asks *whether* TLS is
-    offered, and sends nothing secret over it. ``log`` is told of a CertificateRequest."""
-    ctx = ssl.create_default_context()
+    offered, and sends nothing secret over it. ``log`` is told of a CertificateRequest
+    (a context of its own: the callback is the context's); without one, one shared
+    context."""
+    return _plain_tls() if log is None else _new_tls(log)
+
+
+@functools.cache
+def _plain_tls() -> ssl.SSLContext:
+    return _new_tls(None)
+
+
+def _new_tls(log: TlsLog | None) -> ssl.SSLContext:
+    """No CA certificates are loaded (none are verified): reading the system's bundle
+    blocks the event loop for a noticeable time, and a sweep that did so per connection
+    would stall every other probe's clock."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if log is not None:
