@@ -314,13 +314,17 @@ def launch_mariadb(password: str, *, tls: bool = False, init_sql: str = "") -> S
     With ``tls`` the server offers TLS (a throw-away certificate); ``extra["socket"]`` is
     its Unix socket, where root signs in with the password."""
     port, work = free_port(), _workdir("mariadb")
-    data = work / "data"
+    data, tmp = work / "data", work / "tmp"
+    tmp.mkdir()
+    # A private tmpdir: a mariadbd starting elsewhere on the machine deletes every
+    # ``#sql*`` file in its tmpdir, this bootstrap's temporary tables among them if shared.
     root = ["--user=root"] if os.geteuid() == 0 else []
     subprocess.run(
         [
             "mariadb-install-db",
             "--no-defaults",
             f"--datadir={data}",
+            f"--tmpdir={tmp}",
             "--skip-test-db",
             "--auth-root-authentication-method=normal",
             *root,
@@ -339,6 +343,7 @@ def launch_mariadb(password: str, *, tls: bool = False, init_sql: str = "") -> S
         "mariadbd",
         "--no-defaults",
         f"--datadir={data}",
+        f"--tmpdir={tmp}",
         *root,
         f"--port={port}",
         f"--bind-address={HOST}",
