@@ -73,6 +73,16 @@ def _workdir(name: str, owner: str | None = None) -> Path:
     return path
 
 
+def _prepare(argv: list[str], workdir: Path, **kwargs: Any) -> None:
+    """Run a server's set-up step (``initdb`` and the like); if it fails, remove the
+    server's directory and say why (its own words, not only its exit status)."""
+    done = subprocess.run(argv, capture_output=True, timeout=120, **kwargs)
+    if done.returncode != 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+        said = (done.stdout + done.stderr).decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{Path(argv[0]).name} failed (exit {done.returncode}):\n{said}")
+
+
 def _spawn(
     name: str,
     argv: list[str],
@@ -258,7 +268,7 @@ def launch_postgres(
     if owner:
         entry = pwd.getpwnam(owner)
         os.chown(pwfile, entry.pw_uid, entry.pw_gid)
-    subprocess.run(
+    _prepare(
         [
             f"{bindir}/initdb",
             "-D",
@@ -272,9 +282,7 @@ def launch_postgres(
             "--no-sync",
             "--no-instructions",
         ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+        work,
         user=owner,
         group=owner,
     )
@@ -319,7 +327,7 @@ def launch_mariadb(password: str, *, tls: bool = False, init_sql: str = "") -> S
     # A private tmpdir: a mariadbd starting elsewhere on the machine deletes every
     # ``#sql*`` file in its tmpdir, this bootstrap's temporary tables among them if shared.
     root = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
+    _prepare(
         [
             "mariadb-install-db",
             "--no-defaults",
@@ -329,9 +337,7 @@ def launch_mariadb(password: str, *, tls: bool = False, init_sql: str = "") -> S
             "--auth-root-authentication-method=normal",
             *root,
         ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+        work,
     )
     init = work / "init.sql"
     init.write_text(
