@@ -88,7 +88,7 @@ def test_demo_serves_with_a_fresh_admin_key(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {key}"}
         assert httpx.get(base + "/api/metrics").status_code == 401
-        metric = httpx.get(base + "/api/metrics/device_activations", headers=headers)
+        metric = httpx.get(base + "/api/metrics/device_activations", headers=headers, timeout=60)
         assert metric.status_code == 200, metric.text
         assert metric.json()["rows"]
         assert httpx.get(base + "/api/keys", headers=headers).status_code == 200  # admin
