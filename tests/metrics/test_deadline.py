@@ -24,10 +24,10 @@ def test_a_slow_query_is_stopped() -> None:
 
 def test_finished_queries_are_not_interrupted_later() -> None:
     con = duckdb.connect()
-    for _ in range(50):
-        with deadline(con, 0.05):
+    for _ in range(50):  # each well within its time, however busy the machine
+        with deadline(con, 0.5):
             assert con.execute("SELECT 1").fetchall() == [(1,)]
-    time.sleep(0.2)  # every deadline has passed: none may fire on the next query
+    time.sleep(0.6)  # every deadline has passed: none may fire on the next query
     assert con.execute("SELECT count(*) FROM range(3000000)").fetchall() == [(3000000,)]
     con.close()
 

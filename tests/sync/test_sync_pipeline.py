@@ -361,15 +361,23 @@ def test_the_run_time_shown_and_audited_includes_verify(
 ) -> None:
     """Verify runs beside the commit and may end after it: the time a run reports (on
     the terminal and in the audit log) ends when the new mirror is published."""
-    check = run_module.check_mirror_text
+    check, write_run = run_module.check_mirror_text, run_module.write_run
+    written = threading.Event()
+
+    def write_and_say(*args: Any) -> None:
+        write_run(*args)
+        written.set()
 
     def slow_check(*args: Any) -> Any:
-        time.sleep(0.5)
-        return check(*args)
+        report = check(*args)
+        assert written.wait(30), "the manifest was never written"
+        time.sleep(0.5)  # verify still busy after the manifest's clock stopped
+        return report
 
+    monkeypatch.setattr(run_module, "write_run", write_and_say)
     monkeypatch.setattr(run_module, "check_mirror_text", slow_check)
     result = run_sync(project)
-    assert result.elapsed_s >= 0.5 > result.manifest.duration_s
+    assert result.elapsed_s >= result.manifest.duration_s + 0.5
     entry = list(AuditLog(project.audit_log).entries())[-1]
     assert entry.kind == "sync"
     assert entry.data["elapsed_s"] == round(result.elapsed_s, 3)
