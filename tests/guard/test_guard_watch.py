@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
@@ -21,8 +22,11 @@ from rich.console import Console
 from safemirror.audit import AuditLog
 from safemirror.guard import targets as targets_mod
 from safemirror.guard.alerts import Dispatcher, build_sinks
+from safemirror.guard.alerts.base import Alert
+from safemirror.guard.alerts.sinks import WebhookSink
 from safemirror.guard.metrics import GuardMetrics, MetricsServer
 from safemirror.guard.model import Finding
+from safemirror.guard.spec import WebhookSpec
 from safemirror.guard.watch import Watcher
 from tests.conftest import free_port, require
 from tests.guard.guard_fakes import SafemirrorStandin, SmtpReceiver, WebhookReceiver, wait_until
@@ -321,6 +325,35 @@ def test_failed_webhook_is_audited_and_does_not_stop_the_loop(tmp_path: Path) ->
     assert watcher.sweeps == 2
     alert = next(d for k, d in audit_kinds(tmp_path / "audit.jsonl") if k == "guard.alert")
     assert alert["outcome"] == "failed" and "HTTP 500" in alert["error"]
+
+
+def test_webhook_alerts_load_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle blocks the event loop the watch's probes share (a third of a
+    second on a busy machine): alerts are posted with one context, not a new one each."""
+    loads: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    hook = WebhookReceiver()
+    sink = WebhookSink(WebhookSpec(url=hook.url + TOKEN_PATH))
+    alert = Alert(
+        "exposed", "cache", "redis", "127.0.0.1:6379", ("pii",), "exposed", None, None, ()
+    )
+
+    async def three() -> None:
+        for _ in range(3):
+            await sink.send(alert)
+
+    try:
+        asyncio.run(three())
+    finally:
+        hook.stop()
+    assert hook.events() == ["exposed"] * 3
+    assert len(loads) <= 1, loads
 
 
 def test_an_unexpected_error_does_not_end_the_watch(tmp_path: Path, monkeypatch: Any) -> None:
