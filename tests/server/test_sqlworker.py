@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -15,6 +16,8 @@ from safemirror.audit import AuditLog
 from safemirror.config import load_config
 from safemirror.server.app import create_app
 from safemirror.server.cli import create_key
+from safemirror.server.sqlchild import WorkerSettings
+from safemirror.server.sqlworker import SqlWorker
 from tests.conftest import free_port
 from tests.metrics.world import Production, project_yaml, write_mirror
 from tests.server.conftest import LiveServer, Project, make_project
@@ -64,11 +67,41 @@ def test_memory_bombs_leave_the_server_whole(tmp_path: Path) -> None:
             base + "/api/sql", json={"sql": "SELECT 42 AS n"}, headers=analyst, timeout=30
         )
         assert response.json()["rows"] == [[42]]
-        now = {w.pid for w in psutil.Process(proc.pid).children()}
-        assert len(workers) >= 3 and not now & workers, "each bomb's worker was replaced"
+        assert len(workers) >= 3, "each bomb's worker was replaced"
+        deadline = time.monotonic() + 30  # a retired worker leaves once its answer is out
+        while (now := {w.pid for w in psutil.Process(proc.pid).children()}) & workers:
+            assert time.monotonic() < deadline, "a bomb's worker stayed"
+            time.sleep(0.1)
     finally:
         stop(proc)
     assert not [pid for pid in workers | now if psutil.pid_exists(pid) and not zombie(pid)]
+
+
+def test_a_query_sent_as_a_worker_retires_goes_to_its_successor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose memory grew retires with its answer. A client may send its next query
+    the moment it reads that answer: the query must go to the new worker, not to the one
+    retiring (it would run with the memory the worker was retired for). The replacement is
+    made slow here, so that an answer handed on before it shows."""
+    project = make_project(tmp_path)
+    settings = WorkerSettings(project.config.mirror, project.config.policy, "256MB")
+    replace = SqlWorker._replace
+
+    def slow_replace(self: SqlWorker, child: Any) -> None:
+        time.sleep(0.5)
+        replace(self, child)
+
+    monkeypatch.setattr(SqlWorker, "_replace", slow_replace)
+    worker = SqlWorker(settings)
+    try:
+        grower, _, future = worker.submit(BOMBS[1], 10, 60.0)
+        assert future.result(60).retire, "the query did not make its worker retire"
+        successor, _, future = worker.submit("SELECT 7 AS n", 10, 60.0)
+        assert successor is not grower
+        assert future.result(60).error is None
+    finally:
+        worker.close()
 
 
 def zombie(pid: int) -> bool:

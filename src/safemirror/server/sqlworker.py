@@ -171,10 +171,12 @@ class _Child:
             answer = Answer.decode(header["answer"], body)
             with self.lock:
                 done = self.pending.pop(int(header["id"]), None)
+            if answer.retire and not self.retiring:
+                # replaced before the answer is handed on: the client's next query, sent
+                # the moment it reads this one, goes to the new worker, not to this one
+                self.on_retire(self)
             if done is not None:
                 done.future.set_result(answer)
-            if answer.retire and not self.retiring:
-                self.on_retire(self)
 
     def _kill_if_stuck(self) -> None:
         now = time.monotonic()
