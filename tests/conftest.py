@@ -11,8 +11,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# In CI the property-based tests (Hypothesis, schemathesis) draw the same examples every
+# run, so a failure there is reproducible from the commit alone; on a developer's machine
+# they keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
 PG_ADMIN_URL = os.environ.get("SAFEMIRROR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
