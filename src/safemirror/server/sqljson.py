@@ -32,9 +32,6 @@ MICROS = 1_000_000
 INFINITE = 2**63 - 1  # DuckDB's ±infinity: a timestamp's raw value
 INFINITE_DAYS = 2**31 - 1  # and a date's
 
-# A DB-API cursor's Arrow reader copies its rows once more; that is what it costs here.
-warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
-
 
 def _integer(value: int) -> int | str:
     return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
@@ -103,7 +100,9 @@ def raw_rows(cursor: duckdb.DuckDBPyConnection, types: list[str], chunk: int) ->
     """The result's rows as Python values, ``chunk`` at a time (Arrow when they hold an
     interval, so that its months survive)."""
     if any("INTERVAL" in t.upper() for t in types):
-        reader: Any = cursor.to_arrow_reader(chunk)
+        with warnings.catch_warnings():  # a DB-API cursor's reader copies the rows once more:
+            warnings.simplefilter("ignore", UserWarning)  # what it costs here
+            reader: Any = cursor.to_arrow_reader(chunk)
         for batch in reader:
             columns = [
                 [_from_arrow(v, field.type) for v in _python(column)]
