@@ -61,8 +61,16 @@ def test_the_expected_detectors_are_registered() -> None:
         "high_entropy_token",
         "url_with_credentials",
         "free_text",
+        "payment_card",
+        "iban",
+        "national_id",
+        "coordinates",
+        "known_secret",
+        "person_name",
     }
-    assert "free_text" not in {d.name for d in mirror_detectors()}
+    mirrored = {d.name for d in mirror_detectors()}
+    assert {"payment_card", "iban", "national_id", "coordinates", "known_secret"} <= mirrored
+    assert not {"free_text", "person_name"} & mirrored  # judged per column: not over categories
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -125,6 +133,23 @@ def test_free_text_is_judged_per_column() -> None:
     assert detect_column(pa.array([model, "Smart Bulb Color E27 Kit"] * 500)) == []
     notes = [f"left the porch light on for visitor number {i} tonight" for i in range(200)]
     assert [h.detector for h in detect_column(pa.array(notes))] == ["free_text"]
+
+
+def test_a_column_of_digit_ids_is_not_card_numbers() -> None:
+    ids = [f"4{n:015d}" for n in range(1_000_000, 1_000_300)]  # a tenth pass Luhn by chance
+    assert any(get_detector("payment_card").matches(v) for v in ids)
+    assert get_detector("payment_card").count(pa.array(ids)) == 0
+    assert "payment_card" not in {h.detector for h in detect_column(pa.array(ids))}
+    cards = ["4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005"] * 10
+    assert get_detector("payment_card").count(pa.array(ids[:10] + cards)) > 0
+
+
+def test_people_s_names_are_judged_per_column() -> None:
+    assert get_detector("person_name").matches("Charlotte")  # a city too
+    towns = ["Charlotte", "Berlin", "Paris", "Madrid", "Rome", "Toronto", "Seattle", "Lyon"]
+    assert detect_column(pa.array(towns * 50)) == []
+    names = ["Amelia Schmidt", "Noah Nguyen", "Liam Rossi", "Sofia Patel", "Omar Tanaka"]
+    assert [h.detector for h in detect_column(pa.array(names * 20))] == ["person_name"]
 
 
 def test_count_counts_matching_values() -> None:

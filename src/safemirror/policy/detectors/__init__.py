@@ -1,4 +1,5 @@
-"""Detectors of sensitive values (emails, phones, IPs, MACs, tokens, free text): one per
+"""Detectors of sensitive values (emails, phones, IPs, MACs, cards, IBANs, national ids,
+coordinates, names, credentials, free text): one per
 module, registered by name, each with fixture cases in tests/policy/detectors/fixtures."""
 
 from safemirror.policy.detectors.base import Detector, Hit

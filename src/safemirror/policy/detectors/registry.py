@@ -10,7 +10,7 @@ from typing import TypeVar
 from safemirror.policy.detectors.base import Detector
 
 _REGISTRY: dict[str, Detector] = {}
-_NOT_DETECTORS = {"base", "registry", "scan"}
+_NOT_DETECTORS = {"base", "checksums", "name_lists", "registry", "scan"}
 _loaded = False
 
 D = TypeVar("D", bound=type[Detector])

@@ -1,5 +1,6 @@
 """URLs that carry credentials: user:password@host, or a token, key, password or
-signature in the query string."""
+signature in the query string (names in any case: ``?Token=``, a presigned S3 or GCS
+URL's ``X-Amz-Signature=``, ``X-Goog-Credential=``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from safemirror.policy.detectors.registry import register
 _USERINFO = "[A-Za-z][A-Za-z0-9+.-]*://[^/?#@ \t\r\n:]*:[^/?#@ \t\r\n]+@[^ \t\r\n/?#]+"
 _NAMES = (
     "access_token|refresh_token|token|api_key|apikey|key|password|passwd|pwd|secret|"
-    "client_secret|sig|signature|auth"
+    "client_secret|sig|signature|auth|id_token|private_token|access_key|session_id|"
+    "sessionid|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|"
+    "x-goog-credential"
 )
-_QUERY = f"[A-Za-z][A-Za-z0-9+.-]*://[^ \t\r\n]*[?&](?:{_NAMES})=[^&# \t\r\n]{{6,}}"
-_QUERY_VALUE = re.compile(f"[?&](?:{_NAMES})=([^&# \t\r\n]+)")
+_QUERY = f"[A-Za-z][A-Za-z0-9+.-]*://[^ \t\r\n]*[?&](?i:{_NAMES})=[^&# \t\r\n]{{6,}}"
+_QUERY_VALUE = re.compile(f"[?&](?i:{_NAMES})=([^&# \t\r\n]+)")
 
 
 @register
