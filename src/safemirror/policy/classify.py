@@ -2,7 +2,8 @@
 
 Each column gets one action and a ``# why`` comment. The rules, first match wins:
 
-1. primary keys, foreign keys and id-like names (``id``, ``*_id``) -> ``pseudonymize``;
+1. primary keys, foreign keys (declared, or implied by a column named as another table's
+   key: ``joins.with_implied_keys``) and id-like names (``id``, ``*_id``) -> ``pseudonymize``;
    a foreign key shares the domain of the column it references, followed to the end of
    the chain (``users.id``, ``devices.user_id`` -> user; a composite key column by column);
    of a type pseudonymize does not take (it takes integers, decimals, text and binary), a key
@@ -11,9 +12,12 @@ Each column gets one action and a ``# why`` comment. The rules, first match wins
 3. detector hits on sampled values -> the detector's action (the strictest hit wins);
 4. personal names (email, phone, ip, mac, ssid, nickname, name, address, photo, url, birth
    dates, locations, notes) -> ``drop``; body measures (weight, bmi, …) -> ``generalize``
-   by bucket, coordinates -> ``drop``;
+   by bucket, coordinates (by name or by their values: ``policy.shapes``) -> ``drop``;
+   gender -> ``generalize: {min_count}``; past dates decades apart (birth dates) ->
+   ``generalize: {truncate: year}``;
 5. by type: booleans and plain numbers ``keep``, timestamps ``generalize: {truncate: day}``,
-   low-cardinality text ``keep``, common-but-long-tailed text ``generalize: {min_count}``;
+   low-cardinality text ``keep``, version numbers and common-but-long-tailed text
+   ``generalize: {min_count}``;
    anything else — varied text, blobs, unsampled text, numbers that look like identifiers —
    ``drop``.
 """
@@ -32,6 +36,11 @@ from safemirror.policy.detectors import Hit, detect_column, get_detector
 from safemirror.policy.domains import Domains, domain_name
 from safemirror.policy.joins import ForeignKeys
 from safemirror.policy.model import PSEUDONYMIZED_TYPES
+from safemirror.policy.shapes import (
+    looks_like_birth_dates,
+    looks_like_coordinates,
+    looks_like_versions,
+)
 from safemirror.sources.base import ColumnInfo, TableInfo
 
 MIN_FRACTION = 0.02  # a detector hit on at least this share of sampled values counts
@@ -51,8 +60,10 @@ _PERSONAL_WORDS = frozenset({
     "avatar", "picture", "image", "url", "uri", "link", "dob", "birthday", "birthdate", "ssn",
     "passport", "license", "iban", "card", "note", "notes", "comment", "comments", "message",
     "bio", "description", "lat", "lon", "lng", "latitude", "longitude", "altitude", "gps",
-    "geo", "location", "coordinates", "serial", "imei",
+    "geo", "location", "coordinates", "serial", "imei", "given", "forename", "fullname",
+    "holder", "cardholder", "born", "nationality", "ethnicity", "religion",
 })
+_GENDER_WORDS = frozenset({"gender", "sex"})
 _LOCATION_WORDS = frozenset({
     "lat", "lon", "lng", "latitude", "longitude", "altitude", "gps", "geo", "location",
     "coordinates",
@@ -96,6 +107,7 @@ class Reference:
     table: str
     column: str
     domain: str
+    implied: bool = False  # by the column's name (``joins.implied_keys``), not declared
 
 
 def reference(
@@ -209,6 +221,12 @@ def _by_type(col: ColumnInfo, values: pa.ChunkedArray, words: set[str]) -> Choic
     if distinct <= CATEGORY_MAX and distinct <= 0.2 * n and longest <= 64:
         values_in = "value" if distinct == 1 else "values"
         return Choice("keep", f"{distinct} distinct {values_in} in {n} sampled: a category")
+    if looks_like_versions(values):
+        return Choice(
+            "generalize",
+            f"version numbers: only those seen {COMMON_MIN_COUNT}+ times are kept",
+            {"min_count": COMMON_MIN_COUNT},
+        )
     if distinct <= 10 * CATEGORY_MAX and distinct <= 0.1 * n and longest <= 64:
         return Choice(
             "generalize",
@@ -261,7 +279,10 @@ def classify(
         what = ROUNDED if col.rounded else f"a {col.type}"
         return Choice("drop", f"an identifier, {what}, which pseudonymize does not take")
     if fk is not None:
-        return Choice("pseudonymize", f"references {fk.table}.{fk.column}", {"domain": fk.domain})
+        how = " (named as its key; no foreign key declared)" if fk.implied else ""
+        return Choice(
+            "pseudonymize", f"references {fk.table}.{fk.column}{how}", {"domain": fk.domain}
+        )
     if re.search(r"(^|_)(id|uuid|guid)$", lowered):
         return Choice(
             "pseudonymize",
@@ -276,6 +297,8 @@ def classify(
     numeric = col.type in ("bigint", "integer", "double", "numeric")
     if numeric and words & _LOCATION_WORDS:
         return Choice("drop", "a location coordinate")
+    if col.type in ("double", "numeric") and looks_like_coordinates(values):
+        return Choice("drop", "distinct numbers within ±180 with 4-7 decimals: coordinates")
     if numeric and words & _BODY_WORDS:
         what = (
             "an age or birth year"
@@ -283,6 +306,18 @@ def classify(
             else "a body or health measure"
         )
         return Choice("generalize", f"{what}, bucketed", {"bucket": _bucket(values, words)})
+    if col.type == "text" and words & _GENDER_WORDS:
+        return Choice(
+            "generalize",
+            f"a gender: only values seen {COMMON_MIN_COUNT}+ times are kept",
+            {"min_count": COMMON_MIN_COUNT},
+        )
     if words & (_PERSONAL_WORDS | _BODY_WORDS) or "birth" in lowered:
         return Choice("drop", "the name suggests personal data")
+    if col.type in ("date", "timestamp") and looks_like_birth_dates(values):
+        return Choice(
+            "generalize",
+            "past dates decades apart: birth dates, kept by the year",
+            {"truncate": "year"},
+        )
     return _by_type(col, values, words)

@@ -3,10 +3,11 @@ the mirror, but hold values that no longer match there."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from safemirror.policy.model import Action, Policy
-from safemirror.sources.base import Source
+from safemirror.sources.base import Source, TableInfo
 
 ForeignKeys = dict[str, dict[str, tuple[str, str]]]  # table -> column -> (table, column)
 
@@ -19,6 +20,24 @@ class _HasForeignKeys(Protocol):
 def foreign_keys_of(source: Source) -> ForeignKeys:
     """``source``'s foreign keys, composite ones column by column; none if it cannot tell."""
     return source.foreign_keys() if isinstance(source, _HasForeignKeys) else {}
+
+
+def with_implied_keys(tables: Mapping[str, TableInfo], declared: ForeignKeys) -> ForeignKeys:
+    """``declared`` and the references implied by name: a column named as exactly one
+    other table's whole primary key, a name of two words or more (``hubs.member_key`` ->
+    ``members.member_key``; not ``id`` or ``code``). SQLite schemas often declare none."""
+    owners: dict[str, list[str]] = {}
+    for table, info in tables.items():
+        if len(info.primary_key) == 1 and "_" in info.primary_key[0].strip("_"):
+            owners.setdefault(info.primary_key[0], []).append(table)
+    implied: ForeignKeys = {t: dict(columns) for t, columns in declared.items()}
+    for table, info in tables.items():
+        for col in info.columns:
+            owner = owners.get(col.name, [])
+            if len(owner) != 1 or owner[0] == table or col.name in declared.get(table, {}):
+                continue
+            implied.setdefault(table, {})[col.name] = (owner[0], col.name)
+    return implied
 
 
 def _in_mirror(policy: Policy, table: str, column: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -23,7 +24,7 @@ from safemirror.policy.classify import (
     snake_name,
 )
 from safemirror.policy.domains import Domains
-from safemirror.policy.joins import ForeignKeys, foreign_keys_of
+from safemirror.policy.joins import ForeignKeys, foreign_keys_of, with_implied_keys
 from safemirror.sources.base import ColumnInfo, Source, TableInfo
 
 
@@ -150,6 +151,7 @@ def _table_lines(
     info: TableInfo,
     sample: pa.Table,
     fks: ForeignKeys,
+    declared: ForeignKeys,
     domains: Domains,
     seen_tables: dict[str, str],
     generated: dict[str, tuple[str, ...]],
@@ -200,6 +202,8 @@ def _table_lines(
             else pa.chunked_array([], pa.null())
         )
         fk = reference(name, col.name, domains, fks)
+        if fk is not None and col.name not in declared.get(name, {}):
+            fk = replace(fk, implied=True)
         choice = classify(name, info, col, values, fk=fk, domains=domains)
         if choice.action == "secret" and (col.name in cursor or col.name == marker):
             choice = Choice("drop", f"{choice.why}; drop, not secret: the sync reads it")
@@ -282,7 +286,8 @@ def suggest_policy(
     ``source``'s live schema and up to ``sample_rows`` sampled rows per table. A table
     whose rows cannot be read is drafted as ``skip`` (and ``warn`` told why)."""
     tables = source.tables()
-    fks = foreign_keys_of(source)
+    declared = foreign_keys_of(source)
+    fks = with_implied_keys(tables, declared)
     generated = source.generated_columns() if isinstance(source, _HasGeneratedColumns) else {}
     lines = [
         "# safemirror data policy, drafted by 'safemirror policy suggest' from",
@@ -311,5 +316,5 @@ def suggest_policy(
             lines.append(_unsampled(name, exc, warn))
             continue
         extra = generated.get(name, {})
-        lines += _table_lines(name, info, sample, fks, domains, seen_tables, extra)
+        lines += _table_lines(name, info, sample, fks, declared, domains, seen_tables, extra)
     return "\n".join(lines) + "\n"
