@@ -103,6 +103,16 @@ HOSTILE = [
     "SELECT * FROM (WITH _sm_runs AS (SELECT 1) SELECT 1) t, _sm_runs",
     "SELECT * FROM sqlite_scan('/tmp/x.db', 't')",
     "SELECT * FROM postgres_scan('host=x', 'public', 't')",
+    # inside constructs the sandbox regenerates as they were written
+    "SELECT ROW(1) < ROW((SELECT count(*) FROM body_metrics))",
+    "SELECT apply(['/etc/passwd'], lambda f: getenv(f))",
+    "SELECT reduce([1], lambda a, b: a, (SELECT count(*) FROM body_metrics))",
+    "SELECT list(x)[1] FROM read_csv('/etc/passwd') x",
+    "SELECT INTERVAL (getenv('HOME'))",
+    "SELECT x'41' || getenv('HOME')",
+    "SELECT '{}'::JSON -> (SELECT run_id FROM _sm_runs)",
+    "SELECT '/etc/passwd'.read_text()",
+    "SELECT date_trunc(current_setting('TimeZone'), now())",
     # not SQL
     "DESCRIBE users",
     "SUMMARIZE users",

@@ -12,7 +12,8 @@ Three layers, each enough against the common attacks on its own:
    configuration locked (``safemirror.metrics.mirror``); a timer interrupts long queries,
    memory is capped and at most ``max_rows`` rows are returned.
 
-What runs is sqlglot's regeneration of what it checked, never the raw text.
+What runs is sqlglot's regeneration of what it checked, never the raw text, read and written
+in ``sqldialect.AnalystDuckDB`` so that it means what the analyst wrote.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from safemirror.errors import UsageError
 from safemirror.metrics.mirror import deadline
 from safemirror.policy.model import Policy
+from safemirror.server.sqldialect import AnalystDuckDB
 from safemirror.server.sqljson import column_types, jsonable, raw_rows
 from safemirror.server.sqlnames import keep_names
 from safemirror.server.sqltables import ParseError, fold_name, parsed_tables, visible_ctes
@@ -227,7 +229,7 @@ def _check(sql: str, catalog: Catalog) -> str:
     try:
         statements = [
             s
-            for s in sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE)
+            for s in sqlglot.parse(sql, read=AnalystDuckDB, error_level=ErrorLevel.RAISE)
             if s is not None
         ]
     except SqlglotError as exc:
@@ -261,7 +263,7 @@ def _check(sql: str, catalog: Catalog) -> str:
                     hint="it reaches files, the network, settings or other queries",
                 )
     keep_names(tree, sql)
-    text = tree.sql(dialect="duckdb")
+    text = tree.sql(dialect=AnalystDuckDB)
     outside = sorted(_tables_read(text, tree) - catalog.allowed)
     if outside:
         raise QueryRefused(
