@@ -887,11 +887,17 @@ WITH RECURSIVE walk(id, depth) AS (SELECT 1, 0 UNION ALL SELECT id * 2, depth + 
 -- @ r_cte_recursive_list
 WITH RECURSIVE p(path) AS (SELECT [1] UNION ALL SELECT list_append(path, path[-1] + 1) FROM p WHERE len(path) < 4) SELECT path FROM p ORDER BY len(path)
 
+-- @ v_values_bare
+VALUES (1, 'a'), (2, 'b')
+
 -- @ v_values_from
 FROM (VALUES (1), (2)) t(x) SELECT sum(x)
 
 -- @ v_values_alias_only
 SELECT * FROM (VALUES (1, 2)) AS t
+
+-- @ v_values_bare_order
+VALUES (3), (1), (2)
 
 -- @ v_values_null
 SELECT * FROM (VALUES (1, NULL), (NULL, 'x')) t(a, b)
@@ -1220,6 +1226,9 @@ SELECT COLUMNS('(.*)_at') AS '\1' FROM devices ORDER BY id LIMIT 1
 -- @ m_columns_replace
 SELECT COLUMNS(* REPLACE (upper(model) AS model)) FROM devices ORDER BY id LIMIT 1
 
+-- @ m_positional_ref
+SELECT #1, #2 FROM (SELECT 1 AS a, 2 AS b)
+
 -- @ m_table_col_alias
 SELECT a, b FROM (SELECT 1, 2) t(a, b)
 
@@ -1499,8 +1508,20 @@ SELECT (1, 2) < (1, 3) AS lt
 -- @ mc_row_eq
 SELECT row(1, 2) = row(1, 2) AS eq
 
+-- @ mc_values_bare
+VALUES (1, 'a'), (2, 'b')
+
+-- @ mc_values_bare_order
+VALUES (3), (1), (2) ORDER BY 1
+
 -- @ mc_values_union
 VALUES (1) UNION ALL SELECT 2
+
+-- @ mc_positional_ref
+SELECT #1, #2 FROM (SELECT 1 AS a, 2 AS b)
+
+-- @ mc_positional_ref_order
+SELECT a, b FROM (SELECT 2 AS a, 1 AS b UNION ALL SELECT 1, 2) ORDER BY #2
 
 -- @ mc_date_add_int
 SELECT date_add(DATE '2024-01-01', 5) AS a, date_add(DATE '2024-01-01', 5) = DATE '2024-01-06' AS b
@@ -1946,8 +1967,20 @@ SELECT ROW(1, 'a') < ROW(1, 'b') a, ROW(1, 2) <= ROW(1, 2) b
 -- @ z_values_union_order
 VALUES (2, 'b'), (1, 'a') UNION ALL VALUES (3, 'c') ORDER BY 1
 
+-- @ z_values_limit
+VALUES (1), (2), (3) LIMIT 2
+
 -- @ z_values_in_cte
 WITH v(x) AS (VALUES (1), (2)) SELECT sum(x) FROM v
+
+-- @ z_values_subquery_check
+VALUES ((SELECT count(*) FROM users))
+
+-- @ z_positional_mixed
+SELECT #2, a FROM (SELECT 1 AS a, 2 AS b)
+
+-- @ z_positional_expr
+SELECT #1 + 1 FROM (SELECT 1 AS a)
 
 -- @ z_date_funcs_verbatim
 SELECT date_add(DATE '2024-02-28', 2) a, date_add(DATE '2024-01-31', INTERVAL 1 MONTH) b, date_sub('month', DATE '2024-01-31', DATE '2024-03-01') c, datediff('week', DATE '2024-01-01', DATE '2024-02-01') d, datepart('dow', DATE '2024-03-03') e

@@ -104,6 +104,9 @@ HOSTILE = [
     "SELECT * FROM sqlite_scan('/tmp/x.db', 't')",
     "SELECT * FROM postgres_scan('host=x', 'public', 't')",
     # inside constructs the sandbox regenerates as they were written
+    "VALUES ((SELECT count(*) FROM body_metrics))",
+    "VALUES ((SELECT content FROM read_text('/etc/passwd')))",
+    "VALUES (1) ORDER BY (SELECT count(*) FROM _sm_runs)",
     "SELECT ROW(1) < ROW((SELECT count(*) FROM body_metrics))",
     "SELECT apply(['/etc/passwd'], lambda f: getenv(f))",
     "SELECT reduce([1], lambda a, b: a, (SELECT count(*) FROM body_metrics))",

@@ -243,8 +243,8 @@ def _check(sql: str, catalog: Catalog) -> str:
     if len(statements) != 1:
         raise QueryRefused(f"{len(statements)} statements sent; exactly one SELECT is allowed")
     tree = statements[0]
-    if isinstance(tree, exp.Pivot):  # DuckDB's PIVOT/UNPIVOT statement: a query too
-        tree = exp.select("*").from_(exp.Subquery(this=tree))
+    if isinstance(tree, exp.Pivot | exp.Values):  # PIVOT/UNPIVOT statement, bare VALUES
+        tree = _select_from(tree)
     if not isinstance(tree, exp.Select | exp.SetOperation | exp.Subquery):
         kind = type(tree).__name__.upper()
         raise QueryRefused(f"only SELECT queries are allowed (this is {kind})")
@@ -270,6 +270,15 @@ def _check(sql: str, catalog: Catalog) -> str:
             f"table {outside[0]} is not available to SQL", hint=_tables_hint(catalog)
         )
     return text
+
+
+def _select_from(query: exp.Expression) -> exp.Select:
+    """``SELECT * FROM (<query>)``, its ORDER BY, LIMIT and OFFSET moved outside."""
+    outside = {k: query.args.pop(k) for k in ("order", "limit", "offset") if query.args.get(k)}
+    select = exp.select("*").from_(exp.Subquery(this=query))
+    for key, value in outside.items():
+        select.set(key, value)
+    return select
 
 
 def _parse_error(exc: SqlglotError, sql: str) -> QueryRefused:

@@ -36,7 +36,9 @@ def _first_select(node: Any) -> dict[str, Any] | None:
 
 def _nameable(item: Any) -> bool:
     """An unaliased expression that is one column and not a plain column reference."""
-    if not isinstance(item, dict) or item.get("alias") or item.get("class") == "COLUMN_REF":
+    if not isinstance(item, dict) or item.get("alias"):
+        return False
+    if item.get("class") in ("COLUMN_REF", "POSITIONAL_REFERENCE"):  # #1 keeps its column's name
         return False
     text = json.dumps(item)
     if '"class": "STAR"' in text:
