@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ OUT = ROOT / "bench" / "out" / "server"
 WARMUP_S = 15.0
 SERVER = """
 import sys
+from collections.abc import Callable
 from pathlib import Path
 import uvicorn
 from safemirror.config import load_config
@@ -129,6 +131,21 @@ def cases(latest: date) -> list[tuple[str, str | None, MetricQuery]]:
     ]
 
 
+def side_by_side(
+    raw: Callable[[], object], endpoint: Callable[[], object], reps: int
+) -> tuple[float, float]:
+    """Median milliseconds of ``raw`` and ``endpoint``, alternated ``reps`` times after one
+    warm-up call of each."""
+    raw(), endpoint()
+    raw_s, endpoint_s = [], []
+    for _ in range(reps):
+        for call, times in ((raw, raw_s), (endpoint, endpoint_s)):
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(raw_s) * 1000, statistics.median(endpoint_s) * 1000
+
+
 def latency(config: ProjectConfig, key: str, reps: int) -> list[dict[str, Any]]:
     con = connect_read_only(config.mirror, memory_limit=config.server.memory_limit)
     latest = latest_day(con)
@@ -145,21 +162,18 @@ def latency(config: ProjectConfig, key: str, reps: int) -> list[dict[str, Any]]:
                 if by:
                     params["by"] = by
                 sql = metric.sql(query)
-                execute(con, sql, query).fetchall()  # warm both sides once
-                client.get(f"/api/metrics/{name}", params=params).raise_for_status()
-                raw, http = [], []
-                for _ in range(reps):
-                    t0 = time.perf_counter()
-                    execute(con, sql, query).fetchall()
-                    raw.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    client.get(f"/api/metrics/{name}", params=params).raise_for_status()
-                    http.append(time.perf_counter() - t0)
+                raw_ms, endpoint_ms = side_by_side(
+                    lambda sql=sql, query=query: execute(con, sql, query).fetchall(),
+                    lambda name=name, params=params: client.get(
+                        f"/api/metrics/{name}", params=params
+                    ).raise_for_status(),
+                    reps,
+                )
                 row = {
                     "metric": name,
                     "by": by or "–",
-                    "raw_ms": round(statistics.median(raw) * 1000, 1),
-                    "endpoint_ms": round(statistics.median(http) * 1000, 1),
+                    "raw_ms": round(raw_ms, 1),
+                    "endpoint_ms": round(endpoint_ms, 1),
                 }
                 row["ratio"] = round(row["endpoint_ms"] / row["raw_ms"], 2)
                 rows.append(row)
@@ -191,20 +205,15 @@ def sql_latency(config: ProjectConfig, key: str, reps: int) -> list[dict[str, An
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=300
         ) as client:
             for name, sql in SQL_CASES.items():
-                con.execute(sql).fetchall()  # warm both sides once (the worker starts)
-                client.post("/api/sql", json={"sql": sql}).raise_for_status()
-                raw, http = [], []
-                for _ in range(reps):
-                    t0 = time.perf_counter()
-                    con.execute(sql).fetchall()
-                    raw.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    client.post("/api/sql", json={"sql": sql}).raise_for_status()
-                    http.append(time.perf_counter() - t0)
+                raw_ms, endpoint_ms = side_by_side(  # the warm-up starts the SQL worker
+                    lambda sql=sql: con.execute(sql).fetchall(),
+                    lambda sql=sql: client.post("/api/sql", json={"sql": sql}).raise_for_status(),
+                    reps,
+                )
                 row = {
                     "query": name,
-                    "raw_ms": round(statistics.median(raw) * 1000, 2),
-                    "endpoint_ms": round(statistics.median(http) * 1000, 2),
+                    "raw_ms": round(raw_ms, 2),
+                    "endpoint_ms": round(endpoint_ms, 2),
                 }
                 rows.append(row)
                 print(
